@@ -1,0 +1,153 @@
+// Command build bundles the browser client with esbuild's Go API.
+//
+// Usage, from jsclient/internal/build (go generate ./jsclient does this):
+//
+//	go run . ../..
+//
+// The argument is the jsclient directory. It writes dist/liveview.js
+// (readable) and dist/liveview.min.js (minified), both IIFE for ES2019
+// browsers. Every path given to esbuild is relative to the jsclient
+// directory and no source map is made, so the output is the same on every
+// machine. It needs @hotwired/stimulus in jsclient/node_modules
+// (npm ci --prefix jsclient).
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+// stimulus is the npm package bundled into the client.
+const stimulus = "@hotwired/stimulus"
+
+func main() {
+	dir := "."
+	if len(os.Args) > 1 {
+		dir = os.Args[1]
+	}
+	if err := run(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "jsclient build:", err)
+		os.Exit(1)
+	}
+}
+
+// run builds both bundles of the client found in dir.
+func run(dir string) error {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	version, err := stimulusVersion(root)
+	if err != nil {
+		return err
+	}
+	// One line naming the project and the bundled Stimulus, whose MIT
+	// notice it also carries ("/*!" keeps it through minification).
+	banner := fmt.Sprintf("/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus %s (c) 2023 Basecamp, LLC, MIT license */", version)
+	for _, out := range []struct {
+		file   string
+		minify bool
+	}{
+		{"dist/liveview.js", false},
+		{"dist/liveview.min.js", true},
+	} {
+		code, err := bundle(root, out.file, banner, out.minify)
+		if err != nil {
+			return err
+		}
+		if err := writeIfChanged(filepath.Join(root, out.file), code); err != nil {
+			return err
+		}
+		fmt.Printf("jsclient build: %s (%d bytes)\n", out.file, len(code))
+	}
+	return nil
+}
+
+// stimulusVersion checks that the installed Stimulus is the version pinned
+// in package.json and returns it.
+func stimulusVersion(root string) (string, error) {
+	var pinned struct {
+		Dependencies map[string]string `json:"dependencies"`
+	}
+	if err := readJSON(filepath.Join(root, "package.json"), &pinned); err != nil {
+		return "", err
+	}
+	want := pinned.Dependencies[stimulus]
+	if want == "" {
+		return "", fmt.Errorf("package.json does not pin %s", stimulus)
+	}
+	var installed struct {
+		Version string `json:"version"`
+	}
+	err := readJSON(filepath.Join(root, "node_modules", stimulus, "package.json"), &installed)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("%s is not installed in jsclient/node_modules: run `npm ci --prefix jsclient` from the repository root", stimulus)
+	}
+	if err != nil {
+		return "", err
+	}
+	if installed.Version != want {
+		return "", fmt.Errorf("node_modules has %s %s but package.json pins %s: run `npm ci --prefix jsclient` from the repository root", stimulus, installed.Version, want)
+	}
+	return installed.Version, nil
+}
+
+// bundle runs esbuild on src/main.js and returns the single output file.
+func bundle(root, outfile, banner string, minify bool) ([]byte, error) {
+	result := api.Build(api.BuildOptions{
+		AbsWorkingDir:     root, // paths in the output are relative to it
+		EntryPoints:       []string{"src/main.js"},
+		Outfile:           outfile,
+		Bundle:            true,
+		Write:             false,
+		Format:            api.FormatIIFE,
+		Platform:          api.PlatformBrowser,
+		Target:            api.ES2019,
+		Banner:            map[string]string{"js": banner},
+		LegalComments:     api.LegalCommentsEndOfFile, // kept in the file, never a separate one
+		Sourcemap:         api.SourceMapNone,
+		Charset:           api.CharsetASCII,
+		MinifyWhitespace:  minify,
+		MinifyIdentifiers: minify,
+		MinifySyntax:      minify,
+		LogLevel:          api.LogLevelWarning,
+	})
+	if len(result.Errors) > 0 {
+		msgs := api.FormatMessages(result.Errors, api.FormatMessagesOptions{Kind: api.ErrorMessage})
+		return nil, fmt.Errorf("esbuild failed:\n%s", strings.Join(msgs, ""))
+	}
+	if len(result.OutputFiles) != 1 {
+		return nil, fmt.Errorf("esbuild wrote %d files, want 1", len(result.OutputFiles))
+	}
+	return result.OutputFiles[0].Contents, nil
+}
+
+// writeIfChanged leaves an up-to-date file untouched (keeps its mtime).
+func writeIfChanged(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}

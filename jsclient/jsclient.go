@@ -1,0 +1,114 @@
+// Package jsclient embeds the browser client of liveview and serves it.
+//
+// The client (sources in src/, Stimulus 3.2.2 bundled) is built into dist/
+// by `go generate ./jsclient`, which needs Node only to fetch Stimulus
+// (`npm ci --prefix jsclient`); the generated files are committed, so users
+// of the library need neither Node nor esbuild.
+//
+// Two names are served with revalidation (an ETag and Cache-Control:
+// no-cache): liveview.min.js and the readable liveview.js. A third name,
+// HashedName, holds the same bytes as liveview.min.js and may be cached
+// forever, because its name changes whenever its content does.
+package jsclient
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed dist/liveview.js dist/liveview.min.js
+var dist embed.FS
+
+// Cache policies: revalidate the stable names, keep the hashed one forever.
+const (
+	revalidate = "no-cache"
+	immutable  = "public, max-age=31536000, immutable"
+)
+
+// asset is one servable file, prepared once at init.
+type asset struct {
+	body         []byte
+	etag         string // strong: quoted hash of body
+	cacheControl string
+}
+
+var (
+	minified   = mustRead("liveview.min.js")
+	hash       = contentHash(minified)[:12]
+	hashedName = "liveview." + hash + ".min.js"
+	assets     = map[string]asset{
+		"liveview.js":     newAsset(mustRead("liveview.js"), revalidate),
+		"liveview.min.js": newAsset(minified, revalidate),
+		hashedName:        newAsset(minified, immutable),
+	}
+)
+
+// Handler returns the http.Handler that serves the client. It picks the
+// file by the base name of the request path, so it can be mounted under
+// any prefix (the liveview plugin uses /static/liveview/):
+//
+//   - liveview.min.js and liveview.js: Cache-Control no-cache, a strong
+//     ETag, and 304 Not Modified for a matching If-None-Match;
+//   - HashedName(): the minified client with
+//     Cache-Control "public, max-age=31536000, immutable";
+//   - any other name: 404. Methods other than GET and HEAD: 405.
+func Handler() http.Handler {
+	return http.HandlerFunc(serve)
+}
+
+// HashedName returns the content-addressed file name of the minified
+// client, such as "liveview.3f2a9c1b7d0e.min.js", for long-cached URLs.
+func HashedName() string {
+	return hashedName
+}
+
+// Hash returns the first 12 hex digits of the SHA-256 of liveview.min.js,
+// the part of HashedName that changes with every new build.
+func Hash() string {
+	return hash
+}
+
+func serve(w http.ResponseWriter, r *http.Request) {
+	a, ok := assets[path.Base(r.URL.Path)]
+	if !ok || strings.HasSuffix(r.URL.Path, "/") {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", a.cacheControl)
+	h.Set("ETag", a.etag)
+	// ServeContent answers If-None-Match (304), HEAD and Range requests.
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+func newAsset(body []byte, cacheControl string) asset {
+	return asset{body: body, etag: `"` + contentHash(body)[:32] + `"`, cacheControl: cacheControl}
+}
+
+// contentHash returns the hex SHA-256 of b.
+func contentHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// mustRead returns an embedded dist file; a missing one is a build bug.
+func mustRead(name string) []byte {
+	b, err := dist.ReadFile("dist/" + name)
+	if err != nil {
+		panic("jsclient: " + err.Error())
+	}
+	return b
+}

@@ -1,0 +1,35 @@
+// window.webSocketConfig: the user's settings, completed with our defaults.
+// It is read at every use, so a page or a test may change it at run time.
+
+// Defaults for every key we read; a user-predefined object keeps its values.
+function defaults() {
+  return {
+    host: window.location.host,
+    protocol: window.location.protocol === "https:" ? "wss" : "ws",
+    path: "/ws/liveview/", // upstream ignores "path"; we honour it
+    reconnectBaseMs: 1000, // first reconnect delay, before jitter
+    reconnectMaxMs: 30000, // cap of the reconnect delay
+    queueLimit: 100, // events kept while the socket is not open
+    legacyRoomStorage: false, // true: upstream's localStorage["room"]
+  };
+}
+
+// config returns window.webSocketConfig with every missing key filled in.
+export function config() {
+  let cfg = window.webSocketConfig;
+  if (!cfg || typeof cfg !== "object") {
+    cfg = window.webSocketConfig = {};
+  }
+  const def = defaults();
+  for (const key of Object.keys(def)) {
+    if (cfg[key] === undefined || cfg[key] === null) cfg[key] = def[key];
+  }
+  return cfg;
+}
+
+// number returns the numeric setting key when it is a positive finite
+// number, else its default.
+export function number(key) {
+  const n = Number(config()[key]);
+  return Number.isFinite(n) && n > 0 ? n : defaults()[key];
+}

@@ -1,0 +1,53 @@
+/*
+ * Browser client of github.com/echo-liveview/liveview: Django LiveView's
+ * "HTML over WebSockets" for Echo. Built into dist/ by `go generate ./jsclient`.
+ *
+ * Wire protocol (compatible with Django LiveView 2.x; [+] marks our additions)
+ *
+ * URL: ${protocol}://${host}${path}${encodeURIComponent(room)}/
+ *   from window.webSocketConfig, whose keys and defaults are:
+ *     host               location.host
+ *     protocol           "wss" on https pages, else "ws"
+ *     path               "/ws/liveview/"  [+] honoured (upstream ignores it)
+ *     reconnectBaseMs    1000             [+]
+ *     reconnectMaxMs     30000            [+]
+ *     queueLimit         100              [+]
+ *     legacyRoomStorage  false            [+] true: upstream's localStorage room
+ *   room: <html data-room>, else a random UUID v4 written back to it.
+ *
+ * Client -> server, one JSON text frame per event:
+ *   function  string   the element's data-liveview-function
+ *   data      object   the element's own dataset, camelCase keys, string values
+ *   form      object   field name -> value (checkbox: boolean)
+ *   lang      string   <html lang> at send time (null when absent)
+ *   room      string   the connection's room (the server ignores it)
+ *
+ * Server -> client, one JSON object per frame (unknown keys are ignored):
+ *   target     CSS selector of the element to change (first match)
+ *   html       content to insert; "" clears the target
+ *   append     true: add html at the end of the target
+ *   remove     true: remove the target
+ *   url        history.pushState, only when the target exists
+ *   title      document.title, only when the target exists
+ *   scroll     selector to scroll smoothly into view
+ *   scrollTop  true: scroll smoothly to the top
+ *   error      [+] with no target: dispatched on document as the
+ *              "liveview:error" CustomEvent (detail = the frame)
+ *
+ * Globals: window.Stimulus, window.myWebSocket, window.webSocketConfig.
+ * Document events [+]: liveview:error, liveview:queue-overflow.
+ */
+
+import { Application } from "@hotwired/stimulus";
+import PageController from "./controllers/page_controller.js";
+import { config } from "./config.js";
+import { connect, watchNetwork } from "./socket.js";
+
+// Stimulus is exported for users' own controllers, as upstream does.
+window.Stimulus = Application.start();
+window.Stimulus.register("page", PageController);
+
+// Complete window.webSocketConfig now so the page can read the defaults.
+config();
+watchNetwork();
+connect();
