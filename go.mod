@@ -1,6 +1,6 @@
 module github.com/echo-liveview/liveview
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/gorilla/sessions v1.4.0

@@ -1,0 +1,71 @@
+package liveview
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/olahol/melody"
+)
+
+// BenchmarkIdleConnMemory measures the memory one idle WebSocket costs,
+// server and client together (the client side is the same in both cases,
+// so the difference is the server's), for raw melody with its defaults and
+// for our Hub, in the same run:
+//
+//	go test -run '^$' -bench IdleConnMemory -benchtime 1x .
+func BenchmarkIdleConnMemory(b *testing.B) {
+	const conns = 500
+	run := func(b *testing.B, handler http.Handler, path string) {
+		srv := httptest.NewServer(handler)
+		defer srv.Close()
+		url := "ws" + strings.TrimPrefix(srv.URL, "http") + path
+		dialer := websocket.Dialer{ReadBufferSize: 256, WriteBufferSize: 256}
+		before := heapAndStacks()
+		wss := make([]*websocket.Conn, 0, conns)
+		for range conns {
+			ws, _, err := dialer.Dial(url, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			wss = append(wss, ws)
+		}
+		time.Sleep(200 * time.Millisecond) // let every server goroutine reach its idle state
+		after := heapAndStacks()
+		b.ReportMetric(float64(after-before)/conns, "B/conn")
+		for _, ws := range wss {
+			ws.Close()
+		}
+	}
+	b.Run("melody-defaults", func(b *testing.B) {
+		m := melody.New()
+		defer m.Close()
+		run(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = m.HandleRequest(w, r) }), "/")
+	})
+	for _, q := range []int{64, 128, 256} {
+		b.Run("hub-queue-"+strconv.Itoa(q), func(b *testing.B) {
+			h := New(Config{Logger: discardLogger(), SendQueueSize: q})
+			defer h.Close()
+			e := echo.New()
+			e.Use(h.Middleware())
+			run(b, e, "/ws/liveview/lobby/")
+		})
+	}
+}
+
+func heapAndStacks() uint64 {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); runtime.GC(); runtime.GC() }()
+	wg.Wait()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse
+}

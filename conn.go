@@ -1,0 +1,270 @@
+package liveview
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
+
+	"github.com/echo-liveview/liveview/pubsub"
+)
+
+// connKey is the melody session key holding the *conn.
+const connKey = "liveview.conn"
+
+// conn is one accepted WebSocket. Its fields are set before the read loop
+// starts and never change, except the ones guarded below.
+type conn struct {
+	hub     *Hub
+	echo    *echo.Echo
+	req     *http.Request
+	room    string
+	ctx     context.Context
+	cancel  context.CancelFunc
+	limiter *rate.Limiter // nil when unlimited; used by the read goroutine only
+
+	sess    atomic.Pointer[melody.Session] // set once the upgrade succeeded
+	closed  atomic.Bool                    // no more sends
+	full    atomic.Bool                    // send queue overflowed
+	dropped atomic.Bool                    // the socket was closed for overflowing
+
+	mu      sync.Mutex
+	store   map[string]any // Context.Get / Set
+	pending [][]byte       // frames published between joining and the upgrade
+}
+
+func newConn(h *Hub, e *echo.Echo, r *http.Request, room string) *conn {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	c := &conn{hub: h, echo: e, req: r, room: room, ctx: ctx, cancel: cancel}
+	if h.cfg.RateLimit > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(h.cfg.RateLimit), h.cfg.RateBurst)
+	}
+	return c
+}
+
+func connOf(s *melody.Session) *conn {
+	v, _ := s.Get(connKey)
+	c, _ := v.(*conn)
+	return c
+}
+
+// write queues one encoded frame. melody drops a frame silently when the
+// queue is full and reports it to onError, which closes the connection; the
+// full flag turns that into ErrSlowClient for the sender.
+func (c *conn) write(frame []byte) error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
+	s := c.sess.Load()
+	if s == nil && c.hold(frame) {
+		return nil
+	}
+	if err := s.Write(frame); err != nil {
+		return ErrConnClosed
+	}
+	if c.full.Load() {
+		return ErrSlowClient
+	}
+	return nil
+}
+
+// hold keeps a frame that arrived before the upgrade completed, so a
+// connection is a member of its rooms from the moment the browser sees it
+// open. It reports false when the session appeared meanwhile.
+func (c *conn) hold(frame []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sess.Load() != nil {
+		return false
+	}
+	if len(c.pending) >= c.hub.cfg.SendQueueSize {
+		c.full.Store(true)
+		return true
+	}
+	c.pending = append(c.pending, frame)
+	return true
+}
+
+// closeWith sends a close frame with code and closes the socket. It never
+// goes through melody's queue, which may be full.
+func (c *conn) closeWith(code int, text string) {
+	s := c.sess.Load()
+	if s == nil || !c.closed.CompareAndSwap(false, true) {
+		return
+	}
+	ws := s.WebsocketConnection()
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeTimeout))
+	_ = ws.Close()
+}
+
+// onConnect runs on the connection's goroutine after the upgrade, before the
+// read loop. The connection already is a member of its topics (joinAll ran
+// before the upgrade); frames held meanwhile go out first.
+func (h *Hub) onConnect(s *melody.Session) {
+	c := connOf(s)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	for _, p := range c.pending {
+		_ = s.Write(p)
+	}
+	c.pending = nil
+	c.sess.Store(s)
+	c.mu.Unlock()
+	if c.full.Load() {
+		h.onError(s, melody.ErrMessageBufferFull)
+	}
+	h.mu.Lock()
+	closed := h.closed
+	if !closed {
+		h.conns[c] = struct{}{}
+	}
+	h.mu.Unlock()
+	if closed {
+		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+	}
+}
+
+// joinAll makes c a member of the broadcast topic and of its room's topic,
+// subscribing on the Broker where c is the first local member.
+func (h *Hub) joinAll(c *conn) error {
+	for _, t := range c.topics() {
+		if err := h.join(c, t); err != nil {
+			h.leaveAll(c)
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *Hub) leaveAll(c *conn) {
+	for _, t := range c.topics() {
+		h.leave(c, t)
+	}
+}
+
+func (c *conn) topics() [2]string { return [...]string{broadcastTopic, roomTopicPrefix + c.room} }
+
+// onDisconnect runs once per connection after its read loop ended.
+func (h *Hub) onDisconnect(s *melody.Session) {
+	c := connOf(s)
+	if c == nil {
+		return
+	}
+	c.closed.Store(true)
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.leaveAll(c)
+	c.cancel()
+	if h.cfg.OnDisconnect != nil {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					h.log.Error("liveview: OnDisconnect panicked", "panic", v)
+				}
+			}()
+			h.cfg.OnDisconnect(&Context{conn: c})
+		}()
+	}
+}
+
+// onError sees every error melody meets. A full send queue means the client
+// stopped reading: close the socket directly (melody's Close would queue the
+// close frame behind the full queue) so the client reconnects rather than
+// silently missing a fragment.
+func (h *Hub) onError(s *melody.Session, err error) {
+	if !errors.Is(err, melody.ErrMessageBufferFull) {
+		return // read errors end the connection through the read loop
+	}
+	c := connOf(s)
+	if c == nil {
+		return
+	}
+	c.full.Store(true)
+	c.closed.Store(true)
+	if !c.dropped.CompareAndSwap(false, true) {
+		return
+	}
+	h.log.Warn("liveview: send queue full, closing slow connection", "room", c.room, "remote", s.Request.RemoteAddr, "queue", h.cfg.SendQueueSize)
+	_ = s.WebsocketConnection().Close()
+}
+
+// topic is the Hub's subscription to one Broker topic, shared by the local
+// connections in it. It exists while it has members.
+type topic struct {
+	members map[*conn]struct{}
+	ready   chan struct{} // closed when sub/err are set
+	sub     pubsub.Subscription
+	err     error
+}
+
+// join adds c to topic name, subscribing on the Broker when c is its first
+// local member. It returns once the subscription is active.
+func (h *Hub) join(c *conn, name string) error {
+	h.mu.Lock()
+	t, ok := h.topics[name]
+	if !ok {
+		t = &topic{members: make(map[*conn]struct{}), ready: make(chan struct{})}
+		h.topics[name] = t
+	}
+	t.members[c] = struct{}{}
+	h.mu.Unlock()
+	if !ok {
+		t.sub, t.err = h.broker.Subscribe(c.ctx, name, func(p []byte) { h.deliver(t, p) })
+		close(t.ready)
+	}
+	<-t.ready
+	if t.err != nil {
+		h.leave(c, name)
+		return t.err
+	}
+	return nil
+}
+
+// leave removes c from topic name and unsubscribes when it was the last
+// local member.
+func (h *Hub) leave(c *conn, name string) {
+	h.mu.Lock()
+	t, ok := h.topics[name]
+	if !ok {
+		h.mu.Unlock()
+		return
+	}
+	if _, member := t.members[c]; !member {
+		h.mu.Unlock()
+		return
+	}
+	delete(t.members, c)
+	last := len(t.members) == 0
+	if last {
+		delete(h.topics, name)
+	}
+	h.mu.Unlock()
+	if last {
+		<-t.ready
+		if t.sub != nil {
+			if err := t.sub.Unsubscribe(); err != nil {
+				h.log.Warn("liveview: unsubscribe failed", "topic", name, "err", err)
+			}
+		}
+	}
+}
+
+// deliver writes one encoded frame to every local member of t. Writes only
+// queue, so a slow client never holds up the others.
+func (h *Hub) deliver(t *topic, frame []byte) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for c := range t.members {
+		_ = c.write(frame)
+	}
+}

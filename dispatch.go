@@ -1,0 +1,182 @@
+package liveview
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/olahol/melody"
+)
+
+// registry holds handlers and middleware. Readers (every event) load an
+// immutable snapshot of the composed chains without locking; writers
+// rebuild it.
+type registry struct {
+	mu       sync.Mutex
+	handlers map[string]HandlerFunc
+	mws      []MiddlewareFunc
+	chains   atomic.Pointer[map[string]HandlerFunc]
+}
+
+func newRegistry() *registry {
+	r := &registry{handlers: make(map[string]HandlerFunc)}
+	r.chains.Store(&map[string]HandlerFunc{})
+	return r
+}
+
+func (r *registry) handle(name string, fn HandlerFunc) {
+	if name == "" || fn == nil {
+		panic("liveview: Handle needs a function name and a non-nil handler")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.handlers[name]; dup {
+		slog.Warn("liveview: handler registered twice; the new one replaces the old", "function", name)
+	}
+	r.handlers[name] = fn
+	r.rebuild()
+}
+
+func (r *registry) use(mws ...MiddlewareFunc) {
+	for _, mw := range mws {
+		if mw == nil {
+			panic("liveview: Use with a nil middleware")
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mws = append(r.mws, mws...)
+	r.rebuild()
+}
+
+// rebuild composes every handler with the middleware, first added
+// outermost. Called with r.mu held.
+func (r *registry) rebuild() {
+	chains := make(map[string]HandlerFunc, len(r.handlers))
+	for name, fn := range r.handlers {
+		for i := len(r.mws) - 1; i >= 0; i-- {
+			fn = r.mws[i](fn)
+		}
+		chains[name] = fn
+	}
+	r.chains.Store(&chains)
+}
+
+func (r *registry) lookup(name string) (HandlerFunc, bool) {
+	fn, ok := (*r.chains.Load())[name]
+	return fn, ok
+}
+
+func (r *registry) names() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	names := make([]string, 0, len(r.handlers))
+	for n := range r.handlers {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// onMessage handles one text frame on the connection's read goroutine, so
+// the events of one connection run one after the other, in arrival order.
+func (h *Hub) onMessage(s *melody.Session, frame []byte) {
+	c := connOf(s)
+	if c == nil {
+		return
+	}
+	if c.limiter != nil && !c.limiter.Allow() {
+		h.errHandler(&Context{conn: c}, ErrRateLimited)
+		return
+	}
+	ev, err := ParseEvent(frame)
+	if err != nil {
+		h.errHandler(&Context{conn: c}, err)
+		return
+	}
+	lc := &Context{conn: c, event: ev}
+	fn, ok := h.reg.lookup(ev.Function)
+	if !ok {
+		h.errHandler(lc, ErrUnknownFunction)
+		return
+	}
+	if err := call(fn, lc); err != nil {
+		h.errHandler(lc, err)
+	}
+}
+
+// call runs fn, turning a panic into an error wrapping ErrPanic.
+func call(fn HandlerFunc, c *Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return fn(c)
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("liveview: handler panicked: %v", p.value) }
+func (p *panicError) Unwrap() error { return ErrPanic }
+
+func (h *Hub) onBinary(s *melody.Session, _ []byte) {
+	if c := connOf(s); c != nil {
+		h.errHandler(&Context{conn: c}, fmt.Errorf("%w: binary frames are not supported", ErrBadMessage))
+	}
+}
+
+// DefaultErrorHandler logs err and sends the client an error frame that
+// reveals nothing internal:
+//
+//   - bad frame: {"error": "Invalid message"}
+//   - unknown function: {"error": "Unknown function: <name>"} (never the
+//     list of registered handlers)
+//   - rate limited: {"error": "Rate limit exceeded"}
+//   - *Error: {"error": <its Message>, "function": <name>}
+//   - anything else, panics included: {"error": "Handler error", "function": <name>}
+//
+// With Config.Debug the internal error text is appended. Custom
+// Config.ErrorHandler functions may delegate to it.
+func (h *Hub) DefaultErrorHandler(c *Context, err error) {
+	fn := c.Function()
+	var (
+		m  = Message{Function: fn}
+		ue *Error
+		pe *panicError
+	)
+	switch {
+	case errors.Is(err, ErrBadMessage):
+		m.Error = "Invalid message"
+		h.log.Warn("liveview: bad message", "room", c.Room(), "err", err)
+	case errors.Is(err, ErrUnknownFunction):
+		m.Error = "Unknown function: " + fn
+		m.Function = ""
+		h.log.Warn("liveview: unknown function", "function", fn, "room", c.Room())
+	case errors.Is(err, ErrRateLimited):
+		m.Error = "Rate limit exceeded"
+		h.log.Warn("liveview: rate limit exceeded", "room", c.Room())
+	case errors.As(err, &ue):
+		m.Error = ue.Message
+		h.log.Info("liveview: handler returned a user error", "function", fn, "err", err)
+	case errors.As(err, &pe):
+		m.Error = "Handler error"
+		h.log.Error("liveview: handler panicked", "function", fn, "panic", pe.value, "stack", string(pe.stack))
+	default:
+		m.Error = "Handler error"
+		h.log.Error("liveview: handler failed", "function", fn, "err", err)
+	}
+	if h.cfg.Debug && ue == nil {
+		m.Error += ": " + err.Error()
+	}
+	if serr := c.Send(m); serr != nil && !errors.Is(serr, ErrConnClosed) {
+		h.log.Warn("liveview: sending error frame failed", "err", serr)
+	}
+}

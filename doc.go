@@ -1,0 +1,117 @@
+// Package liveview brings Django LiveView's "HTML over WebSockets" to Echo.
+//
+// The browser sends small JSON events over one WebSocket per page; Go
+// handlers answer with HTML fragments rendered by the app's own Echo
+// templates; the bundled JavaScript client puts them into the page. HTML
+// written for Django LiveView (data-liveview-function, data-action,
+// data-data-*, <html data-room>) works unchanged: porting an app means
+// rewriting only its Python handlers in Go.
+//
+// # Quick start
+//
+//	e := echo.New()
+//	e.Renderer = templates // the app's html/template renderer, reused for fragments
+//	e.Use(liveview.Plugin())
+//	liveview.Handle("say_hello", func(c *liveview.Context) error {
+//		return c.Render("#greeting", "greeting.html", c.FormValue("name"))
+//	})
+//	e.Logger.Fatal(e.Start(":8080"))
+//
+// with, in the page:
+//
+//	<html lang="en" data-room="lobby">
+//	<body data-controller="page">
+//	  <input type="text" name="name">
+//	  <button data-liveview-function="say_hello" data-action="click->page#run">Say hello</button>
+//	  <div id="greeting"></div>
+//	  <script src="/static/liveview/liveview.min.js" defer></script>
+//	</body>
+//
+// The plugin answers two kinds of requests itself and passes every other
+// request to the app: the WebSocket endpoint (Config.Path, default
+// /ws/liveview/<room>/) and the client script (Config.ScriptPath, default
+// /static/liveview/liveview.min.js, the readable liveview.js and the
+// content-hashed name returned by Hub.ScriptURL).
+//
+// Handlers read the event with Context.FormValue, Context.Data and friends,
+// and answer with Context.Render, Append, Remove, Navigate, HTML, ScrollTo,
+// ScrollTop or Send, or reach other pages with Context.Publish (one room)
+// and Context.Broadcast (everyone). Hub.Publish and Hub.Broadcast do the
+// same from anywhere: background jobs, other goroutines.
+//
+// # Rooms
+//
+// Every connection belongs to one room, decided by the server during the
+// handshake. By default it is the URL segment (which the client takes from
+// <html data-room>), validated against ^[A-Za-z0-9_.-]{1,100}$: a public
+// room, as in Django LiveView, that anyone knowing the name may join. For
+// rooms per user, derive the room from the session with Config.Room; the
+// room the client writes into its JSON is always ignored.
+//
+// # Concurrency
+//
+// Each connection has one read goroutine (melody's read pump, on the HTTP
+// handler's goroutine) that runs the events of that connection one after
+// the other, in arrival order: state kept per connection (Context.Set)
+// needs no locks in handlers. Different connections run in parallel. A
+// handler that blocks delays only its own connection's later events; a
+// handler slower than melody's pong wait (60 s) loses its connection, so
+// start long work in a goroutine with the Context and send when done.
+//
+// Every send (Context.Send and the helpers built on it, Publish and
+// Broadcast deliveries) only queues the frame on the connection's bounded
+// send queue (Config.SendQueueSize), drained by melody's write goroutine.
+// Sends never block. A connection whose queue is full is closed on the spot
+// (and its browser reconnects) instead of silently missing a fragment, and
+// never slows down other connections. Frames sent by one goroutine to one
+// connection arrive in order.
+//
+// A Context may be kept after its handler returned and used from any
+// goroutine; Context.Context is cancelled when the connection closes. Every
+// goroutine the Hub starts ends when its connection ends; Hub.Shutdown waits
+// for them.
+//
+// # Security
+//
+// Defaults, each tested:
+//
+//   - WebSocket handshakes from another origin are refused unless listed in
+//     Config.AllowedOrigins (cross-site WebSocket hijacking).
+//   - Rooms come from the server (Config.Room) or are validated; the client's
+//     JSON room is ignored.
+//   - Frames larger than Config.MaxMessageSize (64 KiB) close the socket with
+//     1009; events beyond Config.RateLimit get an error frame.
+//   - Binary frames, invalid JSON and JSON that is not an object get an
+//     error frame; the socket and the server live on. Handler panics are
+//     recovered and logged.
+//   - Error frames never list the registered handlers and never carry
+//     internal error text unless Config.Debug; return an *Error to show a
+//     message to the user.
+//
+// Fragments are inserted as HTML and inline scripts in them run: escape
+// user input (html/template does) and remember that Broadcast reaches every
+// page.
+//
+// # Pub/sub
+//
+// Publish and Broadcast go through a pubsub.Broker, so several instances of
+// an app behind a load balancer behave as one: the Hub subscribes one topic
+// per room that has local connections, plus one broadcast topic, and the
+// frame is encoded once per send whatever the number of receivers. The
+// default Broker is in memory (one instance).
+//
+// # Coming from Django LiveView
+//
+//	@liveview_handler("x")          liveview.Handle("x", fn)
+//	content["form"]["name"]         c.FormValue("name")
+//	content["data"]["data_id"]      c.Data("data_id")
+//	content["lang"]                 c.Lang()
+//	send(consumer, {...})           c.Send(liveview.Message{...}) / c.Render(...)
+//	send(consumer, {...}, broadcast=True)   c.Broadcast(...)
+//	consumer.send_to_group(...)     c.Publish(room, ...)
+//	registry.add_middleware(mw)     liveview.Use(mw)
+//	{% liveview_room_uuid %}        liveview.NewRoomID()
+//
+// Differences: form keys stay HTML names (upstream snake_cases them), errors
+// do not close the socket, unknown functions do not reveal the handler list.
+package liveview

@@ -1,0 +1,83 @@
+package liveview
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Test for them with [errors.Is]; the library wraps them
+// with detail, so never compare error strings.
+var (
+	// ErrNoRenderer is returned by [Context.Render], [Context.Append] and
+	// [Context.Navigate] when the Echo instance has no Renderer
+	// (echo.Echo.Renderer is nil). Set e.Renderer before rendering.
+	ErrNoRenderer = errors.New("liveview: echo has no Renderer")
+
+	// ErrUnknownFunction is reported (to the ErrorHandler and the log) when
+	// an event names a function that no handler is registered for. The
+	// client receives {"error": "Unknown function: <name>"}.
+	ErrUnknownFunction = errors.New("liveview: unknown function")
+
+	// ErrBadMessage wraps every reason an incoming frame cannot be decoded:
+	// invalid JSON, JSON that is not an object, a binary frame, a field of the
+	// wrong type. The connection stays open.
+	ErrBadMessage = errors.New("liveview: bad message")
+
+	// ErrRateLimited is reported when a connection sends events faster than
+	// Config.RateLimit allows. The event is dropped with an error frame and
+	// the connection stays open.
+	ErrRateLimited = errors.New("liveview: rate limit exceeded")
+
+	// ErrPanic wraps the value of a recovered handler panic.
+	ErrPanic = errors.New("liveview: handler panicked")
+
+	// ErrConnClosed is returned by sends on a Context whose connection has
+	// closed (the client left, the Hub shut down, or the connection was
+	// dropped for falling behind).
+	ErrConnClosed = errors.New("liveview: connection closed")
+
+	// ErrSlowClient is returned by a send that found the connection's send
+	// queue full. The library closes such a connection rather than silently
+	// dropping a fragment; the browser reconnects.
+	ErrSlowClient = errors.New("liveview: send queue full, connection closed")
+
+	// ErrHubClosed is returned by Publish and Broadcast after [Hub.Close], and
+	// answers new WebSocket handshakes with 503.
+	ErrHubClosed = errors.New("liveview: hub closed")
+
+	// ErrNotMounted is returned by the package-level [Publish] and
+	// [Broadcast] before [Plugin] or [PluginWithConfig] created the default
+	// Hub.
+	ErrNotMounted = errors.New("liveview: no default hub: call liveview.Plugin first")
+
+	// ErrInvalidRoom is returned (and answered with 400 during the
+	// handshake) for a room name that does not match the allowed pattern
+	// ^[A-Za-z0-9_.-]{1,100}$.
+	ErrInvalidRoom = errors.New("liveview: invalid room")
+)
+
+// Error is a handler error whose Message is meant for the user: unlike other
+// errors, its Message is sent to the client even when Config.Debug is off.
+// Internal, if set, is logged but never sent. It mirrors echo.HTTPError.
+//
+//	if taken {
+//		return &liveview.Error{Message: "That name is taken."}
+//	}
+type Error struct {
+	Message  string // shown to the client as the frame's "error"
+	Internal error  // logged only; may be nil
+}
+
+// NewError returns an *Error with the given user-facing message.
+func NewError(message string) *Error { return &Error{Message: message} }
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Internal != nil {
+		return fmt.Sprintf("liveview: %s: %v", e.Message, e.Internal)
+	}
+	return "liveview: " + e.Message
+}
+
+// Unwrap returns Internal so errors.Is and errors.As see through an *Error.
+func (e *Error) Unwrap() error { return e.Internal }

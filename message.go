@@ -1,0 +1,369 @@
+package liveview
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Wire protocol, compatible with Django LiveView 2.x.
+//
+// Client -> server: one JSON text frame per event:
+//
+//	{"function": "say_hello", "data": {...}, "form": {...}, "lang": "en", "room": "r"}
+//
+//   - function: the handler name (data-liveview-function).
+//   - data: the trigger element's data-* attributes, camelCase keys as the
+//     browser's dataset gives them; the server snake_cases every key at any
+//     depth exactly like Django LiveView (dataAlertId -> data_alert_id,
+//     productId -> product_id). When two keys collide after conversion, the
+//     one that was already in snake_case wins (deterministic; upstream's
+//     "last one wins" depends on key order).
+//   - form: form field values keyed by the HTML field name, unchanged (a
+//     deliberate difference from upstream, which snake_cases them: the same
+//     struct then binds a classic POST and a live event). Text fields arrive
+//     as strings, checkboxes as JSON booleans.
+//   - lang: <html lang>, may be null.
+//   - room: ignored. The room is the server's (Config.Room or the URL).
+//
+// Server -> client: one JSON object per frame (see [Message]); keys target,
+// html, append, remove, url, title, scroll, scrollTop as upstream, plus:
+//
+//   - error, function: error frames. Upstream clients ignore them (they have
+//     no target); ours dispatch a "liveview:error" event on document.
+//   - any key added through Message.Extra. Clients ignore keys they do not
+//     know, so additions never change the meaning of the keys above.
+
+// Event is one decoded client -> server frame.
+type Event struct {
+	// Function is the handler name the client asked for. Never empty in an
+	// Event returned by ParseEvent.
+	Function string
+	// Data holds the trigger element's data attributes with snake_cased keys
+	// (nested objects and lists converted too). Values are as sent: strings
+	// from the official client. Nil when the frame had none.
+	Data map[string]any
+	// Form holds form field values keyed by field name, unchanged. Nil when
+	// the frame had none.
+	Form map[string]any
+	// Lang is the page's <html lang>, "" when absent or null.
+	Lang string
+}
+
+// wireEvent is the JSON shape of an incoming frame.
+type wireEvent struct {
+	Function string         `json:"function"`
+	Data     map[string]any `json:"data"`
+	Form     map[string]any `json:"form"`
+	Lang     *string        `json:"lang"`
+}
+
+// ParseEvent decodes one client frame. Every failure wraps ErrBadMessage:
+// invalid JSON, JSON that is not an object, fields of the wrong type (data
+// and form must be objects, function and lang strings) or a missing
+// function. It never panics, whatever the input.
+func ParseEvent(frame []byte) (*Event, error) {
+	frame = bytes.TrimSpace(frame)
+	if len(frame) == 0 || frame[0] != '{' {
+		return nil, fmt.Errorf("%w: frame is not a JSON object", ErrBadMessage)
+	}
+	var w wireEvent
+	if err := json.Unmarshal(frame, &w); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadMessage, err)
+	}
+	if w.Function == "" {
+		return nil, fmt.Errorf("%w: missing \"function\"", ErrBadMessage)
+	}
+	ev := &Event{Function: w.Function, Form: w.Form}
+	if w.Lang != nil {
+		ev.Lang = *w.Lang
+	}
+	if w.Data != nil {
+		ev.Data = snakeKeys(w.Data)
+	}
+	return ev, nil
+}
+
+// snakeKeys returns m with every key converted by SnakeCase, recursing into
+// nested objects and lists. On a collision the key that was already in
+// snake_case wins.
+func snakeKeys(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		sk := SnakeCase(k)
+		if _, taken := out[sk]; taken && sk != k {
+			continue // the exact snake_case key keeps its value
+		}
+		out[sk] = snakeValue(v)
+	}
+	return out
+}
+
+func snakeValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return snakeKeys(v)
+	case []any:
+		for i := range v {
+			v[i] = snakeValue(v[i])
+		}
+		return v
+	default:
+		return v
+	}
+}
+
+// SnakeCase converts a camelCase key the way Django LiveView does, which is
+// Python's
+//
+//	re.sub("(.)([A-Z][a-z]+)", r"\1_\2", s)
+//	re.sub("([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+//
+// so "userName" -> "user_name", "HTTPResponse" -> "http_response",
+// "getHTTPResponseCode" -> "get_http_response_code", "value2Html" ->
+// "value2_html". Already snake_cased keys are returned unchanged.
+func SnakeCase(s string) string {
+	if !hasUpperASCII(s) {
+		if isLowerOrNonLetter(s) {
+			return s
+		}
+		return lower(s)
+	}
+	// Pass 1: (.)([A-Z][a-z]+) -> \1_\2, non-overlapping, left to right.
+	b := make([]byte, 0, len(s)+4)
+	start := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		j := i + size
+		if r != '\n' && j+1 < len(s) && isUpper(s[j]) && isLowerASCII(s[j+1]) {
+			k := j + 2
+			for k < len(s) && isLowerASCII(s[k]) {
+				k++
+			}
+			b = append(b, s[start:j]...)
+			b = append(b, '_')
+			b = append(b, s[j:k]...)
+			start, i = k, k
+			continue
+		}
+		i = j
+	}
+	b = append(b, s[start:]...)
+	// Pass 2: ([a-z0-9])([A-Z]) -> \1_\2, then lower-case.
+	out := make([]byte, 0, len(b)+4)
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if isUpper(c) {
+			if i > 0 && (isLowerASCII(b[i-1]) || isDigit(b[i-1])) {
+				out = append(out, '_')
+			}
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+	}
+	return lower(string(out))
+}
+
+func isUpper(c byte) bool      { return 'A' <= c && c <= 'Z' }
+func isLowerASCII(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
+
+func hasUpperASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isUpper(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLowerOrNonLetter reports whether s is pure ASCII (so Python's lower()
+// cannot change it once it has no upper-case ASCII letter).
+func isLowerOrNonLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// lower lower-cases non-ASCII letters too, like Python's str.lower.
+func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
+
+// Message is one server -> client frame. The zero value encodes as {}.
+// Build it by hand or through the Context helpers (HTML, Render, Append,
+// Remove, Navigate, ScrollTo, ScrollTop).
+//
+// Encoding rules: empty strings and false booleans are omitted, except html,
+// which is always sent when Target is set and Remove is not (an empty html
+// clears the target; upstream would render "undefined" for a missing one).
+type Message struct {
+	Target    string // "target": CSS selector of the element to change (first match)
+	HTML      string // "html": fragment to insert
+	Append    bool   // "append": insert HTML at the end of the target instead of replacing its content
+	Remove    bool   // "remove": remove the target element
+	URL       string // "url": history.pushState to this URL (applied only when the target is found)
+	Title     string // "title": document.title (applied only when the target is found)
+	Scroll    string // "scroll": CSS selector to scroll smoothly into view
+	ScrollTop bool   // "scrollTop": scroll smoothly to the top of the page
+
+	// Error and Function form error frames ({"error": ..., "function": ...}).
+	Error    string
+	Function string
+
+	// Extra holds additional keys, encoded with encoding/json in sorted key
+	// order after the fields above. A key that collides with one of the
+	// fields above is an encoding error.
+	Extra map[string]any
+}
+
+// knownKeys are the keys encoded from Message fields.
+var knownKeys = map[string]bool{
+	"target": true, "html": true, "append": true, "remove": true, "url": true,
+	"title": true, "scroll": true, "scrollTop": true, "error": true, "function": true,
+}
+
+// MarshalJSON encodes m as a wire frame.
+func (m Message) MarshalJSON() ([]byte, error) {
+	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)))
+}
+
+func (m *Message) appendJSON(b []byte) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	key := func(k string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+	}
+	str := func(k, v string) {
+		if v != "" {
+			key(k)
+			b = appendString(b, v)
+		}
+	}
+	flag := func(k string, v bool) {
+		if v {
+			key(k)
+			b = append(b, "true"...)
+		}
+	}
+	str("target", m.Target)
+	if m.HTML != "" || (m.Target != "" && !m.Remove) {
+		key("html")
+		b = appendString(b, m.HTML)
+	}
+	flag("append", m.Append)
+	flag("remove", m.Remove)
+	str("url", m.URL)
+	str("title", m.Title)
+	str("scroll", m.Scroll)
+	flag("scrollTop", m.ScrollTop)
+	str("error", m.Error)
+	str("function", m.Function)
+	if len(m.Extra) > 0 {
+		keys := make([]string, 0, len(m.Extra))
+		for k := range m.Extra {
+			if knownKeys[k] {
+				return nil, fmt.Errorf("liveview: Message.Extra key %q collides with a Message field", k)
+			}
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v, err := json.Marshal(m.Extra[k])
+			if err != nil {
+				return nil, fmt.Errorf("liveview: Message.Extra[%q]: %w", k, err)
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = append(b, v...)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Unlike encoding/json it does not
+// escape <, > and & (frames are not embedded in HTML); like it, it replaces
+// invalid UTF-8 with U+FFFD and escapes U+2028 and U+2029.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// stringValue renders a decoded JSON value as the string a handler expects
+// from Data or FormValue: strings as is, booleans "true"/"false", numbers
+// without exponent where possible, the first element of a list, "" for null
+// and objects.
+func stringValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case []any:
+		if len(v) > 0 {
+			return stringValue(v[0])
+		}
+	}
+	return ""
+}

@@ -1,0 +1,241 @@
+package liveview
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The test vectors of Django LiveView's tests/test_consumers.py, plus ours.
+func TestSnakeCase(t *testing.T) {
+	for in, want := range map[string]string{
+		"userName":            "user_name",
+		"HTTPResponse":        "http_response",
+		"getHTTPResponseCode": "get_http_response_code",
+		"value2Html":          "value2_html",
+		"already_snake":       "already_snake",
+		"":                    "",
+		"ID":                  "id",
+		"dataAlertId":         "data_alert_id",
+		"productId":           "product_id",
+		"formData":            "form_data",
+		"a":                   "a",
+		"A":                   "a",
+		"aBcDe":               "a_bc_de",
+		"aBBc":                "a_b_bc",
+		"x1Y":                 "x1_y",
+		"camelCase_Mixed":     "camel_case__mixed",
+		"ÉtéBon":              "été_bon",
+		"pageXParam":          "page_x_param",
+	} {
+		if got := SnakeCase(in); got != want {
+			t.Errorf("SnakeCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// refSnake is Django LiveView's camel_to_snake, transcribed with regexp.
+var (
+	reFirst  = regexp.MustCompile(`(.)([A-Z][a-z]+)`)
+	reSecond = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+)
+
+func refSnake(s string) string {
+	s = reFirst.ReplaceAllString(s, "${1}_${2}")
+	return strings.ToLower(reSecond.ReplaceAllString(s, "${1}_${2}"))
+}
+
+func FuzzSnakeCase(f *testing.F) {
+	for _, s := range []string{"userName", "HTTPResponse", "getHTTPResponseCode", "value2Html", "a\nBc", "aBcDeFG", "ÀbCd", "__A__b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !isASCIIOrValid(s) {
+			return
+		}
+		if got, want := SnakeCase(s), refSnake(s); got != want {
+			t.Fatalf("SnakeCase(%q) = %q, reference %q", s, got, want)
+		}
+		if again := SnakeCase(SnakeCase(s)); again != SnakeCase(s) && !strings.ContainsRune(s, '\n') {
+			t.Fatalf("not idempotent on %q: %q", s, again)
+		}
+	})
+}
+
+// isASCIIOrValid limits the comparison to inputs where Go's and Python's
+// lower-casing agree (ASCII letters; other text is passed through).
+func isASCIIOrValid(s string) bool {
+	for _, r := range s {
+		if r >= 0x80 || r == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func TestParseEvent(t *testing.T) {
+	tests := []struct {
+		frame string
+		want  *Event
+		err   bool
+	}{
+		{`{"function":"f","data":{"dataAlertId":"5","nested":{"innerKey":[{"deepKey":1}]}},"form":{"firstName":"x","ok":true},"lang":"es","room":"r"}`,
+			&Event{Function: "f", Lang: "es",
+				Data: map[string]any{"data_alert_id": "5", "nested": map[string]any{"inner_key": []any{map[string]any{"deep_key": 1.0}}}},
+				Form: map[string]any{"firstName": "x", "ok": true}}, false},
+		{` {"function":"f","lang":null} `, &Event{Function: "f"}, false},
+		{`{"function":"f","data":{"userName":"camel","user_name":"snake"}}`, &Event{Function: "f", Data: map[string]any{"user_name": "snake"}}, false},
+		{`{"function":"f","data":{"user_name":"snake","userName":"camel"}}`, &Event{Function: "f", Data: map[string]any{"user_name": "snake"}}, false},
+		{``, nil, true},
+		{`null`, nil, true},
+		{`[]`, nil, true},
+		{`{}`, nil, true},
+		{`{"function":""}`, nil, true},
+		{`{"function":1}`, nil, true},
+		{`{"function":"f","form":"x"}`, nil, true},
+		{`{"function":"f","lang":5}`, nil, true},
+		{`{"function":"f"`, nil, true},
+		{`{"function":"f"} trailing`, nil, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseEvent([]byte(tt.frame))
+		if tt.err {
+			if !errors.Is(err, ErrBadMessage) {
+				t.Errorf("%s: want ErrBadMessage, got %v", tt.frame, err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s:\n got %#v %v\nwant %#v", tt.frame, got, err, tt.want)
+		}
+	}
+}
+
+func FuzzParseEvent(f *testing.F) {
+	for _, s := range []string{`{"function":"f","data":{"aB":"1"},"form":{"x":true},"lang":"en"}`, `[]`, `{"function":"f","data":{"a":[{"bC":{}}]}}`, "\x00"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		ev, err := ParseEvent(frame)
+		if err != nil {
+			if !errors.Is(err, ErrBadMessage) {
+				t.Fatalf("error does not wrap ErrBadMessage: %v", err)
+			}
+			return
+		}
+		if ev.Function == "" {
+			t.Fatal("accepted an event without function")
+		}
+		for k := range ev.Data {
+			if SnakeCase(k) != k && !strings.ContainsRune(k, '\n') {
+				t.Fatalf("data key %q not snake_cased", k)
+			}
+		}
+	})
+}
+
+func TestMessageJSON(t *testing.T) {
+	tests := []struct {
+		m    Message
+		want string
+	}{
+		{Message{}, `{}`},
+		{Message{Target: "#a"}, `{"target":"#a","html":""}`},
+		{Message{Target: "#a", Remove: true}, `{"target":"#a","remove":true}`},
+		{Message{Target: "#a", HTML: "<p>\"q\" & \\ \n\t\x01 \u2028 é</p>", Append: true},
+			`{"target":"#a","html":"<p>\"q\" & \\ \n\t\u0001 \u2028 é</p>","append":true}`},
+		{Message{Target: "#m", HTML: "x", URL: "/p/", Title: "T", Scroll: "#s", ScrollTop: true},
+			`{"target":"#m","html":"x","url":"/p/","title":"T","scroll":"#s","scrollTop":true}`},
+		{Message{Error: "Handler error", Function: "f"}, `{"error":"Handler error","function":"f"}`},
+		{Message{Extra: map[string]any{"z": 1, "event": "e"}}, `{"event":"e","z":1}`},
+		{Message{HTML: "bad \xff utf8"}, `{"html":"bad \ufffd utf8"}`},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(tt.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Compare as decoded JSON (escaping may differ) and check validity.
+		var got, want any
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%+v encoded to invalid JSON %s", tt.m, b)
+		}
+		if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || len(b) > 0 && fmt.Sprint(keysOrder(b)) != fmt.Sprint(keysOrder([]byte(tt.want))) {
+			t.Errorf("%+v:\n got %s\nwant %s", tt.m, b, tt.want)
+		}
+	}
+	if _, err := json.Marshal(Message{Extra: map[string]any{"html": "x"}}); err == nil {
+		t.Error("Extra key colliding with a field must fail")
+	}
+	if _, err := json.Marshal(Message{Extra: map[string]any{"f": func() {}}}); err == nil {
+		t.Error("unencodable Extra must fail")
+	}
+}
+
+// keysOrder returns the top-level keys of a JSON object in order.
+func keysOrder(b []byte) []string {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	var keys []string
+	dec.Token()
+	for dec.More() {
+		k, _ := dec.Token()
+		keys = append(keys, k.(string))
+		var v json.RawMessage
+		dec.Decode(&v)
+	}
+	return keys
+}
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"plain", "\"\\\n\r\t\x00\x1f", "\u2028\u2029", "\xff\xfe", "<script>&"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := appendString(nil, s)
+		var got string
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatalf("invalid JSON %q for %q: %v", b, s, err)
+		}
+		want, _ := json.Marshal(s)
+		var ref string
+		json.Unmarshal(want, &ref)
+		if got != ref {
+			t.Fatalf("%q decoded to %q, encoding/json gives %q", s, got, ref)
+		}
+	})
+}
+
+func BenchmarkParseEvent(b *testing.B) {
+	frame := []byte(`{"function":"say_hello","data":{"dataUserId":"42","productId":"7"},"form":{"name":"Ada","agree":true},"lang":"en","room":"lobby"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseEvent(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSnakeCase(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		SnakeCase("getHTTPResponseCode")
+		SnakeCase("already_snake")
+	}
+}
+
+func BenchmarkMessageEncode(b *testing.B) {
+	m := Message{Target: "#greeting", HTML: "<h1>Hello, Ada!</h1>"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.appendJSON(make([]byte, 0, 128)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
