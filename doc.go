@@ -45,8 +45,10 @@
 // handshake. By default it is the URL segment (which the client takes from
 // <html data-room>), validated against ^[A-Za-z0-9_.-]{1,100}$: a public
 // room, as in Django LiveView, that anyone knowing the name may join. For
-// rooms per user, derive the room from the session with Config.Room; the
-// room the client writes into its JSON is always ignored.
+// rooms per user, derive the room from the session with Config.Room; to hand
+// out rooms without a session, set Config.RoomSecret and render
+// Hub.SignRoom(name) into data-room. The room the client writes into its
+// JSON is always ignored.
 //
 // # Concurrency
 //

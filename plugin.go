@@ -2,8 +2,6 @@ package liveview
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +43,12 @@ type Config struct {
 	// ^[A-Za-z0-9_.-]{1,100}$ (else 400). Note that the default room is
 	// public: anyone who knows the segment can join it.
 	Room func(c echo.Context) (string, error)
+
+	// RoomSecret, when set and Room is nil, makes the endpoint accept only
+	// room segments signed by Hub.SignRoom with this secret (answering 403
+	// otherwise): rooms the server handed out, without a session. Use at
+	// least 32 random bytes. Default: nil (segments are public rooms).
+	RoomSecret []byte
 
 	// OnConnect runs during the handshake, before the upgrade, while Echo's
 	// context (session, user, JWT claims) is valid: copy what handlers need
@@ -333,30 +337,6 @@ func (h *Hub) matchWS(path string) (string, bool) {
 	return rest, true
 }
 
-// ValidRoom reports whether room matches ^[A-Za-z0-9_.-]{1,100}$, the
-// pattern the default Config.Room enforces.
-func ValidRoom(room string) bool {
-	if len(room) == 0 || len(room) > 100 {
-		return false
-	}
-	for i := 0; i < len(room); i++ {
-		c := room[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-// NewRoomID returns a random room name of 32 lower-case hex characters, like
-// Django LiveView's {% liveview_room_uuid %}: put it in <html data-room> to
-// give a page load a room of its own.
-func NewRoomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
-}
-
 func (h *Hub) serveWS(c echo.Context, seg string) error {
 	r := c.Request()
 	if !h.checkOrigin(r) {
@@ -373,6 +353,11 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 		}
 		if room == "" {
 			return echo.NewHTTPError(http.StatusForbidden, "room refused")
+		}
+	} else if len(h.cfg.RoomSecret) > 0 {
+		var ok bool
+		if room, ok = verifyRoom(h.cfg.RoomSecret, seg); !ok {
+			return echo.NewHTTPError(http.StatusForbidden, "room refused").SetInternal(ErrInvalidRoom)
 		}
 	} else if !ValidRoom(seg) {
 		return echo.NewHTTPError(http.StatusBadRequest, ErrInvalidRoom.Error()).SetInternal(ErrInvalidRoom)

@@ -631,3 +631,47 @@ func TestNewRoomID(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestSignedRooms(t *testing.T) {
+	rooms := make(chan string, 1)
+	ts := newTestServer(t, Config{RoomSecret: []byte("0123456789abcdef0123456789abcdef")}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("where", func(c *Context) error { rooms <- c.Room(); return nil })
+	})
+	signed := ts.hub.SignRoom("order-17.a")
+	c := ts.dial(t, signed)
+	c.send("where", nil, nil)
+	if r := <-rooms; r != "order-17.a" {
+		t.Fatalf("room %q", r)
+	}
+	other := New(Config{RoomSecret: []byte("another secret, another app....."), Logger: discardLogger()})
+	defer other.Close()
+	for _, seg := range []string{
+		"order-17.a", // unsigned
+		"order-18.a" + signed[len("order-17.a"):], // signature of another room
+		other.SignRoom("order-17.a"),              // another secret
+		signed[:len(signed)-1] + "A",              // tampered
+		signed + "x",                              // too long a signature
+	} {
+		_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(seg), nil)
+		if err == nil || resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("%s: want 403, got %v %v", seg, resp, err)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("SignRoom of an invalid room must panic")
+			}
+		}()
+		ts.hub.SignRoom("a b")
+	}()
+}
+
+// tamper changes the last character of s.
+func tamper(s string) string {
+	last := "A"
+	if strings.HasSuffix(s, "A") {
+		last = "B"
+	}
+	return s[:len(s)-1] + last
+}
