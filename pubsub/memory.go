@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -26,6 +25,10 @@ const maxIdleQueue = 1024
 // message: each one reaches every subscription that was active when it was
 // published, unless that subscription ends first (Unsubscribe and Close
 // discard what is still queued for it).
+//
+// Close, like Unsubscribe, only marks subscriptions stopped and never waits
+// for a handler: a delivery goroutine finishes the handler call it is in, if
+// any, starts no other and exits.
 //
 // Each subscription has its own delivery goroutine fed by an unbounded
 // first-in first-out queue. Publish copies the payload once, appends it to
@@ -49,16 +52,10 @@ const maxIdleQueue = 1024
 // The zero Memory is an open broker ready for use; [NewMemory] returns one
 // too. A Memory must not be copied after first use.
 type Memory struct {
-	// mu guards every field below. Publish takes it for reading only.
+	// mu guards the fields below. Publish takes it for reading only.
 	mu     sync.RWMutex
 	topics map[string]*memTopic // topics with at least one subscriber
 	closed bool
-
-	// Delivery goroutine bookkeeping, so that Close can wait for them.
-	live    int             // started and not yet exited
-	workers map[uint64]bool // goroutine id -> the goroutine is inside Close
-	closers int             // workers whose value in workers is true
-	changed sync.Cond       // broadcast when live or closers change; L is &mu
 }
 
 // memTopic holds the subscribers of one topic. Its lock orders publishes:
@@ -154,48 +151,29 @@ func (m *Memory) Subscribe(ctx context.Context, topic string, handler func(paylo
 	t.mu.Lock()
 	t.subs = append(t.subs, s)
 	t.mu.Unlock()
-	m.live++
 	go s.run()
 	return s, nil
 }
 
-// Close unsubscribes everything and waits for every delivery goroutine to
-// exit, as [Broker.Close] describes. It always returns nil.
+// Close unsubscribes everything and stops the broker, as [Broker.Close]
+// describes. It does not wait for handlers: each delivery goroutine exits
+// once the handler call it is in, if any, returns. It always returns nil.
 func (m *Memory) Close() error {
-	id := goid()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !m.closed {
-		m.closed = true
-		for _, t := range m.topics {
-			t.mu.Lock()
-			for _, s := range t.subs {
-				s.stop()
-			}
-			t.subs = nil
-			t.mu.Unlock()
-		}
-		m.topics = nil
-	}
-	if m.changed.L == nil {
-		m.changed.L = &m.mu
-	}
-	// A handler calling Close runs on a delivery goroutine that cannot exit
-	// until Close returns. Such goroutines are counted as closers and not
-	// waited for; everything else is.
-	if closer, ok := m.workers[id]; ok {
-		if !closer {
-			m.workers[id] = true
-			m.closers++
-		}
-		for m.live > m.closers {
-			m.changed.Wait()
-		}
+	if m.closed {
 		return nil
 	}
-	for m.live > 0 {
-		m.changed.Wait()
+	m.closed = true
+	for _, t := range m.topics {
+		t.mu.Lock()
+		for _, s := range t.subs {
+			s.stop()
+		}
+		t.subs = nil
+		t.mu.Unlock()
 	}
+	m.topics = nil
 	return nil
 }
 
@@ -217,31 +195,6 @@ func (m *Memory) unsubscribe(s *memSub) {
 	if empty {
 		delete(m.topics, s.topic)
 	}
-}
-
-// register records that the calling goroutine, with id id, is a delivery
-// goroutine, so that Close called from its handler does not wait for it.
-func (m *Memory) register(id uint64) {
-	m.mu.Lock()
-	if m.workers == nil {
-		m.workers = make(map[uint64]bool)
-	}
-	m.workers[id] = false
-	m.mu.Unlock()
-}
-
-// exited records that the delivery goroutine with id id is returning.
-func (m *Memory) exited(id uint64) {
-	m.mu.Lock()
-	if m.workers[id] {
-		m.closers--
-	}
-	delete(m.workers, id)
-	m.live--
-	if m.changed.L != nil {
-		m.changed.Broadcast()
-	}
-	m.mu.Unlock()
 }
 
 // Unsubscribe stops delivery to s, as [Subscription.Unsubscribe] describes:
@@ -280,9 +233,6 @@ func (s *memSub) push(p []byte) {
 // run is s's delivery goroutine: it takes the whole queue at once, calls the
 // handler for each payload in order, and exits once s is stopped.
 func (s *memSub) run() {
-	id := goid()
-	s.m.register(id)
-	defer s.m.exited(id)
 	var batch [][]byte // spare buffer, swapped with s.queue
 	for {
 		s.mu.Lock()
@@ -308,26 +258,4 @@ func (s *memSub) run() {
 			batch = nil
 		}
 	}
-}
-
-// goid returns the id of the calling goroutine, read from the header line
-// of its stack trace ("goroutine 42 [running]:"). Only Close needs it: it is
-// the one way to tell that Close is being called from a handler, whose
-// goroutine must not be waited for. The format has not changed since Go 1.0;
-// a test fails if it ever does.
-func goid() uint64 {
-	var buf [64]byte
-	b := buf[:runtime.Stack(buf[:], false)]
-	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
-	if !ok {
-		return 0
-	}
-	var id uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + uint64(c-'0')
-	}
-	return id
 }

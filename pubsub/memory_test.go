@@ -40,9 +40,10 @@ func TestMemoryZeroValue(t *testing.T) {
 	}
 }
 
-// TestMemoryCloseLeavesNoGoroutines checks that Close, from the test or
-// from a handler, stops every delivery goroutine, including those of
-// subscriptions with a backlog and of unsubscribed ones.
+// TestMemoryCloseLeavesNoGoroutines checks that after Close, from the test
+// or from a handler, every delivery goroutine exits, including those of
+// subscriptions with a backlog and of unsubscribed ones. Close does not wait
+// for them; goleak retries until they are gone.
 func TestMemoryCloseLeavesNoGoroutines(t *testing.T) {
 	for _, fromHandler := range []bool{false, true} {
 		t.Run(fmt.Sprintf("fromHandler=%v", fromHandler), func(t *testing.T) {

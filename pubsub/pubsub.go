@@ -109,19 +109,19 @@ type Broker interface {
 	// and handler is never called.
 	Subscribe(ctx context.Context, topic string, handler func(payload []byte)) (Subscription, error)
 
-	// Close unsubscribes every subscription, stops every goroutine the
-	// broker started and releases its resources (not those the caller
-	// supplied, such as a network client). When Close returns, no handler
-	// is running or will be called again, with one exception that keeps a
-	// handler from deadlocking: Close called from a handler does not wait
-	// for handler calls that are themselves calling Close, its own caller
-	// included; they return into a stopped broker. Close does wait for
-	// other running handler calls, so a handler that never returns makes
-	// Close block.
+	// Close unsubscribes every subscription and stops the broker. Once
+	// Close returns, no handler call starts any more, and Publish and
+	// Subscribe return an error wrapping [ErrClosed]. A handler call
+	// already running may still be finishing, exactly as with Unsubscribe:
+	// Close never waits for handlers, so a handler may call it without
+	// deadlocking. Every goroutine the broker started exits once the
+	// handler call it is running, if any, returns; none is left behind.
+	// Close releases the broker's resources, not those the caller
+	// supplied (such as a network client).
 	//
-	// After Close, Publish and Subscribe return an error wrapping
-	// [ErrClosed]. Close returns the error, if any, of releasing the
-	// broker's resources; calling it again does nothing and returns nil.
+	// Close returns the error, if any, of releasing the broker's
+	// resources; calling it again does nothing and returns nil. A caller
+	// that must know when its handlers are done has them signal it.
 	Close() error
 }
 

@@ -201,7 +201,7 @@ func checkHandlerCallsNotConcurrent(e *env) {
 		g.goErr(func() error {
 			for range perPublisher {
 				if err := e.b.Publish(e.ctx, topic, []byte("m")); err != nil {
-					return fmt.Errorf("Publish: %w", err)
+					return fmt.Errorf("publish: %w", err)
 				}
 			}
 			return nil
@@ -256,10 +256,10 @@ func checkConcurrentPublishers(e *env) {
 					last[pub] = seq
 				})
 				if err != nil {
-					return fmt.Errorf("Subscribe: %w", err)
+					return fmt.Errorf("subscribe: %w", err)
 				}
 				if err := sub.Unsubscribe(); err != nil {
-					return fmt.Errorf("Unsubscribe: %w", err)
+					return fmt.Errorf("unsubscribe: %w", err)
 				}
 				churns.Add(1)
 			}
@@ -271,7 +271,7 @@ func checkConcurrentPublishers(e *env) {
 		pubs.goErr(func() error {
 			for i := range perPublisher {
 				if err := e.b.Publish(e.ctx, topic, fmt.Appendf(nil, "p%d-%d", p, i)); err != nil {
-					return fmt.Errorf("Publish: %w", err)
+					return fmt.Errorf("publish: %w", err)
 				}
 			}
 			return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,7 +52,7 @@ func checkUnsubscribe(e *env) {
 	e.publish(topic, "again")
 	expect(e.t, "new subscriber", again.waitFor(e.t, "again"), []string{"again"})
 
-	e.close() // no handler runs after Close returns: a late delivery shows now
+	e.close() // then look again: a late delivery to r may have shown by now
 	expect(e.t, "unsubscribed handler after Close", r.snapshot(), []string{"before"})
 	if err := sub.Unsubscribe(); err != nil {
 		e.t.Errorf("Unsubscribe after Close: %v", err)
@@ -221,44 +222,56 @@ func checkClose(e *env) {
 	expect(e.t, "received", r.snapshot(), []string{"open"})
 }
 
-// checkCloseWaitsForHandlers: when Close returns, no handler is running and
-// none is called later, even with messages still queued.
-func checkCloseWaitsForHandlers(e *env) {
+// checkCloseStopsHandlers: Close returns while a handler call is running
+// (it does not wait for it), and once Close has returned no handler call
+// starts, not even for the messages that were queued behind the running one.
+func checkCloseStopsHandlers(e *env) {
 	topic := e.topic("t")
-	started, release := make(chan struct{}), make(chan struct{})
-	var running, closed atomic.Bool
-	var f faults
+	var starts atomic.Int32
+	started := make(chan struct{}, 1) // signalled at every start
+	blocked, release, returned := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	defer unblock() // never leave the handler blocked, even on failure
 	e.subscribe(topic, func(p []byte) {
-		running.Store(true)
-		if closed.Load() {
-			f.addf("handler called after Close returned")
+		starts.Add(1)
+		select {
+		case started <- struct{}{}:
+		default:
 		}
 		if string(p) == "block" {
-			close(started)
+			close(blocked)
 			<-release
+			close(returned)
 		}
-		running.Store(false)
 	})
 	e.publish(topic, "block")
 	for i := range 100 {
 		e.publish(topic, strconv.Itoa(i)) // queued behind the blocked call
 	}
-	receive(e.t, "the handler to start", started)
+	receive(e.t, "the handler to start", blocked)
+	<-started // the "block" call's signal, so that only later starts show
 
-	closeReturned := make(chan bool, 1)
-	go func() {
-		err := e.b.Close()
-		closed.Store(true)
-		closeReturned <- running.Load() || err != nil
-	}()
-	// The pause gives Close time to start waiting, so that a Close that
-	// does not wait is caught; it cannot make a correct broker fail.
-	time.Sleep(20 * time.Millisecond)
-	close(release)
-	if bad := receive(e.t, "Close to return", closeReturned); bad {
-		e.t.Error("Close returned an error or while a handler was running")
+	e.close() // fails if Close waits for the blocked call
+	n := starts.Load()
+	if n != 1 {
+		e.t.Errorf("%d handler calls started before Close returned, want 1", n)
 	}
-	f.report(e.t)
+	err := e.b.Publish(e.ctx, topic, []byte("closed"))
+	checkErr(e, "Publish after Close", err, pubsub.ErrClosed)
+
+	unblock()
+	receive(e.t, "the running handler call to return", returned)
+	// The running call has returned into a closed broker: any further call
+	// would be one that started after Close returned. Give such a call time
+	// to show; a correct broker never makes one, so the pause cannot fail it.
+	select {
+	case <-started:
+	case <-time.After(100 * time.Millisecond):
+	}
+	if now := starts.Load(); now != n {
+		e.t.Errorf("%d handler calls started after Close returned", now-n)
+	}
 }
 
 // checkCloseFromHandlers: handlers calling Close, two at a time if the
@@ -289,7 +302,10 @@ func checkCloseFromHandlers(e *env) {
 	if err := receive(e.t, "Close in a handler to return", results); err != nil {
 		e.t.Errorf("Close in a handler: %v", err)
 	}
-	e.close() // waits for the other handler, if it was called
+	e.close()
+	// Close does not wait for the other handler call, if it started; wait
+	// for its Close if it has counted itself (results is buffered, so a
+	// call not waited for does not block).
 	for range calls.Load() - 1 {
 		if err := receive(e.t, "Close in the other handler to return", results); err != nil {
 			e.t.Errorf("Close in a handler: %v", err)
@@ -334,13 +350,13 @@ func checkConcurrentClose(e *env) {
 					return wantClosed("Subscribe", err)
 				}
 				if err := sub.Unsubscribe(); err != nil {
-					return fmt.Errorf("Unsubscribe: %w", err)
+					return fmt.Errorf("unsubscribe: %w", err)
 				}
 			}
 		})
 		g.goErr(func() error { // closer
 			if err := e.b.Close(); err != nil {
-				return fmt.Errorf("Close: %w", err)
+				return fmt.Errorf("close: %w", err)
 			}
 			return nil
 		})

@@ -45,12 +45,13 @@ const timeout = 10 * time.Second
 // does not sleep for it. Instead it publishes a marker after the message and
 // waits until another subscription of the same topic has received the
 // marker: as every subscriber of a topic sees one order, the message has by
-// then reached every queue it was going to reach. Where it can, the check is
-// repeated after Close, when no handler may run any more. This is exact for
-// a broker that delivers from one ordered stream and very likely to catch a
-// broker with a queue per subscription; it never fails a correct broker.
-// Two checks pause briefly (at most 100 ms) to make a race they look for
-// more likely; a pause can only weaken a check, never fail a correct broker.
+// then reached every queue it was going to reach. Where it can, the check
+// looks again after Close. This is exact for a broker that delivers from one
+// ordered stream and very likely to catch a broker with a queue per
+// subscription; it never fails a correct broker. Two checks pause briefly
+// (at most 100 ms) to make a race they look for more likely or to give a
+// handler call that must not start time to show; a pause can only weaken a
+// check, never fail a correct broker.
 //
 // Run does not look for leaked goroutines; check that in the implementation's
 // tests, for instance with go.uber.org/goleak after Close.
@@ -96,7 +97,7 @@ var checks = []struct {
 	{"InvalidArguments", checkInvalidArguments},
 	{"CanceledContext", checkCanceledContext},
 	{"Close", checkClose},
-	{"CloseWaitsForHandlers", checkCloseWaitsForHandlers},
+	{"CloseStopsHandlers", checkCloseStopsHandlers},
 	{"CloseFromHandlers", checkCloseFromHandlers},
 	{"ConcurrentClose", checkConcurrentClose},
 }
