@@ -3,6 +3,7 @@ package liveview
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,8 @@ type conn struct {
 	closed  atomic.Bool                    // no more sends
 	full    atomic.Bool                    // send queue overflowed
 	dropped atomic.Bool                    // the socket was closed for overflowing
+	queued  atomic.Int64                   // frames given to melody, not yet written
+	space   chan struct{}                  // signalled when a queued frame was written
 
 	mu      sync.Mutex
 	store   map[string]any // Context.Get / Set
@@ -42,7 +45,7 @@ type conn struct {
 
 func newConn(h *Hub, e *echo.Echo, r *http.Request, room string) *conn {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := &conn{hub: h, echo: e, req: r, room: room, ctx: ctx, cancel: cancel}
+	c := &conn{hub: h, echo: e, req: r, room: room, ctx: ctx, cancel: cancel, space: make(chan struct{}, 1)}
 	if h.cfg.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(h.cfg.RateLimit), h.cfg.RateBurst)
 	}
@@ -55,16 +58,25 @@ func connOf(s *melody.Session) *conn {
 	return c
 }
 
-// write queues one encoded frame. melody drops a frame silently when the
-// queue is full and reports it to onError, which closes the connection; the
-// full flag turns that into ErrSlowClient for the sender.
-func (c *conn) write(frame []byte) error {
+// write queues one encoded frame on the connection's bounded send queue.
+//
+// queued counts the frames handed to melody and not yet written, so the
+// queue's state is known before melody would drop a frame. When the queue
+// is full, a blocking write (a Context send: backpressure to the sender,
+// typically the handler of this very connection) waits for room up to
+// Config.WriteTimeout; a non-blocking one (Publish and Broadcast delivery,
+// which must never stall other clients) does not wait. Either way a client
+// that stays that far behind is disconnected, never silently skipped.
+func (c *conn) write(frame []byte, block bool) error {
 	if c.closed.Load() {
 		return ErrConnClosed
 	}
 	s := c.sess.Load()
 	if s == nil && c.hold(frame) {
 		return nil
+	}
+	if err := c.reserve(block); err != nil {
+		return err
 	}
 	if err := s.Write(frame); err != nil {
 		return ErrConnClosed
@@ -73,6 +85,62 @@ func (c *conn) write(frame []byte) error {
 		return ErrSlowClient
 	}
 	return nil
+}
+
+// reserve takes one slot of the send queue, waiting for one if block.
+func (c *conn) reserve(block bool) error {
+	limit := int64(c.hub.cfg.SendQueueSize)
+	var timer *time.Timer
+	for {
+		n := c.queued.Load()
+		if n < limit {
+			if c.queued.CompareAndSwap(n, n+1) {
+				return nil
+			}
+			continue
+		}
+		if !block {
+			c.drop("send queue full")
+			return ErrSlowClient
+		}
+		if timer == nil {
+			timer = time.NewTimer(c.hub.cfg.WriteTimeout)
+			defer timer.Stop()
+		}
+		select {
+		case <-c.space:
+		case <-c.ctx.Done():
+			return ErrConnClosed
+		case <-timer.C:
+			c.drop("send queue full for " + c.hub.cfg.WriteTimeout.String())
+			return ErrSlowClient
+		}
+	}
+}
+
+// sent releases the slot of a frame melody has written.
+func (c *conn) sent() {
+	c.queued.Add(-1)
+	select {
+	case c.space <- struct{}{}:
+	default:
+	}
+}
+
+// drop disconnects a client that fell behind, once, by closing the socket
+// directly: melody's Close would queue the close frame behind the full
+// queue. The browser sees the connection drop and reconnects.
+func (c *conn) drop(reason string) {
+	c.full.Store(true)
+	c.closed.Store(true)
+	if !c.dropped.CompareAndSwap(false, true) {
+		return
+	}
+	s := c.sess.Load()
+	c.hub.log.Warn("liveview: closing slow connection: "+reason, "room", c.room, "remote", c.req.RemoteAddr, "queue", c.hub.cfg.SendQueueSize)
+	if s != nil {
+		_ = s.WebsocketConnection().Close()
+	}
 }
 
 // hold keeps a frame that arrived before the upgrade completed, so a
@@ -113,6 +181,7 @@ func (h *Hub) onConnect(s *melody.Session) {
 		return
 	}
 	c.mu.Lock()
+	c.queued.Add(int64(len(c.pending)))
 	for _, p := range c.pending {
 		_ = s.Write(p)
 	}
@@ -120,7 +189,7 @@ func (h *Hub) onConnect(s *melody.Session) {
 	c.sess.Store(s)
 	c.mu.Unlock()
 	if c.full.Load() {
-		h.onError(s, melody.ErrMessageBufferFull)
+		c.drop("send queue full before the upgrade completed")
 	}
 	h.mu.Lock()
 	closed := h.closed
@@ -177,25 +246,29 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 	}
 }
 
-// onError sees every error melody meets. A full send queue means the client
-// stopped reading: close the socket directly (melody's Close would queue the
-// close frame behind the full queue) so the client reconnects rather than
-// silently missing a fragment.
+// onError sees every error melody meets. melody drops a frame silently when
+// a session's buffer is full; reserve keeps that from happening, but should
+// it happen anyway the client is disconnected, never left with a gap.
 func (h *Hub) onError(s *melody.Session, err error) {
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		if c := connOf(s); c != nil && !c.closed.Load() {
+			h.log.Warn("liveview: closing slow connection: write timed out", "room", c.room, "remote", s.Request.RemoteAddr)
+		}
+		return // melody closes it
+	}
 	if !errors.Is(err, melody.ErrMessageBufferFull) {
-		return // read errors end the connection through the read loop
+		return // read and write errors end the connection through its pumps
 	}
-	c := connOf(s)
-	if c == nil {
-		return
+	if c := connOf(s); c != nil {
+		c.drop("melody buffer full")
 	}
-	c.full.Store(true)
-	c.closed.Store(true)
-	if !c.dropped.CompareAndSwap(false, true) {
-		return
+}
+
+// onSent runs on melody's write goroutine after each text frame went out.
+func (h *Hub) onSent(s *melody.Session, _ []byte) {
+	if c := connOf(s); c != nil {
+		c.sent()
 	}
-	h.log.Warn("liveview: send queue full, closing slow connection", "room", c.room, "remote", s.Request.RemoteAddr, "queue", h.cfg.SendQueueSize)
-	_ = s.WebsocketConnection().Close()
 }
 
 // topic is the Hub's subscription to one Broker topic, shared by the local
@@ -265,6 +338,6 @@ func (h *Hub) deliver(t *topic, frame []byte) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range t.members {
-		_ = c.write(frame)
+		_ = c.write(frame, false)
 	}
 }

@@ -123,16 +123,18 @@ func (c *Context) Set(key string, val any) {
 	c.conn.store[key] = val
 }
 
-// Send sends m to this connection only. It never blocks: the frame goes to
-// the connection's bounded send queue. It returns ErrConnClosed when the
-// connection is gone and ErrSlowClient when the queue was full (the
-// connection is then closed, and the browser reconnects).
+// Send sends m to this connection only, through its bounded send queue.
+// It returns as soon as the frame is queued; only when the queue is full
+// (the client reads slower than it is sent to) does it wait for room, up to
+// Config.WriteTimeout, and then return ErrSlowClient and close the
+// connection (the browser reconnects). It returns ErrConnClosed when the
+// connection is gone.
 func (c *Context) Send(m Message) error {
 	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
 	if err != nil {
 		return err
 	}
-	return c.conn.write(b)
+	return c.conn.write(b, true)
 }
 
 // HTML replaces the content of target with html (already escaped: it is

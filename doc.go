@@ -60,13 +60,16 @@
 // handler slower than melody's pong wait (60 s) loses its connection, so
 // start long work in a goroutine with the Context and send when done.
 //
-// Every send (Context.Send and the helpers built on it, Publish and
-// Broadcast deliveries) only queues the frame on the connection's bounded
-// send queue (Config.SendQueueSize), drained by melody's write goroutine.
-// Sends never block. A connection whose queue is full is closed on the spot
-// (and its browser reconnects) instead of silently missing a fragment, and
-// never slows down other connections. Frames sent by one goroutine to one
-// connection arrive in order.
+// Every frame goes through the connection's bounded send queue
+// (Config.SendQueueSize), drained by melody's write goroutine. Sends return
+// as soon as the frame is queued. When the queue is full, a Context send
+// (Send and the helpers built on it) waits for room, up to
+// Config.WriteTimeout: backpressure on whoever sends, usually the handler of
+// that very connection. Publish and Broadcast deliveries never wait, so one
+// slow client never holds up the others. A client that stays that far
+// behind is disconnected (its browser reconnects) instead of silently
+// missing a fragment. Frames sent by one goroutine to one connection arrive
+// in order.
 //
 // A Context may be kept after its handler returned and used from any
 // goroutine; Context.Context is cancelled when the connection closes. Every

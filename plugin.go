@@ -83,12 +83,19 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 
-	// SendQueueSize bounds each connection's queue of outgoing frames. A
-	// client so slow that its queue fills is disconnected (it reconnects)
-	// instead of silently missing fragments or slowing other clients.
+	// SendQueueSize bounds each connection's queue of outgoing frames. When
+	// it is full, Context sends wait for room (up to WriteTimeout) while
+	// Publish and Broadcast deliveries do not wait: the client is
+	// disconnected (it reconnects) instead of silently missing fragments or
+	// slowing other clients.
 	// Default: 128 (measured: each slot costs 48 bytes per connection; see
 	// BenchmarkIdleConnMemory).
 	SendQueueSize int
+
+	// WriteTimeout bounds writing one frame to the network, and how long a
+	// Context send waits for room in a full send queue; a client slower than
+	// that is disconnected. Default: 10s.
+	WriteTimeout time.Duration
 
 	// Broker carries Broadcast and Publish between instances. Hubs given the
 	// same Broker behave as instances of one app. The Hub does not close a
@@ -118,6 +125,7 @@ const (
 	DefaultRateLimit      = 100
 	DefaultRateBurst      = 500
 	DefaultSendQueueSize  = 128
+	DefaultWriteTimeout   = 10 * time.Second
 )
 
 // Topics used on the Broker. Instances of one app must agree on them.
@@ -237,6 +245,9 @@ func newHub(cfg Config, reg *registry) *Hub {
 	if cfg.SendQueueSize <= 0 {
 		cfg.SendQueueSize = DefaultSendQueueSize
 	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -267,6 +278,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 	m := melody.New()
 	m.Config.MaxMessageSize = cfg.MaxMessageSize
 	m.Config.MessageBufferSize = cfg.SendQueueSize
+	m.Config.WriteWait = cfg.WriteTimeout
 	m.Upgrader = &websocket.Upgrader{
 		// Reads go through a small buffer (frames larger than it are read in
 		// pieces); write buffers are pooled, so an idle connection holds none.
@@ -280,6 +292,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 	m.HandleMessage(h.onMessage)
 	m.HandleMessageBinary(h.onBinary)
 	m.HandleError(h.onError)
+	m.HandleSentMessage(h.onSent)
 	h.melody = m
 	return h
 }

@@ -453,45 +453,95 @@ func TestHandleReplaces(t *testing.T) {
 }
 
 // TestSlowClientIsClosed: a client that stops reading is disconnected once
-// its queue fills; the sender learns it and other clients are unaffected.
+// its queue stays full; the sender learns it and other clients are
+// unaffected.
 func TestSlowClientIsClosed(t *testing.T) {
-	logs := &logRecorder{}
 	big := strings.Repeat("x", 64<<10)
-	sendErr := make(chan error, 1)
-	ts := newTestServer(t, Config{SendQueueSize: 8, Logger: logs.logger()}, func(h *Hub, _ *echo.Echo) {
-		h.Handle("ping", echoHandler)
-		h.Handle("flood", func(c *Context) error {
-			go func() {
-				// Socket buffers absorb a few MB first; 64 MB cannot fit.
-				for range 1024 {
-					if err := c.HTML("#big", big); err != nil {
-						sendErr <- err
-						return
-					}
+	for _, tt := range []struct {
+		name  string
+		flood func(h *Hub, c *Context) error
+		want  []error
+	}{
+		// A Context send waits for room, then gives up: backpressure first.
+		{"context send", func(_ *Hub, c *Context) error { return c.HTML("#big", big) }, []error{ErrSlowClient, ErrConnClosed}},
+		// Fan-out never waits: the publisher is never held up by a client.
+		{"publish", func(h *Hub, c *Context) error {
+			if err := h.Publish(context.Background(), c.Room(), Message{Target: "#big", HTML: big}); err != nil {
+				return err
+			}
+			if c.Context().Err() != nil {
+				return ErrConnClosed
+			}
+			return nil
+		}, []error{ErrConnClosed}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &logRecorder{}
+			sendErr := make(chan error, 1)
+			var ts *testServer
+			ts = newTestServer(t, Config{SendQueueSize: 8, WriteTimeout: 300 * time.Millisecond, Logger: logs.logger()}, func(h *Hub, _ *echo.Echo) {
+				h.Handle("ping", echoHandler)
+				h.Handle("flood", func(c *Context) error {
+					go func() {
+						// Socket buffers absorb a few MB first; 256 MB cannot fit.
+						for range 4096 {
+							if err := tt.flood(ts.hub, c); err != nil {
+								sendErr <- err
+								return
+							}
+						}
+						sendErr <- nil
+					}()
+					return nil
+				})
+			})
+			other := ts.dial(t, "other-room")
+			slow := ts.dial(t, "slow-room")
+			slow.send("flood", nil, nil) // and never read again
+			select {
+			case err := <-sendErr:
+				ok := false
+				for _, w := range tt.want {
+					ok = ok || errors.Is(err, w)
 				}
-				sendErr <- nil
-			}()
+				if !ok {
+					t.Fatalf("sender got %v, want one of %v", err, tt.want)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("slow client never detected")
+			}
+			other.ping("unaffected")
+			if !strings.Contains(logs.String(), "closing slow connection") {
+				t.Fatalf("closing not logged:\n%s", logs.String())
+			}
+			if err := slow.readError(); err == nil {
+				t.Fatal("slow client still open")
+			}
+		})
+	}
+}
+
+// TestBackpressure: a handler sending far more frames than the queue holds
+// to a client that does read gets them all through, in order, without a
+// disconnect: Context sends wait for room instead of failing.
+func TestBackpressure(t *testing.T) {
+	const n = 2000
+	ts := newTestServer(t, Config{SendQueueSize: 4}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("stream", func(c *Context) error {
+			for i := range n {
+				if err := c.HTML("#n", strconv.Itoa(i)); err != nil {
+					return err
+				}
+			}
 			return nil
 		})
 	})
-	fast := ts.dial(t, "lobby")
-	slow := ts.dial(t, "lobby")
-	slow.send("flood", nil, nil) // and never read again
-	select {
-	case err := <-sendErr:
-		if !errors.Is(err, ErrSlowClient) && !errors.Is(err, ErrConnClosed) {
-			t.Fatalf("sender got %v, want ErrSlowClient", err)
+	c := ts.dial(t, "lobby")
+	c.send("stream", nil, nil)
+	for i := range n {
+		if got := c.read()["html"]; got != strconv.Itoa(i) {
+			t.Fatalf("frame %d: got %v", i, got)
 		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("slow client never detected")
-	}
-	fast.ping("still fast")
-	if !strings.Contains(logs.String(), "send queue full") {
-		t.Fatalf("closing not logged:\n%s", logs.String())
-	}
-	// The slow client's socket is closed: draining ends with an error.
-	if err := slow.readError(); err == nil {
-		t.Fatal("slow client still open")
 	}
 }
 
