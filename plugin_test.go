@@ -699,7 +699,7 @@ func TestSignedRooms(t *testing.T) {
 		"order-17.a", // unsigned
 		"order-18.a" + signed[len("order-17.a"):], // signature of another room
 		other.SignRoom("order-17.a"),              // another secret
-		signed[:len(signed)-1] + "A",              // tampered
+		tamper(signed),                            // tampered
 		signed + "x",                              // too long a signature
 	} {
 		_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(seg), nil)
