@@ -72,8 +72,11 @@ func (c *conn) write(frame []byte, block bool) error {
 		return ErrConnClosed
 	}
 	s := c.sess.Load()
-	if s == nil && c.hold(frame) {
-		return nil
+	if s == nil {
+		if c.hold(frame) {
+			return nil
+		}
+		s = c.sess.Load() // the upgrade completed meanwhile
 	}
 	if err := c.reserve(block); err != nil {
 		return err
