@@ -725,3 +725,41 @@ func tamper(s string) string {
 	}
 	return s[:len(s)-1] + last
 }
+
+// TestPublishDuringHandshake publishes without pause while clients connect:
+// frames that arrive between joining the room and the end of the upgrade
+// are held and delivered first, and every client receives the stream from
+// the moment its socket is open.
+func TestPublishDuringHandshake(t *testing.T) {
+	ts := newTestServer(t, Config{SendQueueSize: 1024}, nil)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = ts.hub.Publish(context.Background(), "busy", Message{Target: "#n", HTML: strconv.Itoa(i)})
+			if i%64 == 0 {
+				time.Sleep(time.Millisecond) // let the clients drain
+			}
+		}
+	}()
+	for range 30 {
+		c := ts.dial(t, "busy")
+		prev := -1
+		for range 5 {
+			n, err := strconv.Atoi(c.read()["html"].(string))
+			if err != nil || n <= prev {
+				t.Fatalf("frame %d after %d: out of order (%v)", n, prev, err)
+			}
+			prev = n
+		}
+		c.ws.Close()
+	}
+	close(stop)
+	<-done
+}
