@@ -107,7 +107,10 @@ unit:
 	$(if $(filter-out $(TEST_MODULES),$(MODULES)),echo "==> no tests in: $(filter-out $(TEST_MODULES),$(MODULES))")
 	$(call in_modules,go test $$race -count=1 ./...,$(TEST_MODULES))
 
+# The comparison with raw melody (bench/lvbench, one run, loopback only),
+# then the Go micro-benchmarks. See docs/PERFORMANCE.md.
 bench:
+	(cd bench && go run ./lvbench)
 	go test -run '^$$' -bench . -benchmem ./...
 
 demo:

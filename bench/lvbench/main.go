@@ -1,0 +1,359 @@
+// Command lvbench compares a liveview Hub with raw melody doing the same
+// work, in one run on one machine, over loopback only:
+//
+//   - roundtrip: closed-loop click events whose handler renders a small
+//     template and replies, with 1 and 50 concurrent connections (msg/s,
+//     p50/p99 latency);
+//   - fanout: one broadcast to 1,000 and 5,000 connections, the time until
+//     each connection has it (p50/p99 of those times, and the last); lost
+//     messages must be 0;
+//   - idle: server RSS growth per idle connection for 5,000 connections.
+//
+// It builds ./server, starts one server process per system and scenario,
+// and prints a Markdown table. Every loop is bounded in count and time.
+//
+//	go run ./lvbench            (from bench/; make bench runs it)
+//	go run ./lvbench -quick     (smaller counts, for a smoke test)
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+var (
+	quick    = flag.Bool("quick", false, "smaller counts and shorter runs")
+	duration = flag.Duration("duration", 5*time.Second, "length of each round-trip run")
+	rounds   = flag.Int("rounds", 20, "broadcasts per fan-out run")
+	systems  = []string{"melody", "hub"}
+)
+
+func main() {
+	flag.Parse()
+	log.SetFlags(0)
+	raiseFileLimit()
+	bin, err := buildServer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(filepath.Dir(bin))
+
+	fanouts, idleN := []int{1000, 5000}, 5000
+	if *quick {
+		*duration, *rounds = time.Second, 5
+		fanouts, idleN = []int{200}, 500
+	}
+	fmt.Printf("lvbench: %s, %d CPUs, GOMAXPROCS %d, %s per round-trip run, %d broadcasts per fan-out run\n\n",
+		runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), *duration, *rounds)
+	fmt.Println("| scenario | melody | hub | hub / melody |")
+	fmt.Println("|---|---|---|---|")
+
+	for _, conns := range []int{1, 50} {
+		res := map[string]roundtrip{}
+		for _, sys := range systems {
+			res[sys] = withServer(bin, sys, func(url string) roundtrip { return runRoundtrip(url, conns, *duration) })
+		}
+		row(fmt.Sprintf("round trip, %d conn: msg/s", conns), res["melody"].rate, res["hub"].rate, "%.0f")
+		row(fmt.Sprintf("round trip, %d conn: p50 µs", conns), us(res["melody"].p50), us(res["hub"].p50), "%.0f")
+		row(fmt.Sprintf("round trip, %d conn: p99 µs", conns), us(res["melody"].p99), us(res["hub"].p99), "%.0f")
+	}
+	for _, n := range fanouts {
+		res := map[string]fanout{}
+		for _, sys := range systems {
+			res[sys] = withServer(bin, sys, func(url string) fanout { return runFanout(url, n, *rounds) })
+		}
+		row(fmt.Sprintf("fan-out to %d: p50 ms", n), ms(res["melody"].p50), ms(res["hub"].p50), "%.2f")
+		row(fmt.Sprintf("fan-out to %d: p99 ms", n), ms(res["melody"].p99), ms(res["hub"].p99), "%.2f")
+		row(fmt.Sprintf("fan-out to %d: last ms", n), ms(res["melody"].last), ms(res["hub"].last), "%.2f")
+		fmt.Printf("| fan-out to %d: lost | %d | %d | |\n", n, res["melody"].lost, res["hub"].lost)
+	}
+	res := map[string]float64{}
+	for _, sys := range systems {
+		res[sys] = withServerPID(bin, sys, func(url string, pid int) float64 { return runIdle(url, pid, idleN) })
+	}
+	row(fmt.Sprintf("idle memory, %d conns: KB/conn", idleN), res["melody"]/1024, res["hub"]/1024, "%.1f")
+}
+
+func row(name string, melody, hub float64, format string) {
+	ratio := "n/a"
+	if melody > 0 {
+		ratio = fmt.Sprintf("%.2fx", hub/melody)
+	}
+	fmt.Printf("| %s | "+format+" | "+format+" | %s |\n", name, melody, hub, ratio)
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// raiseFileLimit lifts RLIMIT_NOFILE to its hard limit, for this process and
+// the servers it starts.
+func raiseFileLimit() {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err == nil && l.Cur < l.Max {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}
+
+func buildServer() (string, error) {
+	dir, err := os.MkdirTemp("", "lvbench")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "server")
+	cmd := exec.Command("go", "build", "-o", bin, "./server")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building ./server (run lvbench from bench/): %w", err)
+	}
+	return bin, nil
+}
+
+func withServer[T any](bin, sys string, f func(base string) T) T {
+	return withServerPID(bin, sys, func(base string, _ int) T { return f(base) })
+}
+
+// withServerPID starts one server process, runs f against it and stops it.
+func withServerPID[T any](bin, sys string, f func(base string, pid int) T) T {
+	cmd := exec.Command(bin, "-mode", sys, "-addr", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	lines := bufio.NewScanner(stderr)
+	addr := ""
+	for lines.Scan() {
+		if a, ok := strings.CutPrefix(lines.Text(), "listening on "); ok {
+			addr = a
+			break
+		}
+	}
+	if addr == "" {
+		log.Fatalf("%s server did not start", sys)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	return f("127.0.0.1"+addr[strings.LastIndex(addr, ":"):], cmd.Process.Pid)
+}
+
+func dial(base string) (*websocket.Conn, error) {
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	ws, _, err := d.Dial("ws://"+base+"/ws/liveview/bench/", nil)
+	return ws, err
+}
+
+// dialMany opens n connections, 64 at a time.
+func dialMany(base string, n int) []*websocket.Conn {
+	conns := make([]*websocket.Conn, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 64)
+	var failed atomic.Int64
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ws, err := dial(base)
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			conns[i] = ws
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f > 0 {
+		log.Fatalf("%d of %d connections failed", f, n)
+	}
+	return conns
+}
+
+type roundtrip struct {
+	rate     float64
+	p50, p99 time.Duration
+}
+
+// runRoundtrip drives conns closed loops of click -> rendered reply.
+func runRoundtrip(base string, conns int, d time.Duration) roundtrip {
+	wss := dialMany(base, conns)
+	defer closeAll(wss)
+	var (
+		mu   sync.Mutex
+		lats []time.Duration
+		wg   sync.WaitGroup
+	)
+	deadline := time.Now().Add(d)
+	for i, ws := range wss {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 1<<14)
+			for n := 0; time.Now().Before(deadline); n++ {
+				msg := fmt.Sprintf(`{"function":"click","data":{"id":"%d","count":"%d"},"form":{"name":"Ada"},"lang":"en","room":"bench"}`, i, n)
+				t0 := time.Now()
+				_ = ws.SetWriteDeadline(t0.Add(10 * time.Second))
+				_ = ws.SetReadDeadline(t0.Add(10 * time.Second))
+				if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+					log.Fatalf("write: %v", err)
+				}
+				if _, reply, err := ws.ReadMessage(); err != nil || !bytes.Contains(reply, []byte("clicked")) {
+					log.Fatalf("reply %q: %v", reply, err)
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			lats = append(lats, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(lats)
+	return roundtrip{rate: float64(len(lats)) / d.Seconds(), p50: pct(lats, 50), p99: pct(lats, 99)}
+}
+
+type fanout struct {
+	p50, p99, last time.Duration
+	lost           int
+}
+
+// runFanout connects n clients and broadcasts rounds times, one at a time;
+// for each broadcast it records when every client had it.
+func runFanout(base string, n, rounds int) fanout {
+	wss := dialMany(base, n)
+	defer closeAll(wss)
+	var (
+		all  []time.Duration
+		last time.Duration
+		lost int
+	)
+	for r := range rounds {
+		body := fmt.Sprintf(`<p>news %d</p>`, r)
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			lats = make([]time.Duration, 0, n)
+		)
+		start := time.Now()
+		for _, ws := range wss {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = ws.SetReadDeadline(start.Add(10 * time.Second))
+				_, msg, err := ws.ReadMessage()
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil || !bytes.Contains(msg, []byte(body)) {
+					lost++
+					return
+				}
+				lats = append(lats, time.Since(start))
+			}()
+		}
+		if err := post(base, "/broadcast", body); err != nil {
+			log.Fatal(err)
+		}
+		wg.Wait()
+		slices.Sort(lats)
+		if len(lats) > 0 {
+			last = max(last, lats[len(lats)-1])
+		}
+		all = append(all, lats...)
+		if lost > 0 {
+			break // the connections are out of step now
+		}
+	}
+	slices.Sort(all)
+	return fanout{p50: pct(all, 50), p99: pct(all, 99), last: last, lost: lost}
+}
+
+// runIdle reports the server's RSS growth per idle connection, in bytes.
+func runIdle(base string, pid, n int) float64 {
+	// Warm up the server's paths first, so the baseline includes them.
+	warm := dialMany(base, 50)
+	closeAll(warm)
+	time.Sleep(500 * time.Millisecond)
+	before := rss(base, pid)
+	wss := dialMany(base, n)
+	defer closeAll(wss)
+	time.Sleep(time.Second) // every server goroutine settles into its idle state
+	after := rss(base, pid)
+	return float64(after-before) / float64(n)
+}
+
+// rss asks the server to collect garbage and return it to the OS, then reads
+// its resident set size.
+func rss(base string, pid int) int64 {
+	if err := post(base, "/gc", ""); err != nil {
+		log.Fatal(err)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		log.Fatalf("reading RSS (Linux only): %v", err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	log.Fatal("no VmRSS")
+	return 0
+}
+
+func post(base, path, body string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+base+path, strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return errors.New(path + ": " + resp.Status + ": " + string(b))
+	}
+	return nil
+}
+
+func closeAll(wss []*websocket.Conn) {
+	for _, ws := range wss {
+		if ws != nil {
+			ws.Close()
+		}
+	}
+}
+
+func pct(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[(len(sorted)-1)*p/100]
+}
