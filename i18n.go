@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"sync"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -48,7 +49,7 @@ func resolveLocale(tags []language.Tag, lang, al string) language.Tag {
 	if len(tags) == 0 {
 		return language.Und
 	}
-	m := language.NewMatcher(tags)
+	m := matcherFor(tags)
 	for _, pref := range []string{lang, al} {
 		if pref == "" {
 			continue
@@ -62,6 +63,26 @@ func resolveLocale(tags []language.Tag, lang, al string) language.Tag {
 		}
 	}
 	return tags[0]
+}
+
+// matchers caches a language.Matcher (costly to build) per tag list,
+// keyed by the list's backing array and length: a bundle that gains a
+// language gets a new key.
+var matchers sync.Map // matcherKey -> language.Matcher
+
+type matcherKey struct {
+	first *language.Tag
+	n     int
+}
+
+func matcherFor(tags []language.Tag) language.Matcher {
+	k := matcherKey{&tags[0], len(tags)}
+	if m, ok := matchers.Load(k); ok {
+		return m.(language.Matcher)
+	}
+	m := language.NewMatcher(tags)
+	matchers.Store(k, m)
+	return m
 }
 
 // bundle returns the app's bundle, or the built-in validation catalog.

@@ -144,10 +144,10 @@ func TestLocalePerMessage(t *testing.T) {
 	const conns, events = 8, 20
 	var wg sync.WaitGroup
 	for i := range conns {
+		c := ts.dialHeader(t, "r", http.Header{"Origin": {ts.srv.URL}, "Accept-Language": {"es"}})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := ts.dialHeader(t, "r", http.Header{"Origin": {ts.srv.URL}, "Accept-Language": {"es"}})
 			for j := range events {
 				lang := langs[(i+j)%len(langs)]
 				n := fmt.Sprint(i, "-", j)

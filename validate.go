@@ -188,7 +188,7 @@ func (c *Context) fieldMessage(ids []string, data map[string]any, count any) str
 			app = st.localizer
 		}
 	}
-	builtin := i18n.NewLocalizer(builtinBundle(), tag.String())
+	builtin := builtinLocalizer(tag)
 	// The built-in catalog has no such language: its English is used.
 	foreign := !builtinHas(tag)
 	var fallback, fallbackID string
@@ -278,3 +278,16 @@ func builtinHas(tag language.Tag) bool {
 }
 
 var builtinMatcher = sync.OnceValue(func() language.Matcher { return language.NewMatcher(builtinBundle().LanguageTags()) })
+
+// builtinLocalizers caches a localizer of the built-in catalog per locale
+// (locales are languages of a bundle, so the cache is small).
+var builtinLocalizers sync.Map // language.Tag -> *i18n.Localizer
+
+func builtinLocalizer(tag language.Tag) *i18n.Localizer {
+	if l, ok := builtinLocalizers.Load(tag); ok {
+		return l.(*i18n.Localizer)
+	}
+	l := i18n.NewLocalizer(builtinBundle(), tag.String())
+	builtinLocalizers.Store(tag, l)
+	return l
+}
