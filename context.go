@@ -223,6 +223,7 @@ func (c *Context) Fragment(name string, data any) (string, error) {
 	st := c.locale()
 	ec.Set(LocaleKey, st.tag)
 	ec.Set(LocalizerKey, st.localizer)
+	ec.Set(prefsKey, [2]string{c.Lang(), acceptLanguage(c.conn.req)})
 	err := e.Renderer.Render(buf, name, data, ec)
 	e.ReleaseContext(ec)
 	if err != nil {

@@ -240,3 +240,26 @@ func TestNewTemplatesErrors(t *testing.T) {
 		t.Errorf("nil bundle: %q, %v", rec.Body.String(), err)
 	}
 }
+
+// TestTemplatesOwnBundle: Templates matches the message's preferences
+// against its own bundle, even when Config.I18n is nil (whose built-in
+// catalog has no French).
+func TestTemplatesOwnBundle(t *testing.T) {
+	base := template.Must(template.New("x").Funcs(TemplateFuncs()).Parse(`{{locale}}:{{t "hello"}}`))
+	r, err := NewTemplates(base, testBundle(), discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, Config{}, func(h *Hub, e *echo.Echo) {
+		e.Renderer = r
+		h.Handle("x", func(c *Context) error { return c.Render("#out", "x", nil) })
+	})
+	c := ts.dialHeader(t, "r", http.Header{"Origin": {ts.srv.URL}, "Accept-Language": {"fr"}})
+	for lang, want := range map[string]string{"fr": "fr:Bonjour", "es": "es:Hola", "": "fr:Bonjour", "de": "fr:Bonjour"} {
+		b, _ := json.Marshal(map[string]any{"function": "x", "lang": lang})
+		c.sendRaw(1, b)
+		if got := c.read()["html"]; got != want {
+			t.Errorf("lang %q: %q, want %q", lang, got, want)
+		}
+	}
+}

@@ -19,6 +19,11 @@ import (
 const (
 	LocaleKey    = "liveview.locale"    // language.Tag: Context.Locale()
 	LocalizerKey = "liveview.localizer" // *i18n.Localizer: Context.Localizer()
+
+	// prefsKey holds the message's language preferences ([2]string: frame
+	// lang, handshake Accept-Language), so Templates resolves them against
+	// its own bundle even when Config.I18n is another one (or nil).
+	prefsKey = "liveview.prefs"
 )
 
 // TemplateFuncs returns the placeholder functions to parse translating
@@ -38,8 +43,9 @@ func TemplateFuncs() template.FuncMap {
 }
 
 // Templates is an echo.Renderer for html/template that translates: it
-// renders each template in the locale of the live message (Context.Render)
-// or, for ordinary HTTP requests, in the best match of the request's
+// renders each template in the locale of the live message (Context.Render;
+// the message's lang, then its handshake's Accept-Language, matched against
+// the languages of Templates' own bundle) or, for ordinary HTTP requests, in the best match of the request's
 // Accept-Language (or of LocaleKey, if a middleware set it), else in the
 // bundle's default language.
 //
@@ -108,6 +114,9 @@ func (r *Templates) Lookup(tag language.Tag) *template.Template {
 func (r *Templates) locale(c echo.Context) language.Tag {
 	if c == nil {
 		return r.tags[0]
+	}
+	if p, ok := c.Get(prefsKey).([2]string); ok {
+		return resolveLocale(r.tags, p[0], p[1])
 	}
 	if tag, ok := c.Get(LocaleKey).(language.Tag); ok {
 		if _, ok := r.byTag[tag]; ok {
