@@ -1,6 +1,7 @@
 package liveview
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -53,7 +54,8 @@ func TemplateFuncs() template.FuncMap {
 // NewTemplates clones the parsed set once per language of the bundle, with
 // t and locale bound to that language. Set it as e.Renderer; templates that
 // do not translate render as they would with a plain renderer. Safe for
-// concurrent use.
+// concurrent use. The zero value renders nothing (Render returns an
+// error): use NewTemplates.
 type Templates struct {
 	tags   []language.Tag
 	byTag  map[language.Tag]*template.Template
@@ -96,14 +98,22 @@ func NewTemplates(base *template.Template, bundle *i18n.Bundle, logger *slog.Log
 	return r, nil
 }
 
-// Render implements echo.Renderer.
+// Render implements echo.Renderer: it executes the template name in the
+// language picked for c (see Templates). Errors are html/template's.
 func (r *Templates) Render(w io.Writer, name string, data any, c echo.Context) error {
+	if r == nil || len(r.tags) == 0 {
+		return errors.New("liveview: Templates must be created by NewTemplates")
+	}
 	return r.Lookup(r.locale(c)).ExecuteTemplate(w, name, data)
 }
 
 // Lookup returns the template set of the language tag, or of the default
-// language when the bundle has no such language.
+// language when the bundle has no such language; nil for a Templates not
+// made by NewTemplates.
 func (r *Templates) Lookup(tag language.Tag) *template.Template {
+	if len(r.tags) == 0 {
+		return nil
+	}
 	if t, ok := r.byTag[tag]; ok {
 		return t
 	}

@@ -220,6 +220,8 @@ func (c *Context) fieldMessage(ids []string, data map[string]any, count any) str
 //
 //	<input name="email" value="{{.Value "email"}}">
 //	{{with .Error "email"}}<span class="error">{{.}}</span>{{end}}
+//
+// The zero value is an empty form without errors (a page's first render).
 type FormView struct {
 	Data   any               // the struct given to RenderForm (may be nil)
 	Values map[string]string // submitted form values as strings, by field name
