@@ -3,6 +3,7 @@ package e2e
 import (
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -16,7 +17,9 @@ func TestMultiLanguage(t *testing.T) {
 	base := StartApp(t, multilangApp)
 	jsErrors := CaptureJSErrors(ctx)
 
-	Run(t, ctx, "opening "+base+"/", chromedp.Navigate(base+"/"))
+	Run(t, ctx, "opening "+base+"/ as an English browser",
+		network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": "en-US,en;q=0.9"}),
+		chromedp.Navigate(base+"/"))
 	WaitJS(t, ctx, "the WebSocket to open", wsOpen)
 	if lang := EvalJS[string](t, ctx, `document.documentElement.lang`); lang != "en" {
 		t.Fatalf("<html lang> = %q, want en (the browser's language)", lang)
@@ -61,5 +64,27 @@ func TestMultiLanguage(t *testing.T) {
 	WaitJS(t, ctx, "the English greeting", text("#greeting .hello")+` === 'Hello, Ada!'`)
 	show("showing the content in English again")
 	WaitJS(t, ctx, "English content again", text("#content .shown")+` === 'Shown 3 times on this page.'`)
+	jsErrors.AssertNone(t)
+}
+
+// TestMultiLanguageBrowserLanguage: a Spanish browser gets the page in
+// Spanish (Accept-Language), and so do the answers to its events.
+func TestMultiLanguageBrowserLanguage(t *testing.T) {
+	ctx := NewTab(t)
+	base := StartApp(t, multilangApp)
+	jsErrors := CaptureJSErrors(ctx)
+
+	Run(t, ctx, "opening "+base+"/ as a Spanish browser",
+		network.SetExtraHTTPHeaders(network.Headers{"Accept-Language": "es-ES,es;q=0.9"}),
+		chromedp.Navigate(base+"/"))
+	WaitJS(t, ctx, "the WebSocket to open", wsOpen)
+	if lang := EvalJS[string](t, ctx, `document.documentElement.lang`); lang != "es" {
+		t.Fatalf("<html lang> = %q, want es", lang)
+	}
+	if got := EvalJS[string](t, ctx, text(`button[data-liveview-function="show_content"]`)); got != "Mostrar contenido" {
+		t.Errorf("button label = %q, want Spanish", got)
+	}
+	Run(t, ctx, "showing the content", chromedp.Click(`button[data-liveview-function="show_content"]`, chromedp.ByQuery))
+	WaitJS(t, ctx, "Spanish content", text("#content h2")+` === 'Bienvenido'`)
 	jsErrors.AssertNone(t)
 }
