@@ -29,6 +29,9 @@ type MiddlewareFunc func(next HandlerFunc) HandlerFunc
 type Context struct {
 	conn  *conn
 	event *Event
+
+	i18nOnce sync.Once    // resolves loc on first use (i18n.go)
+	loc      *localeState // this message's locale
 }
 
 // Function returns the name of the handler the client called.
@@ -204,7 +207,9 @@ func (c *Context) Publish(room string, m Message) error {
 // Fragment renders the template name with data through c.Echo().Renderer
 // and returns the HTML, for frames built by hand. The renderer receives a
 // fresh echo.Context for the handshake request (never Echo's pooled one of a
-// finished request).
+// finished request) carrying the message's locale under LocaleKey and its
+// localizer under LocalizerKey, so a translating renderer (Templates)
+// renders in the message's language.
 func (c *Context) Fragment(name string, data any) (string, error) {
 	e := c.conn.echo
 	if e == nil || e.Renderer == nil {
@@ -215,6 +220,10 @@ func (c *Context) Fragment(name string, data any) (string, error) {
 	defer bufPool.Put(buf)
 	ec := e.AcquireContext()
 	ec.Reset(c.conn.req, discardResponse{})
+	st := c.locale()
+	ec.Set(LocaleKey, st.tag)
+	ec.Set(LocalizerKey, st.localizer)
+	ec.Set(prefsKey, [2]string{c.Lang(), acceptLanguage(c.conn.req)})
 	err := e.Renderer.Render(buf, name, data, ec)
 	e.ReleaseContext(ec)
 	if err != nil {

@@ -50,6 +50,64 @@
 // Hub.SignRoom(name) into data-room. The room the client writes into its
 // JSON is always ignored.
 //
+// # Forms
+//
+// Context.Bind fills a struct from the event's form fields (`form` tags,
+// HTML field names: the same struct a classic Echo POST handler binds) and
+// data attributes (`data` tags, snake_cased names); Context.Validate checks
+// it with go-playground/validator v10 (one shared validator with
+// required-struct validation, or Config.Validator); FieldErrors turns
+// both kinds of failure into one message per field, keyed by form field
+// name and translated into the message's language; Context.RenderForm
+// renders the form template with a *FormView, so each error shows next to
+// its field and what the user typed stays:
+//
+//	type Contact struct {
+//		Name  string `form:"name" validate:"required,max=50"`
+//		Email string `form:"email" validate:"required,email"`
+//		Age   int    `form:"age" validate:"gte=18"`
+//	}
+//	liveview.Handle("submit_contact", func(c *liveview.Context) error {
+//		var f Contact
+//		if err := errors.Join(c.Bind(&f), c.Validate(&f)); err != nil {
+//			return c.RenderForm("#contact", "contact_form.html", &f, err)
+//		}
+//		return c.Render("#contact", "contact_success.html", f)
+//	})
+//
+// with, in contact_form.html:
+//
+//	<input name="email" value="{{.Value "email"}}">
+//	<span class="error">{{.Error "email"}}</span>
+//
+// A value that does not convert ("abc" for an int, 300 for an int8) is a
+// field error ("Enter a whole number."), never a panic. examples/contact is
+// the complete form.
+//
+// # Internationalization
+//
+// Each event has its own locale: the frame's lang (the page's <html lang>
+// when the event was sent), else the WebSocket handshake's Accept-Language,
+// else the default language of Config.I18n (a go-i18n bundle). Nothing is
+// activated or deactivated, so nothing leaks between events, connections
+// or goroutines. Context.T translates (with plural counts and template
+// data), Context.Localizer and Context.Locale give the rest. A missing
+// translation falls back to the default language, or to the message ID,
+// and is logged once.
+//
+// Templates rendered by Context.Render translate in the same locale with
+// Templates, an echo.Renderer that clones html/template once per language
+// with a bound t function (html/template cannot rebind functions after a
+// template has run):
+//
+//	base := template.Must(template.New("").Funcs(liveview.TemplateFuncs()).ParseFS(files, "templates/*.html"))
+//	e.Renderer, err = liveview.NewTemplates(base, bundle, nil) // {{t "welcome"}}, <html lang="{{locale}}">
+//
+// Validation messages have built-in English and Spanish catalogs, in a
+// bundle of their own; a message with the same ID in Config.I18n replaces
+// one (IDs: catalog.go, README). examples/multilang switches <html lang>
+// and gets the same handlers' answers in two languages.
+//
 // # Concurrency
 //
 // Each connection has one read goroutine (melody's read pump, on the HTTP
@@ -110,7 +168,9 @@
 //	@liveview_handler("x")          liveview.Handle("x", fn)
 //	content["form"]["name"]         c.FormValue("name")
 //	content["data"]["data_id"]      c.Data("data_id")
-//	content["lang"]                 c.Lang()
+//	content["lang"]                 c.Lang(), c.Locale(), c.T(id)
+//	ContactForm(content["form"])    c.Bind(&f), c.Validate(&f), liveview.FieldErrors(c, err)
+//	translation.activate(lang)      nothing: every event has its own locale
 //	send(consumer, {...})           c.Send(liveview.Message{...}) / c.Render(...)
 //	send(consumer, {...}, broadcast=True)   c.Broadcast(...)
 //	consumer.send_to_group(...)     c.Publish(room, ...)

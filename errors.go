@@ -81,3 +81,7 @@ func (e *Error) Error() string {
 
 // Unwrap returns Internal so errors.Is and errors.As see through an *Error.
 func (e *Error) Unwrap() error { return e.Internal }
+
+// ErrBindTarget is returned (wrapped) by [Context.Bind] when its argument is
+// not a non-nil pointer to a struct: a programming error, not bad input.
+var ErrBindTarget = errors.New("liveview: Bind needs a non-nil pointer to a struct")

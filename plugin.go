@@ -19,115 +19,6 @@ import (
 	"github.com/echo-liveview/liveview/pubsub"
 )
 
-// Config configures a Hub. The zero value is ready to use: every field's
-// documentation ends with its default.
-type Config struct {
-	// Path is the WebSocket endpoint; it must contain the segment ":room".
-	// Requests for it (with or without the trailing slash) are upgraded and
-	// never reach the app's routes. Default: "/ws/liveview/:room/", the URL
-	// Django LiveView's client uses.
-	Path string
-
-	// ScriptPath is the URL prefix under which the JavaScript client is
-	// served: liveview.min.js, the readable liveview.js and the
-	// content-hashed liveview.<hash>.min.js (see Hub.ScriptURL). Other files
-	// under the prefix pass through to the app. Default: "/static/liveview/".
-	ScriptPath string
-
-	// Room returns the room of a connecting client, e.g. the user's ID from
-	// the session: every connection belongs to exactly one room, the target
-	// of Publish. It runs during the handshake, after the app's middleware
-	// (sessions, auth), with c.Param("room") set to the URL segment. An
-	// error refuses the handshake (with its status if it is an
-	// *echo.HTTPError, else 403). Default: the URL segment, which must match
-	// ^[A-Za-z0-9_.-]{1,100}$ (else 400). Note that the default room is
-	// public: anyone who knows the segment can join it.
-	Room func(c echo.Context) (string, error)
-
-	// RoomSecret, when set and Room is nil, makes the endpoint accept only
-	// room segments signed by Hub.SignRoom with this secret (answering 403
-	// otherwise): rooms the server handed out, without a session. Use at
-	// least 32 random bytes. Default: nil (segments are public rooms).
-	RoomSecret []byte
-
-	// OnConnect runs during the handshake, before the upgrade, while Echo's
-	// context (session, user, JWT claims) is valid: copy what handlers need
-	// into the connection store with lc.Set. lc has no event and cannot send
-	// yet. An error refuses the connection like a Room error. Default: none.
-	OnConnect func(c echo.Context, lc *Context) error
-
-	// OnDisconnect runs once when a connection that was accepted closes, for
-	// any reason. Default: none.
-	OnDisconnect func(lc *Context)
-
-	// AllowedOrigins lists origins ("https://app.example.com") that may open
-	// WebSockets besides the request's own host. Browsers send Origin on
-	// every WebSocket handshake; a request without Origin (a non-browser
-	// client) is allowed. Default: only the same host.
-	AllowedOrigins []string
-
-	// InsecureSkipOriginCheck accepts WebSockets from any origin, which lets
-	// any web page a logged-in user visits talk to your handlers as that user
-	// (cross-site WebSocket hijacking). Default: false.
-	InsecureSkipOriginCheck bool
-
-	// MaxMessageSize is the largest frame a client may send, in bytes; a
-	// larger one closes the connection with 1009 (message too big).
-	// Default: 65536.
-	MaxMessageSize int64
-
-	// RateLimit is the sustained number of events per second a connection
-	// may send; RateBurst the number it may send at once. Excess events get
-	// an error frame and are dropped; the connection stays open. A negative
-	// RateLimit disables the limit. Default: 100 per second, burst 500.
-	RateLimit float64
-	RateBurst int
-
-	// SendQueueSize bounds each connection's queue of outgoing frames. When
-	// it is full, Context sends wait for room (up to WriteTimeout) while
-	// Publish and Broadcast deliveries do not wait: the client is
-	// disconnected (it reconnects) instead of silently missing fragments or
-	// slowing other clients.
-	// Default: 128 (measured: each slot costs 48 bytes per connection; see
-	// BenchmarkIdleConnMemory).
-	SendQueueSize int
-
-	// WriteTimeout bounds writing one frame to the network, and how long a
-	// Context send waits for room in a full send queue; a client slower than
-	// that is disconnected. Default: 10s.
-	WriteTimeout time.Duration
-
-	// Broker carries Broadcast and Publish between instances. Hubs given the
-	// same Broker behave as instances of one app. The Hub does not close a
-	// Broker it was given. Default: a new in-memory broker per Hub
-	// (pubsub.NewMemory), closed with the Hub.
-	Broker pubsub.Broker
-
-	// Logger receives the Hub's logs. Default: slog.Default().
-	Logger *slog.Logger
-
-	// ErrorHandler is called for every failed event: bad frames, unknown
-	// functions, rate limiting, handler errors and recovered panics. It may
-	// send an error frame with lc.Send. Default: Hub.DefaultErrorHandler.
-	ErrorHandler func(lc *Context, err error)
-
-	// Debug sends internal error text to the client in error frames. Never
-	// enable it in production. Default: false (clients see generic texts;
-	// *Error messages are always shown).
-	Debug bool
-}
-
-// Defaults, in one place.
-const (
-	DefaultPath           = "/ws/liveview/:room/"
-	DefaultScriptPath     = "/static/liveview/"
-	DefaultMaxMessageSize = 64 << 10
-	DefaultRateLimit      = 100
-	DefaultRateBurst      = 500
-	DefaultSendQueueSize  = 128
-	DefaultWriteTimeout   = 10 * time.Second
-)
-
 // Topics used on the Broker. Instances of one app must agree on them.
 const (
 	broadcastTopic  = "liveview:broadcast"
@@ -150,6 +41,7 @@ type Hub struct {
 
 	logOnce    sync.Once
 	finishOnce sync.Once
+	i18nLogged sync.Map // "locale\x00id" of translation problems already logged
 
 	mu     sync.RWMutex
 	closed bool
@@ -224,33 +116,7 @@ func Broadcast(ctx context.Context, m Message) error {
 func New(cfg Config) *Hub { return newHub(cfg, newRegistry()) }
 
 func newHub(cfg Config, reg *registry) *Hub {
-	if cfg.Path == "" {
-		cfg.Path = DefaultPath
-	}
-	if cfg.ScriptPath == "" {
-		cfg.ScriptPath = DefaultScriptPath
-	}
-	if !strings.HasSuffix(cfg.ScriptPath, "/") {
-		cfg.ScriptPath += "/"
-	}
-	if cfg.MaxMessageSize <= 0 {
-		cfg.MaxMessageSize = DefaultMaxMessageSize
-	}
-	if cfg.RateLimit == 0 {
-		cfg.RateLimit = DefaultRateLimit
-	}
-	if cfg.RateBurst <= 0 {
-		cfg.RateBurst = DefaultRateBurst
-	}
-	if cfg.SendQueueSize <= 0 {
-		cfg.SendQueueSize = DefaultSendQueueSize
-	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = DefaultWriteTimeout
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg = cfg.withDefaults()
 	i := strings.Index(cfg.Path, ":room")
 	if i < 0 || !strings.HasPrefix(cfg.Path, "/") || !strings.HasSuffix(cfg.Path[:i], "/") ||
 		strings.ContainsAny(cfg.Path[i+len(":room"):], ":*") || !(i+len(":room") == len(cfg.Path) || cfg.Path[i+len(":room")] == '/') {

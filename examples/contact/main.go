@@ -1,0 +1,104 @@
+// Command contact is Django LiveView's "contact form with validation",
+// ported: the form travels over the WebSocket, the handler binds and
+// validates it, and the form comes back with an error next to each invalid
+// field and everything the user typed kept, until it is valid and a thank
+// you replaces it. Fields are also checked one by one when they lose focus
+// (Django LiveView's "real-time validation").
+//
+//	go run ./examples/contact                 # http://localhost:8080
+//	go run ./examples/contact -addr 127.0.0.1:9000
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"html/template"
+	"io"
+	"log"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echo-liveview/liveview"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// contact is the form. The same struct would bind a classic POST with
+// Echo's c.Bind: form tags are the HTML field names.
+type contact struct {
+	Name      string `form:"name" validate:"required,max=50"`
+	Email     string `form:"email" validate:"required,email"`
+	Topic     string `form:"topic" validate:"oneof=question bug other"`
+	Message   string `form:"message" validate:"required,min=10,max=1000"`
+	Copies    int    `form:"copies" validate:"gte=0,lte=5"`
+	Subscribe bool   `form:"subscribe"`
+}
+
+type renderer struct{ t *template.Template }
+
+func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) error {
+	return r.t.ExecuteTemplate(w, name, data)
+}
+
+func main() {
+	addr := flag.String("addr", ":8080", "listen address")
+	flag.Parse()
+
+	e := newApp()
+	go func() {
+		if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = liveview.Default().Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
+	_ = e.Shutdown(shutdown)
+}
+
+func newApp() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	e.Use(liveview.Plugin())
+	e.GET("/", func(c echo.Context) error {
+		// The first render: an empty form, no errors.
+		return c.Render(http.StatusOK, "index.html", &liveview.FormView{})
+	})
+	return e
+}
+
+func init() {
+	liveview.Handle("submit_contact", func(c *liveview.Context) error {
+		var f contact
+		// Conversion errors (a word in "copies") and failed rules are
+		// reported together; for a field with both, the first wins.
+		if err := errors.Join(c.Bind(&f), c.Validate(&f)); err != nil {
+			return c.RenderForm("#contact-container", "contact_form.html", &f, err)
+		}
+		// Save it, send it... then thank the user.
+		return c.Render("#contact-container", "contact_success.html", f)
+	})
+
+	// validate_field checks the field named by data-data-field as soon as it
+	// loses focus, and fills its error slot.
+	liveview.Handle("validate_field", func(c *liveview.Context) error {
+		field := c.Data("data_field")
+		var f contact
+		err := errors.Join(c.Bind(&f), c.Validate(&f))
+		if err != nil && liveview.FieldErrors(c, err) == nil {
+			return err
+		}
+		return c.HTML("#error-"+template.HTMLEscapeString(field), template.HTMLEscapeString(liveview.FieldErrors(c, err)[field]))
+	})
+}

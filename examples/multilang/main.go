@@ -1,0 +1,127 @@
+// Command multilang is Django LiveView's internationalization example,
+// ported: the same handlers answer in the language of the page that sent
+// the event. The client sends <html lang> with every event; liveview picks
+// the locale per message (frame lang, then the handshake's Accept-Language,
+// then the bundle's default), so switching the page's language needs no
+// reconnection and no translation.activate/deactivate pair.
+//
+// Translations are go-i18n JSON files (locales/); templates translate with
+// {{t "id"}} through liveview.Templates, which renders fragments in the
+// message's language and full pages in the browser's.
+//
+//	go run ./examples/multilang                 # http://localhost:8080
+//	go run ./examples/multilang -addr 127.0.0.1:9000
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"html/template"
+	"log"
+	"log/slog"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+
+	"github.com/echo-liveview/liveview"
+)
+
+//go:embed templates locales
+var files embed.FS
+
+func main() {
+	addr := flag.String("addr", ":8080", "listen address")
+	flag.Parse()
+
+	e, err := newApp()
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = liveview.Default().Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
+	_ = e.Shutdown(shutdown)
+}
+
+// newBundle loads the translations: English is the default language.
+func newBundle() (*i18n.Bundle, error) {
+	b := i18n.NewBundle(language.English)
+	for _, f := range []string{"locales/active.en.json", "locales/active.es.json"} {
+		if _, err := b.LoadMessageFileFS(files, f); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func newApp() (*echo.Echo, error) {
+	bundle, err := newBundle()
+	if err != nil {
+		return nil, err
+	}
+	// Parse with the placeholder functions, then let liveview clone the
+	// templates once per language with t and locale bound.
+	base, err := template.New("").Funcs(liveview.TemplateFuncs()).ParseFS(files, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	renderer, err := liveview.NewTemplates(base, bundle, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.Renderer = renderer
+	e.Use(liveview.PluginWithConfig(liveview.Config{I18n: bundle}))
+	e.GET("/", func(c echo.Context) error { return c.Render(http.StatusOK, "index.html", nil) })
+	return e, nil
+}
+
+func init() {
+	// The Django example activates the language in a middleware; here the
+	// locale is already per message, and a middleware only logs it.
+	liveview.Use(func(next liveview.HandlerFunc) liveview.HandlerFunc {
+		return func(c *liveview.Context) error {
+			slog.Info("event", "function", c.Function(), "lang", c.Lang(), "locale", c.Locale().String())
+			return next(c)
+		}
+	})
+
+	liveview.Handle("show_content", func(c *liveview.Context) error {
+		shown, _ := c.Get("shown").(int)
+		shown++
+		c.Set("shown", shown)
+		return c.Render("#content", "content.html", map[string]any{
+			"Title":   c.T("welcome"), // c.T in Go, {{t ...}} in the template
+			"Shown":   shown,
+			"Message": "content_message",
+		})
+	})
+
+	liveview.Handle("greet", func(c *liveview.Context) error {
+		var f struct {
+			Name string `form:"name" validate:"required,min=2"`
+		}
+		if err := errors.Join(c.Bind(&f), c.Validate(&f)); err != nil {
+			// Validation messages follow the page's language too.
+			return c.RenderForm("#greeting", "greeting.html", &f, err)
+		}
+		return c.Render("#greeting", "greeting.html", liveview.NewFormView(c, &f, nil))
+	})
+}
