@@ -568,3 +568,48 @@ func waitAcrossLoads(t *testing.T, ctx context.Context, what, expr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestClientFrames covers the upstream frame keys on /p/frames: table
+// fragments (parsed with <template>), remove with __cleanup, unknown keys
+// (script is not run), scroll, scrollTop, the scroll to the top after a
+// navigation, page#run's preventDefault, lang stamped at send time, a
+// user's controller through window.Stimulus, and a room made by the client.
+func TestClientFrames(t *testing.T) {
+	ctx, app, jsErrors := openPage(t, "frames")
+
+	WaitJS(t, ctx, "the user's controller", `document.querySelector("#hello").textContent === "hello from a user controller"`)
+	click(t, ctx, "#table")
+	WaitJS(t, ctx, "the appended row", `Array.from(document.querySelectorAll("#rows td"), (td) => td.textContent).join() === "r0,r1"`)
+	click(t, ctx, "#remove")
+	WaitJS(t, ctx, "the removal and its cleanup", `!document.querySelector("#gone") && window.goneCleaned === true`)
+	click(t, ctx, "#extra")
+	WaitJS(t, ctx, "the frame with unknown keys", `document.querySelector("#u").textContent === "ok"`)
+	if EvalJS[bool](t, ctx, `window.bad === 1`) {
+		t.Error("the script key ran")
+	}
+	Run(t, ctx, "changing the page's lang", chromedp.Evaluate(`document.documentElement.lang = "es"`, nil))
+	click(t, ctx, "#prevented")
+	waitLogged(t, ctx, "the link's event", `e.data.n === "link"`, 1)
+	if s := EvalJS[string](t, ctx, `location.hash + "|" + lvLog()[0].lang`); s != "|es" {
+		t.Errorf("hash|lang = %s, want |es (preventDefault, lang at send time)", s)
+	}
+
+	click(t, ctx, "#scroll")
+	WaitJS(t, ctx, "the scroll to #bottom", `scrollY > 1000`)
+	click(t, ctx, "#top")
+	// Upstream scrolls <body> into view: its top, below the collapsed margin.
+	WaitJS(t, ctx, "the scroll to the top", `Math.abs(document.body.getBoundingClientRect().top) < 2 && scrollY < 100`)
+	Run(t, ctx, "scrolling down", chromedp.ScrollIntoView("#nav", chromedp.ByQuery))
+	WaitJS(t, ctx, "the page to be scrolled", `scrollY > 1000`)
+	click(t, ctx, "#nav")
+	WaitJS(t, ctx, "the navigation and its scroll to the top", `location.search === "?nav=1" && document.title === "Navigated" && scrollY === 0`)
+	jsErrors.AssertNone(t)
+
+	// Without <html data-room>, the client makes a UUID v4 room.
+	Run(t, ctx, "opening a page without data-room", chromedp.Navigate(app.URL+"/p/frames?noroom=1"))
+	WaitJS(t, ctx, "the WebSocket", wsOpen)
+	room := EvalJS[string](t, ctx, `document.documentElement.dataset.room`)
+	if len(room) != 36 || room[14] != '4' || !strings.HasSuffix(EvalJS[string](t, ctx, `myWebSocket.url`), "/"+room+"/") {
+		t.Errorf("room %q is not a UUID v4 used in the socket URL", room)
+	}
+}

@@ -5,8 +5,10 @@
 //	go run ./examples/clienttest                 # http://localhost:8080/p/attrs
 //	go run ./examples/clienttest -addr 127.0.0.1:9000
 //
-// Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection and
-// /p/custompath (a second Hub on /custom/ws/:room/). Most handlers append
+// Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
+// /p/frames and /p/custompath (a second Hub on /custom/ws/:room/). A
+// ?noroom=1 page has no <html data-room>; ?legacy=1 sets
+// webSocketConfig.legacyRoomStorage. Most handlers append
 // what they received, as JSON, to the page's #log list, so a test can read
 // exactly what the client sent.
 package main
@@ -43,7 +45,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -89,6 +91,9 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 				"Room":   liveview.NewRoomID(),
 				"Page":   atoi(c.QueryParam("page")),
 				"Legacy": c.QueryParam("legacy") != "", // webSocketConfig.legacyRoomStorage
+			}
+			if c.QueryParam("noroom") != "" {
+				delete(data, "Room") // the client makes a UUID
 			}
 			if name == "custompath" {
 				data["WSPath"] = "/custom/ws" // webSocketConfig.path
@@ -156,6 +161,20 @@ func init() {
 	})
 	liveview.Handle("scripted", func(c *liveview.Context) error {
 		return c.Render("#scripted", "scripted.html", c.Data("label"))
+	})
+	// Frames: the upstream keys one by one.
+	liveview.Handle("frames_table", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#rows", HTML: "<tr><td>r1</td></tr>", Append: true})
+	})
+	liveview.Handle("frames_remove", func(c *liveview.Context) error { return c.Remove("#gone") })
+	liveview.Handle("frames_extra", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#u", HTML: "ok",
+			Extra: map[string]any{"script": "window.bad = 1", "whatever": 1}})
+	})
+	liveview.Handle("frames_scroll", func(c *liveview.Context) error { return c.ScrollTo("#bottom") })
+	liveview.Handle("frames_top", func(c *liveview.Context) error { return c.ScrollTop() })
+	liveview.Handle("frames_nav", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#u", HTML: "navigated", URL: "/p/frames?nav=1", Title: "Navigated"})
 	})
 	liveview.Handle("insert_buttons", func(c *liveview.Context) error {
 		return c.Render("#inserted", "inserted.html", nil)
