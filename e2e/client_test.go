@@ -511,6 +511,18 @@ func TestClientOffline(t *testing.T) {
 	// Later events flow normally: nothing stays stuck (upstream's bug).
 	click(t, ctx, "#send")
 	WaitJS(t, ctx, "an event after the blip", countJS(fn("queued"))+` === 4`)
+
+	// A normal close (1000) is deliberate: no banner and no reconnect, for
+	// longer than two of the page's reconnect delays (250 ms at most),
+	// until the next event opens a new socket.
+	Run(t, ctx, "closing the socket normally", chromedp.Evaluate(`window.closedSocket = myWebSocket; myWebSocket.close(1000)`, nil))
+	WaitJS(t, ctx, "the socket to close", `closedSocket.readyState === 3`)
+	time.Sleep(600 * time.Millisecond)
+	if !EvalJS[bool](t, ctx, `myWebSocket === closedSocket && !`+banner+`.contains("no-connection--show")`) {
+		t.Error("the client reconnected or showed the banner after a normal close")
+	}
+	click(t, ctx, "#send")
+	WaitJS(t, ctx, "the event that reopens the socket", countJS(fn("queued"))+` === 5 && myWebSocket !== closedSocket`)
 	assertNoExceptions(t, jsErrors)
 }
 
