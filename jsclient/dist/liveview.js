@@ -3804,9 +3804,11 @@
       message = { ...message, ref: ++lastRef };
       startLoading(message.ref, trigger);
     }
-    if (!offline && isOpen() && transmit(message)) return;
+    if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
     enqueue(message);
-    if (!offline && timer === null && !isConnecting()) connect();
+    if (offline) return;
+    if (isOpen()) flush();
+    else if (timer === null && !isConnecting()) connect();
   }
   function watchNetwork() {
     offline = navigator.onLine === false;

@@ -67,10 +67,13 @@ export function send(message, trigger) {
     message = { ...message, ref: ++lastRef };
     startLoading(message.ref, trigger);
   }
-  if (!offline && isOpen() && transmit(message)) return;
+  // Queued events go first, so the order is always the order of clicks.
+  if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
   enqueue(message);
+  if (offline) return;
+  if (isOpen()) flush();
   // A socket closed normally (code 1000) is reopened by the next event.
-  if (!offline && timer === null && !isConnecting()) connect();
+  else if (timer === null && !isConnecting()) connect();
 }
 
 // watchNetwork follows the browser's offline/online events. Offline, events
