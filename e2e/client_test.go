@@ -625,3 +625,28 @@ func TestClientFrames(t *testing.T) {
 		t.Errorf("room %q is not a UUID v4 used in the socket URL", room)
 	}
 }
+
+// TestClientHistoryStorageFull fills sessionStorage before navigating: the
+// journal cannot be saved (the client prunes, retries, then keeps it in
+// memory), and Back still restores the page.
+func TestClientHistoryStorageFull(t *testing.T) {
+	ctx, _, jsErrors := openPage(t, "history")
+	const content = `document.querySelector("#content h1").textContent`
+	Run(t, ctx, "filling sessionStorage", chromedp.Evaluate(`(() => {
+		sessionStorage.removeItem("liveview-history");
+		for (let size = 1 << 20; size >= 1; size >>= 1) {
+			try { for (let i = 0; ; i++) sessionStorage.setItem("junk-" + size + "-" + i, "x".repeat(size)); } catch (_) {}
+		}
+	})()`, nil))
+	click(t, ctx, "#count")
+	WaitJS(t, ctx, "count 1", `document.querySelector("#count").textContent === "Count 1"`)
+	click(t, ctx, "#nav1")
+	WaitJS(t, ctx, "page 1", content+` === "Page 1"`)
+	if EvalJS[bool](t, ctx, `sessionStorage.getItem("liveview-history") !== null`) {
+		t.Fatal("the journal fit into a full sessionStorage: the test filled nothing")
+	}
+	pressBack(t, ctx, -1)
+	WaitJS(t, ctx, "the first page restored from memory", content+` === "Home" && document.querySelector("#count").textContent === "Count 1"`)
+	Run(t, ctx, "freeing sessionStorage", chromedp.Evaluate(`sessionStorage.clear()`, nil))
+	jsErrors.AssertNone(t)
+}
