@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
 )
@@ -32,6 +33,10 @@ type Context struct {
 
 	i18nOnce sync.Once    // resolves loc on first use (i18n.go)
 	loc      *localeState // this message's locale
+
+	// answered is set once a frame carrying the event's Ref was queued, so
+	// the Hub answers every ref exactly once.
+	answered atomic.Bool
 }
 
 // Function returns the name of the handler the client called.
@@ -137,6 +142,9 @@ func (c *Context) Send(m Message) error {
 	if err != nil {
 		return err
 	}
+	if m.Ref != 0 && c.event != nil && m.Ref == c.event.Ref {
+		c.answered.Store(true)
+	}
 	return c.conn.write(b, true)
 }
 
@@ -180,6 +188,29 @@ func (c *Context) Navigate(target, url, title, name string, data any) error {
 		return err
 	}
 	return c.Send(Message{Target: target, HTML: html, URL: url, Title: title})
+}
+
+// Morph renders like Render and merges the result into target (the
+// additive "morph" key): the client patches the existing DOM with idiomorph
+// instead of replacing it, so focus, caret, selection and typed input
+// values survive. Clients without morph support replace the content.
+func (c *Context) Morph(target, name string, data any) error {
+	html, err := c.Fragment(name, data)
+	if err != nil {
+		return err
+	}
+	return c.Send(Message{Target: target, HTML: html, Morph: true})
+}
+
+// Dispatch makes the client dispatch a CustomEvent named event on document
+// with detail (any JSON-encodable value, nil for null) through the
+// additive "event" and "eventData" keys; page scripts listen with
+// document.addEventListener(event, ...).
+func (c *Context) Dispatch(event string, detail any) error {
+	if event == "" {
+		return fmt.Errorf("liveview: Dispatch needs an event name")
+	}
+	return c.Send(Message{Event: event, EventData: detail})
 }
 
 // ScrollTo scrolls the element matching selector smoothly into view.

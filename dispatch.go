@@ -89,16 +89,20 @@ func (h *Hub) onMessage(s *melody.Session, frame []byte) {
 	if c == nil {
 		return
 	}
-	if c.limiter != nil && !c.limiter.Allow() {
-		h.errHandler(&Context{conn: c}, ErrRateLimited)
-		return
-	}
+	// Bad frames count against the rate limit too, so it is taken first.
+	allowed := c.limiter == nil || c.limiter.Allow()
 	ev, err := ParseEvent(frame)
 	if err != nil {
 		h.errHandler(&Context{conn: c}, err)
 		return
 	}
 	lc := &Context{conn: c, event: ev}
+	// Every ref is answered once, whatever happens below.
+	defer h.answerRef(lc)
+	if !allowed {
+		h.errHandler(lc, ErrRateLimited)
+		return
+	}
 	fn, ok := h.reg.lookup(ev.Function)
 	if !ok {
 		h.errHandler(lc, ErrUnknownFunction)
@@ -106,6 +110,17 @@ func (h *Hub) onMessage(s *melody.Session, frame []byte) {
 	}
 	if err := call(fn, lc); err != nil {
 		h.errHandler(lc, err)
+	}
+}
+
+// answerRef sends {"ref": n} for an event that carried a ref, unless a
+// frame with it was already sent (the error frame of a failed handler).
+func (h *Hub) answerRef(c *Context) {
+	if c.event.Ref == 0 || c.answered.Load() {
+		return
+	}
+	if err := c.Send(Message{Ref: c.event.Ref}); err != nil && !errors.Is(err, ErrConnClosed) {
+		h.log.Warn("liveview: sending ref answer failed", "err", err)
 	}
 }
 
@@ -143,12 +158,19 @@ func (h *Hub) onBinary(s *melody.Session, _ []byte) {
 //   - *Error: {"error": <its Message>, "function": <name>}
 //   - anything else, panics included: {"error": "Handler error", "function": <name>}
 //
+// Every error frame also carries the event's ref when it had one, so the
+// client clears its loading state.
+//
 // With Config.Debug the internal error text is appended. Custom
 // Config.ErrorHandler functions may delegate to it.
 func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 	fn := c.Function()
+	var ref int64
+	if c.event != nil {
+		ref = c.event.Ref
+	}
 	var (
-		m  = Message{Function: fn}
+		m  = Message{Function: fn, Ref: ref}
 		ue *Error
 		pe *panicError
 	)
@@ -162,6 +184,7 @@ func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 		h.log.Warn("liveview: unknown function", "function", fn, "room", c.Room())
 	case errors.Is(err, ErrRateLimited):
 		m.Error = "Rate limit exceeded"
+		m.Function = ""
 		h.log.Warn("liveview: rate limit exceeded", "room", c.Room())
 	case errors.As(err, &ue):
 		m.Error = ue.Message

@@ -37,7 +37,12 @@
 // and answer with Context.Render, Append, Remove, Navigate, HTML, ScrollTo,
 // ScrollTop or Send, or reach other pages with Context.Publish (one room)
 // and Context.Broadcast (everyone). Hub.Publish and Hub.Broadcast do the
-// same from anywhere: background jobs, other goroutines.
+// same from anywhere: background jobs, other goroutines. Beyond Django
+// LiveView, Context.Morph merges a fragment into the page keeping focus and
+// typed input, Context.Dispatch fires a JavaScript CustomEvent on the page,
+// and every event the bundled client sends is answered with its ref so the
+// client can show a loading state (the additive wire keys are listed in
+// the comment at the top of message.go; see also Event.Ref and Message).
 //
 // # Rooms
 //

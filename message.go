@@ -13,7 +13,7 @@ import (
 //
 // Client -> server: one JSON text frame per event:
 //
-//	{"function": "say_hello", "data": {...}, "form": {...}, "lang": "en", "room": "r"}
+//	{"function": "say_hello", "data": {...}, "form": {...}, "lang": "en", "room": "r", "ref": 7}
 //
 //   - function: the handler name (data-liveview-function).
 //   - data: the trigger element's data-* attributes, camelCase keys as the
@@ -30,12 +30,39 @@ import (
 //   - room: ignored. The room is the server's (Config.Room or the URL).
 //
 // Server -> client: one JSON object per frame (see [Message]); keys target,
-// html, append, remove, url, title, scroll, scrollTop as upstream, plus:
+// html, append, remove, url, title, scroll, scrollTop as upstream.
 //
-//   - error, function: error frames. Upstream clients ignore them (they have
-//     no target); ours dispatch a "liveview:error" event on document.
-//   - any key added through Message.Extra. Clients ignore keys they do not
-//     know, so additions never change the meaning of the keys above.
+// # Additive keys
+//
+// This is the one list of what this package adds to Django LiveView's wire
+// protocol (the client documents the same list at the top of
+// jsclient/src/main.js). Upstream clients and servers ignore keys they do
+// not know, so none of them changes the meaning of an upstream key.
+//
+// Client -> server:
+//
+//   - ref: a positive integer the client puts on an event to track its
+//     loading state ([Event.Ref]). After the handler returns, the server
+//     answers with a frame carrying the same ref ({"ref": 7}); when the
+//     handler failed, the error frame carries it instead. A ref is answered
+//     exactly once, so the client always clears the trigger's loading state
+//     (aria-busy, the liveview-loading class, data-liveview-disable-with).
+//     Frames without ref (upstream clients) get no such answer.
+//
+// Server -> client:
+//
+//   - morph (bool): with target and html, merge the fragment into the
+//     target (idiomorph) instead of replacing its content, keeping focus,
+//     caret, selection and typed values ([Message.Morph], [Context.Morph]).
+//   - event (string) and eventData (any JSON): dispatch a CustomEvent named
+//     event on document, with detail eventData, bubbling and cancelable
+//     ([Message.Event], [Context.Dispatch]). It may share a frame with a
+//     target.
+//   - ref (integer): the answer to an event's ref, described above.
+//   - error, function: error frames ({"error": ..., "function": ...}).
+//     Upstream clients ignore them (they have no target); ours dispatch a
+//     "liveview:error" CustomEvent on document with the frame as detail.
+//   - any key added through Message.Extra.
 
 // Event is one decoded client -> server frame.
 type Event struct {
@@ -51,6 +78,10 @@ type Event struct {
 	Form map[string]any
 	// Lang is the page's <html lang>, "" when absent or null.
 	Lang string
+	// Ref is the client's loading-state reference (an additive key), 0 when
+	// the frame had none. The Hub answers a non-zero Ref once, after the
+	// handler returned (see the package's # Additive keys).
+	Ref int64
 }
 
 // wireEvent is the JSON shape of an incoming frame.
@@ -59,12 +90,13 @@ type wireEvent struct {
 	Data     map[string]any `json:"data"`
 	Form     map[string]any `json:"form"`
 	Lang     *string        `json:"lang"`
+	Ref      *int64         `json:"ref"`
 }
 
 // ParseEvent decodes one client frame. Every failure wraps ErrBadMessage:
 // invalid JSON, JSON that is not an object, fields of the wrong type (data
-// and form must be objects, function and lang strings) or a missing
-// function. It never panics, whatever the input.
+// and form must be objects, function and lang strings, ref a non-negative
+// integer) or a missing function. It never panics, whatever the input.
 func ParseEvent(frame []byte) (*Event, error) {
 	frame = bytes.TrimSpace(frame)
 	if len(frame) == 0 || frame[0] != '{' {
@@ -80,6 +112,12 @@ func ParseEvent(frame []byte) (*Event, error) {
 	ev := &Event{Function: w.Function, Form: w.Form}
 	if w.Lang != nil {
 		ev.Lang = *w.Lang
+	}
+	if w.Ref != nil {
+		if *w.Ref < 0 {
+			return nil, fmt.Errorf("%w: negative \"ref\"", ErrBadMessage)
+		}
+		ev.Ref = *w.Ref
 	}
 	if w.Data != nil {
 		ev.Data = snakeKeys(w.Data)
@@ -196,7 +234,7 @@ func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
 
 // Message is one server -> client frame. The zero value encodes as {}.
 // Build it by hand or through the Context helpers (HTML, Render, Append,
-// Remove, Navigate, ScrollTo, ScrollTop).
+// Remove, Navigate, ScrollTo, ScrollTop, Morph, Dispatch).
 //
 // Encoding rules: empty strings and false booleans are omitted, except html,
 // which is always sent when Target is set and Remove is not (an empty html
@@ -211,13 +249,25 @@ type Message struct {
 	Scroll    string // "scroll": CSS selector to scroll smoothly into view
 	ScrollTop bool   // "scrollTop": scroll smoothly to the top of the page
 
+	// Morph ("morph", additive) merges HTML into the target with idiomorph
+	// instead of replacing its content: focus, caret and typed values stay.
+	Morph bool
+	// Event ("event", additive) names a CustomEvent the client dispatches on
+	// document, with EventData ("eventData", any JSON value) as its detail.
+	Event     string
+	EventData any
+
 	// Error and Function form error frames ({"error": ..., "function": ...}).
 	Error    string
 	Function string
+	// Ref ("ref", additive) answers the event with the same ref: the client
+	// then clears that event's loading state. 0 is not sent.
+	Ref int64
 
 	// Extra holds additional keys, encoded with encoding/json in sorted key
 	// order after the fields above. A key that collides with one of the
-	// fields above is an encoding error.
+	// fields above is an encoding error (for morph, event, eventData and
+	// ref only when that field is set).
 	Extra map[string]any
 }
 
@@ -225,6 +275,24 @@ type Message struct {
 var knownKeys = map[string]bool{
 	"target": true, "html": true, "append": true, "remove": true, "url": true,
 	"title": true, "scroll": true, "scrollTop": true, "error": true, "function": true,
+}
+
+// collides reports whether the Extra key k would repeat a key encoded from
+// m's fields. The additive keys collide only when their field is set, so
+// code that built event frames through Extra before the fields existed
+// keeps working.
+func (m *Message) collides(k string) bool {
+	switch k {
+	case "morph":
+		return m.Morph
+	case "event":
+		return m.Event != ""
+	case "eventData":
+		return m.EventData != nil
+	case "ref":
+		return m.Ref != 0
+	}
+	return knownKeys[k]
 }
 
 // MarshalJSON encodes m as a wire frame.
@@ -267,12 +335,26 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	str("title", m.Title)
 	str("scroll", m.Scroll)
 	flag("scrollTop", m.ScrollTop)
+	flag("morph", m.Morph)
+	str("event", m.Event)
+	if m.EventData != nil {
+		v, err := json.Marshal(m.EventData)
+		if err != nil {
+			return nil, fmt.Errorf("liveview: Message.EventData: %w", err)
+		}
+		key("eventData")
+		b = append(b, v...)
+	}
 	str("error", m.Error)
 	str("function", m.Function)
+	if m.Ref != 0 {
+		key("ref")
+		b = strconv.AppendInt(b, m.Ref, 10)
+	}
 	if len(m.Extra) > 0 {
 		keys := make([]string, 0, len(m.Extra))
 		for k := range m.Extra {
-			if knownKeys[k] {
+			if m.collides(k) {
 				return nil, fmt.Errorf("liveview: Message.Extra key %q collides with a Message field", k)
 			}
 			keys = append(keys, k)

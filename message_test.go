@@ -100,6 +100,11 @@ func TestParseEvent(t *testing.T) {
 		{`{"function":"f","lang":5}`, nil, true},
 		{`{"function":"f"`, nil, true},
 		{`{"function":"f"} trailing`, nil, true},
+		{`{"function":"f","ref":7}`, &Event{Function: "f", Ref: 7}, false},
+		{`{"function":"f","ref":null}`, &Event{Function: "f"}, false},
+		{`{"function":"f","ref":-1}`, nil, true},
+		{`{"function":"f","ref":1.5}`, nil, true},
+		{`{"function":"f","ref":"7"}`, nil, true},
 	}
 	for _, tt := range tests {
 		got, err := ParseEvent([]byte(tt.frame))
@@ -153,6 +158,11 @@ func TestMessageJSON(t *testing.T) {
 		{Message{Error: "Handler error", Function: "f"}, `{"error":"Handler error","function":"f"}`},
 		{Message{Extra: map[string]any{"z": 1, "event": "e"}}, `{"event":"e","z":1}`},
 		{Message{HTML: "bad \xff utf8"}, `{"html":"bad \ufffd utf8"}`},
+		{Message{Target: "#f", HTML: "<p>x</p>", Morph: true}, `{"target":"#f","html":"<p>x</p>","morph":true}`},
+		{Message{Event: "cart:updated", EventData: map[string]int{"count": 3}}, `{"event":"cart:updated","eventData":{"count":3}}`},
+		{Message{Event: "ping"}, `{"event":"ping"}`},
+		{Message{Ref: 42}, `{"ref":42}`},
+		{Message{Error: "Handler error", Function: "f", Ref: 3}, `{"error":"Handler error","function":"f","ref":3}`},
 	}
 	for _, tt := range tests {
 		b, err := json.Marshal(tt.m)
@@ -173,6 +183,12 @@ func TestMessageJSON(t *testing.T) {
 	}
 	if _, err := json.Marshal(Message{Extra: map[string]any{"html": "x"}}); err == nil {
 		t.Error("Extra key colliding with a field must fail")
+	}
+	if _, err := json.Marshal(Message{Event: "a", Extra: map[string]any{"event": "b"}}); err == nil {
+		t.Error("Extra event with Message.Event set must fail")
+	}
+	if _, err := json.Marshal(Message{Event: "a", EventData: func() {}}); err == nil {
+		t.Error("unencodable EventData must fail")
 	}
 	if _, err := json.Marshal(Message{Extra: map[string]any{"f": func() {}}}); err == nil {
 		t.Error("unencodable Extra must fail")

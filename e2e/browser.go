@@ -361,53 +361,113 @@ func buildApp(t testing.TB, pkg string) string {
 // when the test ends; its output is shown if the test failed.
 func StartApp(t testing.TB, pkg string, args ...string) (baseURL string) {
 	t.Helper()
-	bin := buildApp(t, pkg)
-	addr := freeAddr(t)
+	return Start(t, pkg, args...).URL
+}
 
-	out := &syncBuffer{}
-	cmd := exec.Command(bin, append([]string{"-addr", addr}, args...)...)
-	cmd.Dir = repoRoot
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = appProcAttr()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", pkg, err)
-	}
-	exited := make(chan struct{})
-	var waitErr error
-	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
-	}()
+// App is a running example that a test may stop and start again on the
+// same address, e.g. to see the browser reconnect.
+type App struct {
+	// URL is the app's base URL, such as "http://127.0.0.1:41234"; it stays
+	// the same across restarts.
+	URL string
 
+	t    testing.TB
+	pkg  string
+	bin  string
+	addr string
+	args []string
+	out  *syncBuffer
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+}
+
+// Start is StartApp returning the [App], for tests that stop or restart it.
+func Start(t testing.TB, pkg string, args ...string) *App {
+	t.Helper()
+	a := &App{t: t, pkg: pkg, bin: buildApp(t, pkg), addr: freeAddr(t), args: args, out: &syncBuffer{}}
+	a.URL = "http://" + a.addr
 	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			stopGroup(cmd.Process, exited)
-		}
-		if s := out.String(); strings.Contains(s, "WARNING: DATA RACE") {
+		a.Stop()
+		if s := a.out.String(); strings.Contains(s, "WARNING: DATA RACE") {
 			t.Errorf("%s had a data race:\n%s", pkg, s)
 		} else if t.Failed() {
-			t.Logf("output of %s (%v):\n%s", pkg, waitErr, s)
+			t.Logf("output of %s (%v):\n%s", pkg, a.waitErr, s)
 		}
 	})
+	a.Restart()
+	return a
+}
+
+// Restart starts the app again (after Stop or Kill) on the same address and
+// waits until it accepts connections.
+func (a *App) Restart() {
+	t := a.t
+	t.Helper()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	cmd := exec.Command(a.bin, append([]string{"-addr", a.addr}, a.args...)...)
+	cmd.Dir = repoRoot
+	cmd.Stdout = a.out
+	cmd.Stderr = a.out
+	cmd.SysProcAttr = appProcAttr()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", a.pkg, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		err := cmd.Wait()
+		a.mu.Lock()
+		a.waitErr = err
+		a.mu.Unlock()
+		close(exited)
+	}()
+	a.cmd, a.exited = cmd, exited
 
 	deadline := time.Now().Add(appStartTimeout)
 	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		conn, err := net.DialTimeout("tcp", a.addr, time.Second)
 		if err == nil {
 			conn.Close()
-			return "http://" + addr
+			return
 		}
 		select {
 		case <-exited:
-			t.Fatalf("%s exited before listening on %s (%v)", pkg, addr, waitErr)
+			t.Fatalf("%s exited before listening on %s", a.pkg, a.addr)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not listen on %s within %v", pkg, addr, appStartTimeout)
+			t.Fatalf("%s did not listen on %s within %v", a.pkg, a.addr, appStartTimeout)
 		}
+	}
+}
+
+// Stop ends the app gracefully (SIGTERM: it closes its WebSockets with 1001,
+// going away) and waits for it. Stopping a stopped app does nothing.
+func (a *App) Stop() { a.end(false) }
+
+// Kill ends the app abruptly (SIGKILL: its sockets just drop) and waits.
+func (a *App) Kill() { a.end(true) }
+
+func (a *App) end(kill bool) {
+	a.mu.Lock()
+	cmd, exited := a.cmd, a.exited
+	a.cmd = nil
+	a.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	select {
+	case <-exited:
+		return
+	default:
+	}
+	if kill {
+		killGroup(cmd.Process, exited)
+	} else {
+		stopGroup(cmd.Process, exited)
 	}
 }
 

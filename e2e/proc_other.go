@@ -13,3 +13,5 @@ func stopGroup(p *os.Process, exited <-chan struct{}) {
 	_ = p.Kill()
 	<-exited
 }
+
+func killGroup(p *os.Process, exited <-chan struct{}) { stopGroup(p, exited) }

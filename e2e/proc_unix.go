@@ -29,3 +29,10 @@ func stopGroup(p *os.Process, exited <-chan struct{}) {
 	// Children that outlived the leader.
 	_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
 }
+
+// killGroup sends SIGKILL to the process group of p and waits until p has
+// exited: its connections drop without a close frame.
+func killGroup(p *os.Process, exited <-chan struct{}) {
+	_ = syscall.Kill(-p.Pid, syscall.SIGKILL)
+	<-exited
+}

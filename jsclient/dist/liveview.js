@@ -1,4 +1,4 @@
-/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus 3.2.2 (c) 2023 Basecamp, LLC, MIT license */
+/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus 3.2.2 (c) 2023 Basecamp, LLC, MIT license | idiomorph 0.8.0, 0BSD */
 (() => {
   // node_modules/@hotwired/stimulus/dist/stimulus.js
   var EventListener = class {
@@ -2510,8 +2510,10 @@
       // cap of the reconnect delay
       queueLimit: 100,
       // events kept while the socket is not open
-      legacyRoomStorage: false
+      legacyRoomStorage: false,
       // true: upstream's localStorage["room"]
+      loadingStates: true
+      // false: no ref on events, no loading states
     };
   }
   function config() {
@@ -2570,67 +2572,823 @@
     }
   }
 
-  // src/history.js
-  function pushUrl(url) {
-    try {
-      window.history.pushState({}, "", url);
-    } catch (err) {
-      console.error("LiveView: cannot push URL", url, err);
+  // node_modules/idiomorph/dist/idiomorph.esm.js
+  var Idiomorph = (function() {
+    "use strict";
+    const noOp = () => {
+    };
+    const defaults2 = {
+      morphStyle: "outerHTML",
+      callbacks: {
+        beforeNodeAdded: noOp,
+        afterNodeAdded: noOp,
+        beforeNodeMorphed: noOp,
+        afterNodeMorphed: noOp,
+        beforeNodeRemoved: noOp,
+        afterNodeRemoved: noOp,
+        beforeAttributeUpdated: noOp
+      },
+      head: {
+        style: "merge",
+        shouldPreserve: (elt) => elt.getAttribute("im-preserve") === "true",
+        shouldReAppend: (elt) => elt.getAttribute("im-re-append") === "true",
+        shouldRemove: noOp,
+        afterHeadMorphed: noOp
+      },
+      restoreFocus: true
+    };
+    function morph(oldNode, newContent, config2 = {}) {
+      const oldElt = normalizeElement(oldNode);
+      const newNode = normalizeParent(newContent);
+      const ctx = createMorphContext(oldElt, newNode, config2);
+      return withHeadBlocking(
+        ctx,
+        oldElt,
+        newNode,
+        /** @param {MorphContext} ctx */
+        (ctx2) => {
+          const morphedNodes = saveAndRestoreFocus(ctx2, () => {
+            if (ctx2.morphStyle === "innerHTML") {
+              morphChildren(ctx2, oldElt, newNode);
+              return Array.from(oldElt.childNodes);
+            } else {
+              return morphOuterHTML(ctx2, oldElt, newNode);
+            }
+          });
+          ctx2.pantry.remove();
+          return morphedNodes;
+        }
+      );
     }
-  }
-
-  // src/render.js
-  var SCRIPT_SELECTOR = 'script:not([type]), script[type="text/javascript"]';
-  var SCROLL_DELAY_MS = 50;
-  function handleFrame(raw) {
-    let data;
-    try {
-      data = JSON.parse(raw);
-    } catch (err) {
-      console.error("LiveView: invalid JSON frame", err);
-      return;
+    function morphOuterHTML(ctx, oldNode, newNode) {
+      const oldParent = normalizeParent(oldNode);
+      morphChildren(
+        ctx,
+        oldParent,
+        newNode,
+        // these two optional params are the secret sauce
+        oldNode,
+        // start point for iteration
+        oldNode.nextSibling
+        // end point for iteration
+      );
+      return Array.from(oldParent.childNodes);
     }
-    if (!data || typeof data !== "object" || Array.isArray(data)) return;
-    if (data.error && !data.target) {
-      console.warn("LiveView:", data.error);
-      document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
-    }
-    if (data.target) renderTarget(data);
-    if (data.scroll) scrollToAnchor(data.scroll);
-    if (data.scrollTop) scrollToTop();
-  }
-  function renderTarget(data) {
-    const el = query(data.target);
-    if (!el) {
-      console.error(`LiveView: target ${data.target} not found`);
-      return;
-    }
-    if (data.url) pushUrl(data.url);
-    if (data.remove) {
-      cleanup(el);
-      el.remove();
-    } else if (data.html !== void 0 && data.html !== null) {
-      insert(el, String(data.html), Boolean(data.append));
-      if (data.html && data.url && !data.scroll) {
-        setTimeout(() => window.scrollTo({ top: 0 }), SCROLL_DELAY_MS);
+    function saveAndRestoreFocus(ctx, fn) {
+      if (!ctx.config.restoreFocus) return fn();
+      let activeElement = (
+        /** @type {HTMLInputElement|HTMLTextAreaElement|null} */
+        ctx.doc.activeElement
+      );
+      if (!(is.inputElement(activeElement) || is.textAreaElement(activeElement))) {
+        return fn();
       }
+      const { id: activeElementId, selectionStart, selectionEnd } = activeElement;
+      const results = fn();
+      if (activeElementId && activeElementId !== ctx.doc.activeElement?.getAttribute("id")) {
+        activeElement = ctx.target.querySelector(
+          `[id="${CSS.escape(activeElementId)}"]`
+        );
+        activeElement?.focus();
+      }
+      if (activeElement && !activeElement.selectionEnd && selectionEnd) {
+        try {
+          activeElement.setSelectionRange(selectionStart, selectionEnd);
+        } catch {
+        }
+      }
+      return results;
     }
-    if (data.title) document.title = data.title;
-  }
-  function insert(el, html, append) {
-    const template = document.createElement("template");
-    template.innerHTML = html;
-    const sources = Array.from(
-      template.content.querySelectorAll(SCRIPT_SELECTOR),
-      (script) => script.textContent
-    );
-    if (!append) {
-      cleanup(el);
-      el.textContent = "";
+    const morphChildren = /* @__PURE__ */ (function() {
+      function morphChildren2(ctx, oldParent, newParent, insertionPoint = null, endPoint = null) {
+        if (is.templateElement(oldParent) && is.templateElement(newParent)) {
+          oldParent = oldParent.content;
+          newParent = newParent.content;
+        }
+        insertionPoint || (insertionPoint = oldParent.firstChild);
+        for (const newChild of newParent.childNodes) {
+          if (insertionPoint && insertionPoint != endPoint) {
+            const bestMatch = findBestMatch(
+              ctx,
+              newChild,
+              insertionPoint,
+              endPoint
+            );
+            if (bestMatch) {
+              if (bestMatch !== insertionPoint) {
+                removeNodesBetween(ctx, insertionPoint, bestMatch);
+              }
+              morphNode(bestMatch, newChild, ctx);
+              insertionPoint = bestMatch.nextSibling;
+              continue;
+            }
+          }
+          if (is.element(newChild)) {
+            const newChildId = (
+              /** @type {String} */
+              newChild.getAttribute("id")
+            );
+            if (ctx.persistentIds.has(newChildId)) {
+              const movedChild = moveBeforeById(
+                oldParent,
+                newChildId,
+                insertionPoint,
+                ctx
+              );
+              morphNode(movedChild, newChild, ctx);
+              insertionPoint = movedChild.nextSibling;
+              continue;
+            }
+          }
+          const insertedNode = createNode(
+            oldParent,
+            newChild,
+            insertionPoint,
+            ctx
+          );
+          if (insertedNode) {
+            insertionPoint = insertedNode.nextSibling;
+          }
+        }
+        while (insertionPoint && insertionPoint != endPoint) {
+          const tempNode = insertionPoint;
+          insertionPoint = insertionPoint.nextSibling;
+          removeNode(ctx, tempNode);
+        }
+      }
+      function createNode(oldParent, newChild, insertionPoint, ctx) {
+        if (ctx.callbacks.beforeNodeAdded(newChild) === false) return null;
+        if (ctx.idMap.has(newChild)) {
+          const newEmptyChild = ctx.doc.createElementNS(
+            /** @type {Element} */
+            newChild.namespaceURI,
+            /** @type {Element} */
+            newChild.localName
+          );
+          oldParent.insertBefore(newEmptyChild, insertionPoint);
+          morphNode(newEmptyChild, newChild, ctx);
+          ctx.callbacks.afterNodeAdded(newEmptyChild);
+          return newEmptyChild;
+        } else {
+          const newClonedChild = ctx.doc.importNode(newChild, true);
+          oldParent.insertBefore(newClonedChild, insertionPoint);
+          ctx.callbacks.afterNodeAdded(newClonedChild);
+          return newClonedChild;
+        }
+      }
+      const findBestMatch = /* @__PURE__ */ (function() {
+        function findBestMatch2(ctx, node, startPoint, endPoint) {
+          let softMatch = null;
+          let nextSibling = node.nextSibling;
+          let siblingSoftMatchCount = 0;
+          let cursor = startPoint;
+          while (cursor && cursor != endPoint) {
+            if (isSoftMatch(cursor, node)) {
+              if (isIdSetMatch(ctx, cursor, node)) {
+                return cursor;
+              }
+              if (softMatch === null) {
+                if (!ctx.idMap.has(cursor)) {
+                  softMatch = cursor;
+                }
+              }
+            }
+            if (softMatch === null && nextSibling && isSoftMatch(cursor, nextSibling)) {
+              siblingSoftMatchCount++;
+              nextSibling = nextSibling.nextSibling;
+              if (siblingSoftMatchCount >= 2) {
+                softMatch = void 0;
+              }
+            }
+            if (ctx.activeElementAndParents.includes(cursor)) break;
+            cursor = cursor.nextSibling;
+          }
+          return softMatch || null;
+        }
+        function isIdSetMatch(ctx, oldNode, newNode) {
+          let oldSet = ctx.idMap.get(oldNode);
+          let newSet = ctx.idMap.get(newNode);
+          if (!newSet || !oldSet) return false;
+          for (const id of oldSet) {
+            if (newSet.has(id)) {
+              return true;
+            }
+          }
+          return false;
+        }
+        function isSoftMatch(oldNode, newNode) {
+          const oldElt = (
+            /** @type {Element} */
+            oldNode
+          );
+          const newElt = (
+            /** @type {Element} */
+            newNode
+          );
+          return oldElt.nodeType === newElt.nodeType && oldElt.tagName === newElt.tagName && // If oldElt has an `id` with possible state and it doesn't match newElt.id then avoid morphing.
+          // We'll still match an anonymous node with an IDed newElt, though, because if it got this far,
+          // its not persistent, and new nodes can't have any hidden state.
+          // We can't use .id because of form input shadowing, and we can't count on .getAttribute's presence because it could be a document-fragment
+          (!oldElt.getAttribute?.("id") || oldElt.getAttribute?.("id") === newElt.getAttribute?.("id"));
+        }
+        return findBestMatch2;
+      })();
+      function removeNode(ctx, node) {
+        if (node === ctx.pantry) return;
+        if (ctx.idMap.has(node)) {
+          moveBefore(ctx.pantry, node, null);
+        } else {
+          if (ctx.callbacks.beforeNodeRemoved(node) === false) return;
+          node.parentNode?.removeChild(node);
+          ctx.callbacks.afterNodeRemoved(node);
+        }
+      }
+      function removeNodesBetween(ctx, startInclusive, endExclusive) {
+        let cursor = startInclusive;
+        while (cursor && cursor !== endExclusive) {
+          let tempNode = (
+            /** @type {Node} */
+            cursor
+          );
+          cursor = cursor.nextSibling;
+          removeNode(ctx, tempNode);
+        }
+        return cursor;
+      }
+      function moveBeforeById(parentNode, id, after, ctx) {
+        const selector = `[id="${CSS.escape(id)}"]`;
+        const target = (
+          /** @type {Element} - will always be found */
+          // ctx.target.id unsafe because of form input shadowing
+          // ctx.target could be a document fragment which doesn't have `getAttribute`
+          ctx.target.getAttribute?.("id") === id && ctx.target || ctx.target.querySelector(selector) || ctx.pantry.querySelector(selector)
+        );
+        removeElementFromAncestorsIdMaps(target, ctx);
+        moveBefore(parentNode, target, after);
+        return target;
+      }
+      function removeElementFromAncestorsIdMaps(element, ctx) {
+        const id = (
+          /** @type {String} */
+          element.getAttribute("id")
+        );
+        while (element = element.parentNode) {
+          let idSet = ctx.idMap.get(element);
+          if (idSet) {
+            idSet.delete(id);
+            if (!idSet.size) {
+              ctx.idMap.delete(element);
+            }
+          }
+        }
+      }
+      function moveBefore(parentNode, element, after) {
+        if (parentNode.moveBefore) {
+          try {
+            parentNode.moveBefore(element, after);
+          } catch (e) {
+            parentNode.insertBefore(element, after);
+          }
+        } else {
+          parentNode.insertBefore(element, after);
+        }
+      }
+      return morphChildren2;
+    })();
+    const morphNode = /* @__PURE__ */ (function() {
+      function morphNode2(oldNode, newContent, ctx) {
+        if (ctx.ignoreActive && oldNode === ctx.doc.activeElement) {
+          return null;
+        }
+        if (ctx.callbacks.beforeNodeMorphed(oldNode, newContent) === false) {
+          return oldNode;
+        }
+        if (is.headElement(oldNode) && ctx.head.style === "none") {
+        } else if (is.headElement(oldNode) && ctx.head.style !== "morph") {
+          handleHeadElement(
+            oldNode,
+            /** @type {HTMLHeadElement} */
+            newContent,
+            ctx
+          );
+        } else {
+          morphAttributes(oldNode, newContent, ctx);
+          if (!ignoreValueOfActiveElement(oldNode, ctx)) {
+            morphChildren(ctx, oldNode, newContent);
+          }
+        }
+        ctx.callbacks.afterNodeMorphed(oldNode, newContent);
+        return oldNode;
+      }
+      function morphAttributes(oldNode, newNode, ctx) {
+        let type = newNode.nodeType;
+        if (type === 1) {
+          const oldElt = (
+            /** @type {Element} */
+            oldNode
+          );
+          const newElt = (
+            /** @type {Element} */
+            newNode
+          );
+          const oldAttributes = oldElt.attributes;
+          const newAttributes = newElt.attributes;
+          for (const newAttribute of newAttributes) {
+            if (oldElt.getAttribute(newAttribute.name) === newAttribute.value) {
+              continue;
+            }
+            if (ignoreAttribute(newAttribute.name, oldElt, "update", ctx)) {
+              continue;
+            }
+            oldElt.setAttributeNode(
+              /** @type {Attr} */
+              newAttribute.cloneNode()
+            );
+          }
+          for (let i = oldAttributes.length - 1; 0 <= i; i--) {
+            const oldAttribute = oldAttributes[i];
+            if (!oldAttribute) continue;
+            if (!newElt.hasAttribute(oldAttribute.name)) {
+              if (ignoreAttribute(oldAttribute.name, oldElt, "remove", ctx)) {
+                continue;
+              }
+              oldElt.removeAttribute(oldAttribute.name);
+            }
+          }
+          if (!ignoreValueOfActiveElement(oldElt, ctx)) {
+            syncInputValue(oldElt, newElt, ctx);
+          }
+        }
+        if (type === 8 || type === 3) {
+          if (oldNode.nodeValue !== newNode.nodeValue) {
+            oldNode.nodeValue = newNode.nodeValue;
+          }
+        }
+      }
+      function syncInputValue(oldElement, newElement, ctx) {
+        if (is.inputElement(oldElement) && is.inputElement(newElement) && newElement.type !== "file") {
+          let newValue = newElement.value;
+          let oldValue = oldElement.value;
+          syncBooleanAttribute(oldElement, newElement, "checked", ctx);
+          syncBooleanAttribute(oldElement, newElement, "disabled", ctx);
+          if (!newElement.hasAttribute("value")) {
+            if (!ignoreAttribute("value", oldElement, "remove", ctx)) {
+              oldElement.value = "";
+              oldElement.removeAttribute("value");
+            }
+          } else if (oldValue !== newValue) {
+            if (!ignoreAttribute("value", oldElement, "update", ctx)) {
+              oldElement.setAttribute("value", newValue);
+              oldElement.value = newValue;
+            }
+          }
+        } else if (is.optionElement(oldElement) && is.optionElement(newElement)) {
+          syncBooleanAttribute(oldElement, newElement, "selected", ctx);
+        } else if (is.textAreaElement(oldElement) && is.textAreaElement(newElement)) {
+          let newValue = newElement.value;
+          let oldValue = oldElement.value;
+          if (ignoreAttribute("value", oldElement, "update", ctx)) {
+            return;
+          }
+          if (newValue !== oldValue) {
+            oldElement.value = newValue;
+          }
+          if (oldElement.firstChild && oldElement.firstChild.nodeValue !== newValue) {
+            oldElement.firstChild.nodeValue = newValue;
+          }
+        }
+      }
+      function syncBooleanAttribute(oldElement, newElement, attributeName, ctx) {
+        const newLiveValue = newElement[attributeName], oldLiveValue = oldElement[attributeName];
+        if (newLiveValue !== oldLiveValue) {
+          const ignoreUpdate = ignoreAttribute(
+            attributeName,
+            oldElement,
+            "update",
+            ctx
+          );
+          if (!ignoreUpdate) {
+            oldElement[attributeName] = newElement[attributeName];
+          }
+          if (newLiveValue) {
+            if (!ignoreUpdate) {
+              oldElement.setAttribute(attributeName, "");
+            }
+          } else {
+            if (!ignoreAttribute(attributeName, oldElement, "remove", ctx)) {
+              oldElement.removeAttribute(attributeName);
+            }
+          }
+        }
+      }
+      function ignoreAttribute(attr, element, updateType, ctx) {
+        if (attr === "value" && ctx.ignoreActiveValue && element === ctx.doc.activeElement) {
+          return true;
+        }
+        return ctx.callbacks.beforeAttributeUpdated(attr, element, updateType) === false;
+      }
+      function ignoreValueOfActiveElement(possibleActiveElement, ctx) {
+        return !!ctx.ignoreActiveValue && possibleActiveElement === ctx.doc.activeElement && possibleActiveElement !== ctx.doc.body;
+      }
+      return morphNode2;
+    })();
+    function withHeadBlocking(ctx, oldNode, newNode, callback) {
+      if (ctx.head.block && ctx.head.style !== "none") {
+        const oldHead = oldNode.querySelector("head");
+        const newHead = newNode.querySelector("head");
+        if (oldHead && newHead) {
+          const promises = handleHeadElement(oldHead, newHead, ctx);
+          return Promise.all(promises).then(() => {
+            const newCtx = Object.assign(ctx, {
+              head: {
+                block: false,
+                style: "none"
+              }
+            });
+            return callback(newCtx);
+          });
+        }
+      }
+      return callback(ctx);
     }
-    el.appendChild(template.content);
-    for (const src of sources) runScript(el, src);
-  }
+    function handleHeadElement(oldHead, newHead, ctx) {
+      let added = [];
+      let removed = [];
+      let preserved = [];
+      let nodesToAppend = [];
+      let srcToNewHeadNodes = /* @__PURE__ */ new Map();
+      for (const newHeadChild of newHead.children) {
+        srcToNewHeadNodes.set(newHeadChild.outerHTML, newHeadChild);
+      }
+      for (const currentHeadElt of oldHead.children) {
+        let inNewContent = srcToNewHeadNodes.has(currentHeadElt.outerHTML);
+        let isReAppended = ctx.head.shouldReAppend(currentHeadElt);
+        let isPreserved = ctx.head.shouldPreserve(currentHeadElt);
+        if (inNewContent || isPreserved) {
+          if (isReAppended) {
+            removed.push(currentHeadElt);
+          } else {
+            srcToNewHeadNodes.delete(currentHeadElt.outerHTML);
+            preserved.push(currentHeadElt);
+          }
+        } else {
+          if (ctx.head.style === "append") {
+            if (isReAppended) {
+              removed.push(currentHeadElt);
+              nodesToAppend.push(currentHeadElt);
+            }
+          } else {
+            if (ctx.head.shouldRemove(currentHeadElt) !== false) {
+              removed.push(currentHeadElt);
+            }
+          }
+        }
+      }
+      nodesToAppend.push(...srcToNewHeadNodes.values());
+      let promises = [];
+      for (const newNode of nodesToAppend) {
+        let newElt = (
+          /** @type {ChildNode} */
+          ctx.doc.createRange().createContextualFragment(newNode.outerHTML).firstChild
+        );
+        if (ctx.callbacks.beforeNodeAdded(newElt) !== false) {
+          if ("href" in newElt && newElt.href || "src" in newElt && newElt.src) {
+            let resolve;
+            let promise = new Promise(function(_resolve) {
+              resolve = _resolve;
+            });
+            newElt.addEventListener("load", function() {
+              resolve();
+            });
+            promises.push(promise);
+          }
+          oldHead.appendChild(newElt);
+          ctx.callbacks.afterNodeAdded(newElt);
+          added.push(newElt);
+        }
+      }
+      for (const removedElement of removed) {
+        if (ctx.callbacks.beforeNodeRemoved(removedElement) !== false) {
+          oldHead.removeChild(removedElement);
+          ctx.callbacks.afterNodeRemoved(removedElement);
+        }
+      }
+      ctx.head.afterHeadMorphed(oldHead, {
+        added,
+        kept: preserved,
+        removed
+      });
+      return promises;
+    }
+    const createMorphContext = /* @__PURE__ */ (function() {
+      function createMorphContext2(oldNode, newContent, config2) {
+        const { persistentIds, idMap } = createIdMaps(oldNode, newContent);
+        const mergedConfig = mergeDefaults(config2);
+        const morphStyle = mergedConfig.morphStyle || "outerHTML";
+        if (!["innerHTML", "outerHTML"].includes(morphStyle)) {
+          throw `Do not understand how to morph style ${morphStyle}`;
+        }
+        if (morphStyle === "innerHTML" && !oldNode.append) {
+          throw `Cannot morph the innerHTML of a ${oldNode.nodeName} node, as it cannot have children`;
+        }
+        const headStyle = mergedConfig.head.style || "merge";
+        if (!["merge", "append", "morph", "none"].includes(headStyle)) {
+          throw `Do not understand how to morph head style ${headStyle}`;
+        }
+        const doc = oldNode.ownerDocument;
+        return {
+          target: oldNode,
+          newContent,
+          doc,
+          config: mergedConfig,
+          morphStyle,
+          ignoreActive: mergedConfig.ignoreActive,
+          ignoreActiveValue: mergedConfig.ignoreActiveValue,
+          restoreFocus: mergedConfig.restoreFocus,
+          idMap,
+          persistentIds,
+          pantry: createPantry(doc),
+          activeElementAndParents: createActiveElementAndParents(oldNode, doc),
+          callbacks: mergedConfig.callbacks,
+          head: mergedConfig.head
+        };
+      }
+      function mergeDefaults(config2) {
+        let finalConfig = Object.assign({}, defaults2);
+        Object.assign(finalConfig, config2);
+        finalConfig.callbacks = Object.assign(
+          {},
+          defaults2.callbacks,
+          config2.callbacks
+        );
+        finalConfig.head = Object.assign({}, defaults2.head, config2.head);
+        return finalConfig;
+      }
+      function createPantry(doc) {
+        const pantry = doc.createElement("div");
+        pantry.hidden = true;
+        doc.documentElement.append(pantry);
+        return pantry;
+      }
+      function createActiveElementAndParents(oldNode, doc) {
+        let activeElementAndParents = [];
+        let elt = doc.activeElement;
+        if (elt?.tagName !== "BODY" && oldNode.contains(elt)) {
+          while (elt) {
+            activeElementAndParents.push(elt);
+            if (elt === oldNode) break;
+            elt = elt.parentElement;
+          }
+        }
+        return activeElementAndParents;
+      }
+      function findIdElements(root) {
+        let elements = [];
+        const rootElt = (
+          /** @type {Partial<Element>} */
+          root
+        );
+        for (const elt of rootElt.querySelectorAll?.("[id]") ?? []) {
+          const id = elt.getAttribute("id");
+          if (id) elements.push({ elt, id });
+        }
+        const rootId = rootElt.getAttribute?.("id");
+        if (rootId)
+          elements.push({ elt: (
+            /** @type {Element} */
+            root
+          ), id: rootId });
+        return elements;
+      }
+      function populateIdMapWithTree(idMap, persistentIds, root, elements) {
+        for (const { elt, id } of elements) {
+          if (persistentIds.has(id)) {
+            let current = elt;
+            while (current) {
+              let idSet = idMap.get(current);
+              if (idSet == null) {
+                idSet = /* @__PURE__ */ new Set();
+                idMap.set(current, idSet);
+              }
+              idSet.add(id);
+              if (current === root) break;
+              current = current.parentElement;
+            }
+          }
+        }
+      }
+      function createIdMaps(oldContent, newContent) {
+        const oldIdElements = findIdElements(oldContent);
+        const newIdElements = findIdElements(newContent);
+        const persistentIds = createPersistentIds(oldIdElements, newIdElements);
+        let idMap = /* @__PURE__ */ new Map();
+        populateIdMapWithTree(idMap, persistentIds, oldContent, oldIdElements);
+        const newRoot = newContent.__idiomorphRoot || newContent;
+        populateIdMapWithTree(idMap, persistentIds, newRoot, newIdElements);
+        return { persistentIds, idMap };
+      }
+      function createPersistentIds(oldIdElements, newIdElements) {
+        let duplicateIds = /* @__PURE__ */ new Set();
+        let oldIdTagNameMap = /* @__PURE__ */ new Map();
+        for (const { elt, id } of oldIdElements) {
+          if (oldIdTagNameMap.has(id)) {
+            duplicateIds.add(id);
+          } else {
+            oldIdTagNameMap.set(id, elt.tagName);
+          }
+        }
+        let persistentIds = /* @__PURE__ */ new Set();
+        for (const { elt, id } of newIdElements) {
+          if (persistentIds.has(id)) {
+            duplicateIds.add(id);
+          } else if (oldIdTagNameMap.get(id) === elt.tagName) {
+            persistentIds.add(id);
+          }
+        }
+        for (const id of duplicateIds) {
+          persistentIds.delete(id);
+        }
+        if (duplicateIds.size) {
+          console.warn(
+            "[Warning] duplicate ids found during morph, state loss within these elements is possible:",
+            Array.from(duplicateIds)
+          );
+        }
+        return persistentIds;
+      }
+      return createMorphContext2;
+    })();
+    const { normalizeElement, normalizeParent } = /* @__PURE__ */ (function() {
+      const generatedByIdiomorph = /* @__PURE__ */ new WeakSet();
+      function normalizeElement2(content) {
+        if (is.document(content)) {
+          return content.documentElement;
+        } else {
+          return (
+            /** @type {Element} */
+            content
+          );
+        }
+      }
+      function normalizeParent2(newContent) {
+        if (newContent == null) {
+          return document.createElement("div");
+        } else if (typeof newContent === "string") {
+          return normalizeParent2(parseContent(newContent));
+        } else if (generatedByIdiomorph.has(
+          /** @type {Element} */
+          newContent
+        )) {
+          return (
+            /** @type {Element} */
+            newContent
+          );
+        } else if (is.node(newContent)) {
+          if (newContent.parentNode) {
+            return (
+              /** @type {any} */
+              new SlicedParentNode(newContent)
+            );
+          } else {
+            const dummyParent = document.createElement("div");
+            dummyParent.append(newContent);
+            return dummyParent;
+          }
+        } else {
+          const dummyParent = document.createElement("div");
+          for (const elt of [...newContent]) {
+            dummyParent.append(elt);
+          }
+          return dummyParent;
+        }
+      }
+      class SlicedParentNode {
+        /** @param {Node} node */
+        constructor(node) {
+          this.originalNode = node;
+          this.realParentNode = /** @type {Element} */
+          node.parentNode;
+          this.previousSibling = node.previousSibling;
+          this.nextSibling = node.nextSibling;
+        }
+        /** @returns {Node[]} */
+        get childNodes() {
+          const nodes = [];
+          let cursor = this.previousSibling ? this.previousSibling.nextSibling : this.realParentNode.firstChild;
+          while (cursor && cursor != this.nextSibling) {
+            nodes.push(cursor);
+            cursor = cursor.nextSibling;
+          }
+          return nodes;
+        }
+        /**
+         * @param {string} selector
+         * @returns {Element[]}
+         */
+        querySelectorAll(selector) {
+          return this.childNodes.reduce(
+            (results, node) => {
+              if (is.element(node)) {
+                if (node.matches(selector)) results.push(node);
+                const nodeList = node.querySelectorAll(selector);
+                for (let i = 0; i < nodeList.length; i++) {
+                  results.push(nodeList[i]);
+                }
+              }
+              return results;
+            },
+            /** @type {Element[]} */
+            []
+          );
+        }
+        /**
+         * @param {Node} node
+         * @param {Node} referenceNode
+         * @returns {Node}
+         */
+        insertBefore(node, referenceNode) {
+          return this.realParentNode.insertBefore(node, referenceNode);
+        }
+        /**
+         * @param {Node} node
+         * @param {Node} referenceNode
+         * @returns {Node}
+         */
+        moveBefore(node, referenceNode) {
+          return this.realParentNode.moveBefore(node, referenceNode);
+        }
+        /**
+         * for later use with populateIdMapWithTree to halt upwards iteration
+         * @returns {Node}
+         */
+        get __idiomorphRoot() {
+          return this.originalNode;
+        }
+      }
+      function parseContent(newContent) {
+        let parser = new DOMParser();
+        let contentWithSvgsRemoved = newContent.replace(
+          /<svg(\s[^>]*>|>)([\s\S]*?)<\/svg>/gim,
+          ""
+        );
+        if (contentWithSvgsRemoved.match(/<\/html>/) || contentWithSvgsRemoved.match(/<\/head>/) || contentWithSvgsRemoved.match(/<\/body>/)) {
+          let content = parser.parseFromString(newContent, "text/html");
+          content.doctype?.remove();
+          if (contentWithSvgsRemoved.match(/<\/html>/)) {
+            generatedByIdiomorph.add(content);
+            return content;
+          } else {
+            let htmlElement = content.firstChild;
+            if (htmlElement) {
+              generatedByIdiomorph.add(htmlElement);
+            }
+            return htmlElement;
+          }
+        } else {
+          let responseDoc = parser.parseFromString(
+            "<body><template>" + newContent + "</template></body>",
+            "text/html"
+          );
+          let content = (
+            /** @type {HTMLTemplateElement} */
+            responseDoc.body.querySelector("template").content
+          );
+          generatedByIdiomorph.add(content);
+          return content;
+        }
+      }
+      return { normalizeElement: normalizeElement2, normalizeParent: normalizeParent2 };
+    })();
+    const is = /* @__PURE__ */ (function() {
+      const element = (value) => value instanceof Element || value?.nodeType === Node.ELEMENT_NODE;
+      const htmlElement = (value, localName) => element(value) && value.localName === localName && value.namespaceURI === "http://www.w3.org/1999/xhtml";
+      return {
+        element,
+        /** @param {unknown} value @returns {value is Node} */
+        node: (value) => value instanceof Node || typeof /** @type {any} */
+        value?.nodeType === "number",
+        /** @param {Node | null | undefined} value @returns {value is Document} */
+        document: (value) => value instanceof Document || value?.nodeType === Node.DOCUMENT_NODE,
+        /** @param {Node | null | undefined} value @returns {value is HTMLTemplateElement} */
+        templateElement: (value) => htmlElement(value, "template"),
+        /** @param {Node | null | undefined} value @returns {value is HTMLHeadElement} */
+        headElement: (value) => htmlElement(value, "head"),
+        /** @param {Node | null | undefined} value @returns {value is HTMLInputElement} */
+        inputElement: (value) => htmlElement(value, "input"),
+        /** @param {Node | null | undefined} value @returns {value is HTMLOptionElement} */
+        optionElement: (value) => htmlElement(value, "option"),
+        /** @param {Node | null | undefined} value @returns {value is HTMLTextAreaElement} */
+        textAreaElement: (value) => htmlElement(value, "textarea")
+      };
+    })();
+    return {
+      morph,
+      defaults: defaults2
+    };
+  })();
+
+  // src/scripts.js
+  var SCRIPT_SELECTOR = 'script:not([type]), script[type="text/javascript"]';
   function runScript(el, src) {
     try {
       new Function("el", src).call(el, el);
@@ -2656,15 +3414,331 @@
       return null;
     }
   }
+
+  // src/history.js
+  var KEY = "liveview-history";
+  var MAX_ENTRIES = 50;
+  var QUOTA_FALLBACK = 25;
+  var SCROLL_DELAY_MS = 50;
+  var PERMANENT = "[data-liveview-permanent]";
+  var MARKERS = [
+    "data-intersection-observed",
+    "data-intersection-threshold-used",
+    "data-keyboard-map-initialized",
+    "data-init-trigger",
+    "data-intersection-trigger",
+    "aria-busy"
+  ];
+  var journal = null;
+  var memoryOnly = false;
+  function initHistory() {
+    try {
+      history.scrollRestoration = "manual";
+    } catch (_) {
+    }
+    const saved = load();
+    const index = history.state && history.state.liveviewIndex;
+    if (saved && Number.isInteger(index) && saved.entries[index]) {
+      journal = saved;
+      journal.index = index;
+    } else {
+      journal = { index: 0, entries: [entry()], touched: [], baselines: {} };
+      replaceIndex(0);
+      save();
+    }
+    window.addEventListener("popstate", onPopState);
+    window.addEventListener("pagehide", () => {
+      snapshotCurrent();
+      save();
+    });
+  }
+  function trackRegion(selector) {
+    if (!journal || journal.touched.includes(selector)) return;
+    const el = query(selector);
+    if (!el || el.closest(PERMANENT)) return;
+    journal.touched.push(selector);
+    journal.baselines[selector] = { index: journal.index, html: snapshot(el) };
+    save();
+  }
+  function trackRemoval(el) {
+    const parent = el.parentElement;
+    if (parent && document.body.contains(parent)) trackRegion(selectorOf(parent));
+  }
+  function pushUrl(url) {
+    if (!journal) return;
+    snapshotCurrent();
+    const index = journal.index + 1;
+    journal.entries.length = index;
+    try {
+      history.pushState({ ...history.state || {}, liveviewIndex: index }, "", url);
+    } catch (err) {
+      console.error("LiveView: cannot push URL", url, err);
+      return;
+    }
+    journal.index = index;
+    journal.entries.push(entry());
+    prune2(MAX_ENTRIES);
+    save();
+  }
+  function onPopState(event) {
+    const index = event.state && event.state.liveviewIndex;
+    if (!Number.isInteger(index)) return;
+    const target = journal.entries[index];
+    if (!target || !target.regions) {
+      location.reload();
+      return;
+    }
+    snapshotCurrent();
+    journal.index = index;
+    const restored = restoreRegions(index);
+    document.title = target.title;
+    if (target.lang) document.documentElement.setAttribute("lang", target.lang);
+    else document.documentElement.removeAttribute("lang");
+    replayScripts(restored);
+    setTimeout(() => window.scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
+    save();
+    document.dispatchEvent(
+      new CustomEvent("liveview:history-restored", { detail: { url: location.href, index } })
+    );
+  }
+  function restoreRegions(index) {
+    const regions = journal.entries[index].regions;
+    const depth = (sel) => {
+      const el = query(sel);
+      let d = 0;
+      for (let n = el; n; n = n.parentElement) d++;
+      return d;
+    };
+    const order = journal.touched.filter((sel) => query(sel)).sort((a, b) => depth(a) - depth(b));
+    const restored = [];
+    for (const sel of order) {
+      const el = query(sel);
+      if (!el) continue;
+      let html = regions[sel];
+      const base = journal.baselines[sel];
+      if (html === void 0 && base && base.index >= index) html = base.html;
+      if (html === void 0) continue;
+      const permanent = Array.from(el.querySelectorAll(`${PERMANENT}[id]`));
+      cleanup(el);
+      el.innerHTML = html;
+      for (const live of permanent) {
+        const placeholder = el.querySelector(`#${CSS.escape(live.id)}`);
+        if (placeholder) placeholder.replaceWith(live);
+      }
+      restored.push(el);
+    }
+    return restored;
+  }
+  function replayScripts(regions) {
+    const seen = /* @__PURE__ */ new Set();
+    for (const region of regions.slice().reverse()) {
+      for (const script of region.querySelectorAll(SCRIPT_SELECTOR)) {
+        if (seen.has(script)) continue;
+        seen.add(script);
+        if (script.getAttribute("data-liveview-replay") === "false" || script.closest(PERMANENT)) continue;
+        runScript(region, script.textContent);
+      }
+    }
+  }
+  function snapshotCurrent() {
+    const current = journal && journal.entries[journal.index];
+    if (!current) return;
+    Object.assign(current, entry(), { regions: current.regions || {} });
+    for (const sel of journal.touched) {
+      const el = query(sel);
+      if (el) current.regions[sel] = snapshot(el);
+    }
+  }
+  function entry() {
+    return {
+      url: location.href,
+      title: document.title,
+      lang: document.documentElement.getAttribute("lang"),
+      scrollX: window.scrollX,
+      scrollY: window.scrollY,
+      regions: {}
+    };
+  }
+  function snapshot(el) {
+    const copy = el.cloneNode(true);
+    const live = el.querySelectorAll("input, textarea, select");
+    const copies = copy.querySelectorAll("input, textarea, select");
+    live.forEach((field, i) => copyValue(field, copies[i]));
+    for (const node of copy.querySelectorAll(PERMANENT)) node.innerHTML = "";
+    for (const name of MARKERS) {
+      for (const node of copy.querySelectorAll(`[${name}]`)) node.removeAttribute(name);
+    }
+    for (const node of copy.querySelectorAll(".liveview-loading")) node.classList.remove("liveview-loading");
+    return copy.innerHTML;
+  }
+  function copyValue(field, copy) {
+    if (!copy) return;
+    if (field.tagName === "TEXTAREA") {
+      copy.textContent = field.value;
+    } else if (field.tagName === "SELECT") {
+      Array.from(field.options).forEach((opt, i) => copy.options[i] && copy.options[i].toggleAttribute("selected", opt.selected));
+    } else if (field.type === "checkbox" || field.type === "radio") {
+      copy.toggleAttribute("checked", field.checked);
+    } else if (field.type !== "password" && field.type !== "file") {
+      copy.setAttribute("value", field.value);
+    }
+  }
+  function selectorOf(el) {
+    if (el.id) return `#${CSS.escape(el.id)}`;
+    const path = [];
+    for (let n = el; n && n !== document.body; n = n.parentElement) {
+      path.unshift(`:nth-child(${Array.prototype.indexOf.call(n.parentElement.children, n) + 1})`);
+    }
+    return ["body", ...path].join(" > ");
+  }
+  function prune2(keep) {
+    const last = journal.entries.length - keep;
+    for (let i = 0; i < last; i++) journal.entries[i].regions = null;
+  }
+  function replaceIndex(index) {
+    try {
+      history.replaceState({ ...history.state || {}, liveviewIndex: index }, "");
+    } catch (_) {
+    }
+  }
+  function load() {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(KEY));
+      return saved && Array.isArray(saved.entries) && Array.isArray(saved.touched) ? saved : null;
+    } catch (_) {
+      return null;
+    }
+  }
+  function save() {
+    if (memoryOnly) return;
+    try {
+      sessionStorage.setItem(KEY, JSON.stringify(journal));
+    } catch (_) {
+      prune2(QUOTA_FALLBACK);
+      try {
+        sessionStorage.setItem(KEY, JSON.stringify(journal));
+      } catch (_2) {
+        memoryOnly = true;
+      }
+    }
+  }
+
+  // src/loading.js
+  var pending = /* @__PURE__ */ new Map();
+  var busy = /* @__PURE__ */ new WeakMap();
+  function startLoading(ref, el) {
+    if (!el || !el.isConnected) return;
+    pending.set(ref, el);
+    let state = busy.get(el);
+    if (state) {
+      state.count += 1;
+      return;
+    }
+    state = { count: 1, text: null, disabled: el.disabled };
+    busy.set(el, state);
+    el.setAttribute("aria-busy", "true");
+    el.classList.add("liveview-loading");
+    const label = el.getAttribute("data-liveview-disable-with");
+    if (label !== null) {
+      state.text = el.textContent;
+      el.textContent = label;
+      if ("disabled" in el) el.disabled = true;
+    }
+  }
+  function finishLoading(ref) {
+    const el = pending.get(ref);
+    if (!el) return;
+    pending.delete(ref);
+    const state = busy.get(el);
+    if (!state || --state.count > 0) return;
+    busy.delete(el);
+    el.removeAttribute("aria-busy");
+    el.classList.remove("liveview-loading");
+    if (state.text !== null) {
+      el.textContent = state.text;
+      if ("disabled" in el) el.disabled = state.disabled;
+    }
+  }
+  function finishAll(refs) {
+    for (const ref of refs) finishLoading(ref);
+  }
+
+  // src/render.js
+  var SCROLL_DELAY_MS2 = 50;
+  function handleFrame(raw) {
+    let data;
+    try {
+      data = JSON.parse(raw);
+    } catch (err) {
+      console.error("LiveView: invalid JSON frame", err);
+      return 0;
+    }
+    if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
+    if (data.target) renderTarget(data);
+    if (data.scroll) scrollToAnchor(data.scroll);
+    if (data.scrollTop) scrollToTop();
+    if (typeof data.event === "string" && data.event) {
+      document.dispatchEvent(
+        new CustomEvent(data.event, { detail: data.eventData, bubbles: true, cancelable: true })
+      );
+    }
+    if (data.error && !data.target) {
+      console.warn("LiveView:", data.error);
+      document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
+    }
+    const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
+    if (ref) finishLoading(ref);
+    return ref;
+  }
+  function renderTarget(data) {
+    const el = query(data.target);
+    if (!el) {
+      console.error(`LiveView: target ${data.target} not found`);
+      return;
+    }
+    if (data.remove) trackRemoval(el);
+    else trackRegion(data.target);
+    if (data.url) pushUrl(data.url);
+    if (data.remove) {
+      cleanup(el);
+      el.remove();
+    } else if (data.html !== void 0 && data.html !== null) {
+      insert(el, String(data.html), Boolean(data.append), Boolean(data.morph));
+      if (data.html && data.url && !data.scroll) {
+        setTimeout(() => window.scrollTo({ top: 0 }), SCROLL_DELAY_MS2);
+      }
+    }
+    if (data.title) document.title = data.title;
+  }
+  function insert(el, html, append, morph) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    const sources = Array.from(template.content.querySelectorAll(SCRIPT_SELECTOR), (s) => s.textContent);
+    if (append) {
+      el.appendChild(template.content);
+    } else if (morph) {
+      cleanup(el);
+      Idiomorph.morph(el, template.content, {
+        morphStyle: "innerHTML",
+        ignoreActiveValue: true,
+        restoreFocus: true
+      });
+    } else {
+      cleanup(el);
+      el.textContent = "";
+      el.appendChild(template.content);
+    }
+    for (const src of sources) runScript(el, src);
+  }
   function scrollToAnchor(selector) {
     setTimeout(() => {
       const el = query(selector);
       if (el) el.scrollIntoView({ behavior: "smooth" });
       else console.warn(`LiveView: scroll target ${selector} not found`);
-    }, SCROLL_DELAY_MS);
+    }, SCROLL_DELAY_MS2);
   }
   function scrollToTop() {
-    setTimeout(() => document.body.scrollIntoView({ behavior: "smooth" }), SCROLL_DELAY_MS);
+    setTimeout(() => document.body.scrollIntoView({ behavior: "smooth" }), SCROLL_DELAY_MS2);
   }
 
   // src/banner.js
@@ -2689,6 +3763,9 @@
   var room = null;
   var attempts = 0;
   var timer = null;
+  var offline = false;
+  var lastRef = 0;
+  var sentRefs = /* @__PURE__ */ new Set();
   var queue = [];
   function connect() {
     clearTimeout(timer);
@@ -2709,22 +3786,38 @@
     ws.addEventListener("open", () => {
       if (ws === socket) opened();
     });
-    ws.addEventListener("message", (event) => handleFrame(event.data));
+    ws.addEventListener("message", (event) => {
+      const ref = handleFrame(event.data);
+      if (ref) sentRefs.delete(ref);
+    });
     ws.addEventListener("close", (event) => {
-      if (ws === socket && event.code !== NORMAL_CLOSURE) connectionLost();
+      if (ws !== socket) return;
+      forgetSent();
+      if (event.code !== NORMAL_CLOSURE) connectionLost();
     });
     ws.addEventListener("error", () => {
       if (ws === socket) connectionLost();
     });
   }
-  function send(message) {
-    if (isOpen() && transmit(message)) return;
+  function send(message, trigger) {
+    if (trigger && config().loadingStates !== false) {
+      message = { ...message, ref: ++lastRef };
+      startLoading(message.ref, trigger);
+    }
+    if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
     enqueue(message);
-    if (timer === null && !isConnecting()) connect();
+    if (offline) return;
+    if (isOpen()) flush();
+    else if (timer === null && !isConnecting()) connect();
   }
   function watchNetwork() {
-    window.addEventListener("offline", showBanner);
+    offline = navigator.onLine === false;
+    window.addEventListener("offline", () => {
+      offline = true;
+      showBanner();
+    });
     window.addEventListener("online", () => {
+      offline = false;
       if (isOpen()) {
         hideBanner();
         flush();
@@ -2750,6 +3843,10 @@
     hideBanner();
     flush();
   }
+  function forgetSent() {
+    finishAll(sentRefs);
+    sentRefs = /* @__PURE__ */ new Set();
+  }
   function connectionLost() {
     showBanner();
     scheduleReconnect();
@@ -2770,6 +3867,7 @@
     });
     try {
       socket.send(frame);
+      if (message.ref) sentRefs.add(message.ref);
       return true;
     } catch (err) {
       console.error("LiveView: send failed", err);
@@ -2781,6 +3879,7 @@
     while (queue.length >= limit) {
       const dropped = queue.shift();
       console.warn("LiveView: queue full, dropped", dropped.function);
+      if (dropped.ref) finishAll([dropped.ref]);
       document.dispatchEvent(
         new CustomEvent("liveview:queue-overflow", { detail: { dropped, limit } })
       );
@@ -2788,26 +3887,174 @@
     queue.push(message);
   }
   function flush() {
-    while (queue.length > 0 && isOpen()) {
+    while (queue.length > 0 && isOpen() && !offline) {
       if (!transmit(queue[0])) return;
       queue.shift();
     }
   }
 
+  // src/focus.js
+  var NATIVE = "input, select, textarea, button, a";
+  function canReceiveFocus(el) {
+    const native = el.matches(NATIVE) && !el.disabled;
+    const tabbable = el.hasAttribute("tabindex") && el.tabIndex >= 0;
+    if (!native && !tabbable) return false;
+    if (el.hidden || el.type === "hidden") return false;
+    const rect = el.getBoundingClientRect();
+    if (rect.width === 0 && rect.height === 0) return false;
+    return getComputedStyle(el).visibility !== "hidden";
+  }
+  function focusFirst(roots) {
+    setTimeout(() => {
+      for (const root of roots) {
+        const found = [];
+        if (root.matches('[data-liveview-focus="true"]')) found.push(root);
+        found.push(...root.querySelectorAll('[data-liveview-focus="true"]'));
+        const el = found.find((candidate) => candidate.isConnected && canReceiveFocus(candidate));
+        if (el) {
+          el.focus();
+          return;
+        }
+      }
+    }, 0);
+  }
+
+  // src/intersect.js
+  var OBSERVED = "intersectionObserved";
+  var THRESHOLD = "intersectionThresholdUsed";
+  var INTERSECT_SELECTOR = "[data-liveview-intersect-appear], [data-liveview-intersect-disappear]";
+  var Intersections = class {
+    constructor(send2) {
+      this.send = send2;
+      this.observers = /* @__PURE__ */ new Map();
+    }
+    // observe starts watching el, once (marked with data-intersection-*).
+    observe(el) {
+      if (el.dataset[OBSERVED] === "true" || typeof IntersectionObserver === "undefined") return;
+      const px = parseInt(el.dataset.liveviewIntersectThreshold, 10);
+      const key = px > 0 ? String(px) : "0";
+      el.dataset[OBSERVED] = "true";
+      el.dataset[THRESHOLD] = key;
+      this.observerFor(key).observe(el);
+    }
+    // unobserve stops watching a removed element and forgets its markers.
+    unobserve(el) {
+      const obs = this.observers.get(el.dataset[THRESHOLD]);
+      if (obs) obs.unobserve(el);
+      delete el.dataset[OBSERVED];
+      delete el.dataset[THRESHOLD];
+    }
+    // observerFor returns the shared observer of one threshold.
+    observerFor(key) {
+      let obs = this.observers.get(key);
+      if (!obs) {
+        const rootMargin = key === "0" ? "0px" : `${key}px`;
+        obs = new IntersectionObserver((entries) => this.changed(entries), { rootMargin, threshold: 0 });
+        this.observers.set(key, obs);
+      }
+      return obs;
+    }
+    // changed sends appear for entering elements and disappear for the others
+    // (also on the first callback, for elements that start off-screen).
+    changed(entries) {
+      for (const entry2 of entries) {
+        const el = entry2.target;
+        const name = entry2.isIntersecting ? el.dataset.liveviewIntersectAppear : el.dataset.liveviewIntersectDisappear;
+        if (name) this.send(el, name, entry2.isIntersecting ? "appear" : "disappear");
+      }
+    }
+    // disconnect ends every observer.
+    disconnect() {
+      for (const obs of this.observers.values()) obs.disconnect();
+      this.observers.clear();
+    }
+  };
+
+  // src/keyboard.js
+  var NAMES = {
+    Escape: "esc",
+    " ": "space",
+    ArrowUp: "up",
+    ArrowDown: "down",
+    ArrowLeft: "left",
+    ArrowRight: "right",
+    Enter: "enter",
+    Tab: "tab",
+    Home: "home",
+    End: "end",
+    PageUp: "page_up",
+    PageDown: "page_down"
+  };
+  var FOCUSABLE = "a[href], button, input, select, textarea, [contenteditable]";
+  function keyStrings(event) {
+    const key = NAMES[event.key] || String(event.key).toLowerCase();
+    const mods = [];
+    if (event.ctrlKey) mods.push("ctrl");
+    if (event.altKey) mods.push("alt");
+    if (event.metaKey) mods.push("meta");
+    const full = [...mods, ...event.shiftKey ? ["shift"] : [], key].join("+");
+    const upstreamShift = event.shiftKey && !/^[a-zA-Z0-9]$/.test(event.key);
+    const upstream = [...mods, ...upstreamShift ? ["shift"] : [], key].join("+");
+    return full === upstream ? [full] : [full, upstream];
+  }
+  function bindKeyboardMap(el, send2) {
+    if (el.dataset.keyboardMapInitialized === "true") return null;
+    let map;
+    try {
+      map = JSON.parse(el.dataset.liveviewKeyboardMap);
+    } catch (err) {
+      console.error("LiveView: invalid data-liveview-keyboard-map", el, err);
+      return null;
+    }
+    if (!map || typeof map !== "object") return null;
+    if (!el.hasAttribute("tabindex") && !el.matches(FOCUSABLE)) el.setAttribute("tabindex", "-1");
+    el.dataset.keyboardMapInitialized = "true";
+    const listener = (event) => {
+      for (const s of keyStrings(event)) {
+        if (Object.prototype.hasOwnProperty.call(map, s)) {
+          event.preventDefault();
+          send2(el, map[s], "keyboard");
+          return;
+        }
+      }
+    };
+    el.addEventListener("keydown", listener);
+    return listener;
+  }
+
   // src/controllers/page_controller.js
+  var KEYBOARD_SELECTOR = "[data-liveview-keyboard-map]";
+  var globalCalls = /* @__PURE__ */ new WeakMap();
   var PageController = class extends Controller {
     initialize() {
       this.debounceTimers = /* @__PURE__ */ new Map();
     }
+    connect() {
+      this.intersections = new Intersections(execute);
+      this.keyListeners = /* @__PURE__ */ new Map();
+      this.scan(this.element);
+      this.initTimer = setTimeout(() => this.runInits(), 0);
+      focusFirst([this.element]);
+      this.mutations = new MutationObserver((records) => this.mutated(records));
+      this.mutations.observe(this.element, { childList: true, subtree: true });
+    }
     disconnect() {
       for (const id of this.debounceTimers.values()) clearTimeout(id);
       this.debounceTimers.clear();
+      clearTimeout(this.initTimer);
+      this.mutations.disconnect();
+      this.intersections.disconnect();
+      for (const [el, listener] of this.keyListeners) {
+        el.removeEventListener("keydown", listener);
+        delete el.dataset.keyboardMapInitialized;
+      }
+      this.keyListeners.clear();
     }
     // run sends the element's data-liveview-function, after its optional
     // data-liveview-debounce (ms, trailing); values are read at fire time.
     run(event) {
       event.preventDefault();
-      const el = event.currentTarget;
+      const el = event.currentTarget instanceof Element ? event.currentTarget : this.globalTrigger(event);
       if (!(el instanceof Element)) {
         console.error("LiveView: page#run must be bound to an element");
         return;
@@ -2824,24 +4071,94 @@
       }, ms);
       this.debounceTimers.set(el, id);
     }
+    // globalTrigger finds the element of an @window / @document action, whose
+    // event's currentTarget is not an element (upstream then fails): the
+    // elements whose data-action has such a binding for this event type and
+    // page#run, in document order; each binding invoked for the same event
+    // takes the next one.
+    globalTrigger(event) {
+      const matches = this.owned(this.element, "[data-action]").filter(
+        (el) => el.dataset.action.split(/\s+/).some((d) => {
+          const m = /^([\w:.+-]+)@(window|document)->page#run\b/.exec(d);
+          return m && m[1].split(".")[0] === event.type;
+        })
+      );
+      const seen = globalCalls.get(event) || 0;
+      globalCalls.set(event, seen + 1);
+      return matches[seen] || null;
+    }
     // stop ends the event's propagation (documented upstream, never shipped).
     stop(event) {
       event.stopPropagation();
     }
+    // runInits sends every data-liveview-init of the subtree once.
+    runInits() {
+      for (const el of this.owned(this.element, "[data-liveview-init]")) {
+        execute(el, el.dataset.liveviewInit, "init");
+      }
+    }
+    // scan sets up intersection observers and key maps under root.
+    scan(root) {
+      for (const el of this.owned(root, INTERSECT_SELECTOR)) this.intersections.observe(el);
+      for (const el of this.owned(root, KEYBOARD_SELECTOR)) {
+        const listener = bindKeyboardMap(el, execute);
+        if (listener) this.keyListeners.set(el, listener);
+      }
+    }
+    // mutated handles inserted and removed elements.
+    mutated(records) {
+      const added = [];
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          if (node.nodeType === Node.ELEMENT_NODE) added.push(node);
+        }
+        for (const node of record.removedNodes) {
+          if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) this.forget(node);
+        }
+      }
+      if (added.length === 0) return;
+      for (const el of added) if (el.isConnected) this.scan(el);
+      focusFirst(added);
+    }
+    // forget unobserves a removed subtree and drops its key listeners.
+    forget(root) {
+      for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
+      for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
+        const listener = this.keyListeners.get(el);
+        if (!listener) continue;
+        el.removeEventListener("keydown", listener);
+        this.keyListeners.delete(el);
+        delete el.dataset.keyboardMapInitialized;
+      }
+    }
+    // owned returns the matches under root (root included) that belong to
+    // this controller, not to a nested page controller, so a nested one does
+    // not send an init twice.
+    owned(root, selector) {
+      return withSelf(root, selector).filter((el) => el.closest('[data-controller~="page"]') === this.element);
+    }
   };
-  function execute(el) {
-    const name = el.dataset.liveviewFunction;
-    if (name === void 0 || name.trim() === "") {
+  function withSelf(root, selector) {
+    const list = root.matches(selector) ? [root] : [];
+    return list.concat(Array.from(root.querySelectorAll(selector)));
+  }
+  function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
+    if (name === void 0 || String(name).trim() === "") {
       console.error("LiveView: data-liveview-function is not defined", el);
       return;
     }
-    send({ function: name, data: collectData(el), form: collectForm(el) });
+    const marker = trigger === "init" ? "initTrigger" : "intersectionTrigger";
+    if (trigger) el.dataset[marker] = trigger;
+    const message = { function: String(name), data: collectData(el), form: collectForm(el) };
+    if (trigger) delete el.dataset[marker];
+    send(message, el);
   }
 
   // src/main.js
   window.Stimulus = Application.start();
   window.Stimulus.register("page", PageController);
   config();
+  initHistory();
   watchNetwork();
   connect();
 })();

@@ -11,6 +11,7 @@ function defaults() {
     reconnectMaxMs: 30000, // cap of the reconnect delay
     queueLimit: 100, // events kept while the socket is not open
     legacyRoomStorage: false, // true: upstream's localStorage["room"]
+    loadingStates: true, // false: no ref on events, no loading states
   };
 }
 

@@ -2,17 +2,20 @@
  * Browser client of github.com/echo-liveview/liveview: Django LiveView's
  * "HTML over WebSockets" for Echo. Built into dist/ by `go generate ./jsclient`.
  *
- * Wire protocol (compatible with Django LiveView 2.x; [+] marks our additions)
+ * Wire protocol (compatible with Django LiveView 2.x; [+] marks our additive
+ * keys, the same list as the server's message.go doc comment; upstream
+ * clients and servers ignore them)
  *
  * URL: ${protocol}://${host}${path}${encodeURIComponent(room)}/
  *   from window.webSocketConfig, whose keys and defaults are:
  *     host               location.host
  *     protocol           "wss" on https pages, else "ws"
  *     path               "/ws/liveview/"  [+] honoured (upstream ignores it)
- *     reconnectBaseMs    1000             [+]
- *     reconnectMaxMs     30000            [+]
- *     queueLimit         100              [+]
+ *     reconnectBaseMs    1000             [+] first reconnect delay (jittered)
+ *     reconnectMaxMs     30000            [+] cap of the delay; never gives up
+ *     queueLimit         100              [+] events kept while disconnected
  *     legacyRoomStorage  false            [+] true: upstream's localStorage room
+ *     loadingStates      true             [+] false: no ref, no loading states
  *   room: <html data-room>, else a random UUID v4 written back to it.
  *
  * Client -> server, one JSON text frame per event:
@@ -21,26 +24,38 @@
  *   form      object   field name -> value (checkbox: boolean)
  *   lang      string   <html lang> at send time (null when absent)
  *   room      string   the connection's room (the server ignores it)
+ *   ref       number   [+] loading-state reference, 1, 2, 3...: the trigger
+ *                      gets aria-busy, the liveview-loading class and its
+ *                      data-liveview-disable-with text until the server
+ *                      answers a frame with the same ref
  *
  * Server -> client, one JSON object per frame (unknown keys are ignored):
  *   target     CSS selector of the element to change (first match)
  *   html       content to insert; "" clears the target
  *   append     true: add html at the end of the target
  *   remove     true: remove the target
- *   url        history.pushState, only when the target exists
+ *   url        history entry (journal, Back/Forward), only when the target exists
  *   title      document.title, only when the target exists
  *   scroll     selector to scroll smoothly into view
  *   scrollTop  true: scroll smoothly to the top
+ *   morph      [+] true: merge html into the target (idiomorph), keeping
+ *              focus, caret, selection and typed values
+ *   event      [+] name of a CustomEvent dispatched on document, bubbling
+ *   eventData  [+] its detail
+ *   ref        [+] answers the event with that ref: its loading state ends
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
  *
- * Globals: window.Stimulus, window.myWebSocket, window.webSocketConfig.
- * Document events [+]: liveview:error, liveview:queue-overflow.
+ * Globals: window.Stimulus, window.myWebSocket (replaced on reconnect),
+ * window.webSocketConfig. sessionStorage["liveview-history"]: the journal.
+ * Document events: liveview:history-restored (as 2.3), [+] liveview:error,
+ * [+] liveview:queue-overflow.
  */
 
 import { Application } from "@hotwired/stimulus";
 import PageController from "./controllers/page_controller.js";
 import { config } from "./config.js";
+import { initHistory } from "./history.js";
 import { connect, watchNetwork } from "./socket.js";
 
 // Stimulus is exported for users' own controllers, as upstream does.
@@ -49,5 +64,7 @@ window.Stimulus.register("page", PageController);
 
 // Complete window.webSocketConfig now so the page can read the defaults.
 config();
+// The journal must know the first page before any frame changes it.
+initHistory();
 watchNetwork();
 connect();

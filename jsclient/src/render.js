@@ -1,34 +1,46 @@
 // Applying server frames to the page, in Django LiveView's order (§2.4):
-// target (html / append / remove, url, title), then scroll, then scrollTop.
+// target (html / append / remove / morph, url, title), then scroll, then
+// scrollTop; then our additions: event, error and ref.
 
-import { pushUrl } from "./history.js";
-
-// Classic scripts only; modules, templates and other types stay inert.
-const SCRIPT_SELECTOR = 'script:not([type]), script[type="text/javascript"]';
+import { Idiomorph } from "idiomorph";
+import { pushUrl, trackRegion, trackRemoval } from "./history.js";
+import { finishLoading } from "./loading.js";
+import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
 
 // Scrolls wait for the browser to lay out the new content.
 const SCROLL_DELAY_MS = 50;
 
-// handleFrame parses one text frame and applies it. It never throws.
+// handleFrame parses one text frame and applies it. It never throws; it
+// returns the frame's ref (0 when none) so the socket can forget it.
 export function handleFrame(raw) {
   let data;
   try {
     data = JSON.parse(raw);
   } catch (err) {
     console.error("LiveView: invalid JSON frame", err);
-    return;
+    return 0;
   }
   // Only objects are frames; anything else is ignored like unknown keys.
-  if (!data || typeof data !== "object" || Array.isArray(data)) return;
+  if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
 
-  // Server errors carry no target: surface them to the page (our addition).
+  if (data.target) renderTarget(data);
+  if (data.scroll) scrollToAnchor(data.scroll);
+  if (data.scrollTop) scrollToTop();
+  // event + eventData: the JS-interop pattern upstream's docs ask users to
+  // write by hand.
+  if (typeof data.event === "string" && data.event) {
+    document.dispatchEvent(
+      new CustomEvent(data.event, { detail: data.eventData, bubbles: true, cancelable: true }),
+    );
+  }
+  // Server errors carry no target: surface them to the page.
   if (data.error && !data.target) {
     console.warn("LiveView:", data.error);
     document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
   }
-  if (data.target) renderTarget(data);
-  if (data.scroll) scrollToAnchor(data.scroll);
-  if (data.scrollTop) scrollToTop();
+  const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
+  if (ref) finishLoading(ref);
+  return ref;
 }
 
 // renderTarget changes the target element; url and title apply only when
@@ -39,12 +51,15 @@ function renderTarget(data) {
     console.error(`LiveView: target ${data.target} not found`);
     return;
   }
+  // The history journal records what is about to change before it does.
+  if (data.remove) trackRemoval(el);
+  else trackRegion(data.target);
   if (data.url) pushUrl(data.url);
   if (data.remove) {
     cleanup(el);
     el.remove();
   } else if (data.html !== undefined && data.html !== null) {
-    insert(el, String(data.html), Boolean(data.append));
+    insert(el, String(data.html), Boolean(data.append), Boolean(data.morph));
     // Navigation without an explicit scroll starts at the top of the page.
     if (data.html && data.url && !data.scroll) {
       setTimeout(() => window.scrollTo({ top: 0 }), SCROLL_DELAY_MS);
@@ -55,52 +70,29 @@ function renderTarget(data) {
 }
 
 // insert parses html with <template> (2.3.0: faithful for <tr>, <style>...),
-// appends it or replaces el's children, then runs its classic scripts.
-function insert(el, html, append) {
+// then appends it, morphs el into it, or replaces el's children, and runs
+// its classic scripts once. The scripts stay in the DOM, inert, so history
+// can replay them.
+function insert(el, html, append, morph) {
   const template = document.createElement("template");
   template.innerHTML = html;
-  // Parsed scripts are inert in the DOM; we run their text once, below.
-  const sources = Array.from(
-    template.content.querySelectorAll(SCRIPT_SELECTOR),
-    (script) => script.textContent,
-  );
-  if (!append) {
+  const sources = Array.from(template.content.querySelectorAll(SCRIPT_SELECTOR), (s) => s.textContent);
+  if (append) {
+    el.appendChild(template.content);
+  } else if (morph) {
+    cleanup(el);
+    // Focus, caret, selection and the focused field's typed value survive.
+    Idiomorph.morph(el, template.content, {
+      morphStyle: "innerHTML",
+      ignoreActiveValue: true,
+      restoreFocus: true,
+    });
+  } else {
     cleanup(el);
     el.textContent = "";
+    el.appendChild(template.content);
   }
-  el.appendChild(template.content);
   for (const src of sources) runScript(el, src);
-}
-
-// runScript runs an inline script with `el` and `this` bound to the target.
-function runScript(el, src) {
-  try {
-    new Function("el", src).call(el, el);
-  } catch (err) {
-    console.error("LiveView script error:", err);
-  }
-}
-
-// cleanup calls and forgets the hook a script may leave on its target.
-function cleanup(el) {
-  const hook = el.__cleanup;
-  delete el.__cleanup;
-  if (typeof hook !== "function") return;
-  try {
-    hook.call(el);
-  } catch (err) {
-    console.error("LiveView cleanup error:", err);
-  }
-}
-
-// query is querySelector that treats an invalid selector as "not found".
-function query(selector) {
-  try {
-    return document.querySelector(selector);
-  } catch (err) {
-    console.error(`LiveView: invalid selector ${selector}`, err);
-    return null;
-  }
 }
 
 // scrollToAnchor smoothly scrolls the element matching selector into view.

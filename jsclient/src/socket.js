@@ -1,11 +1,13 @@
 // The page's WebSocket: connecting, reconnecting, the offline queue and
 // frame dispatch. Fixes upstream's bugs: reconnection never gives up, and
-// readiness is the socket's own state, so no flag can stay stuck (§2.6).
+// the offline flag is cleared by "online", which also flushes the queue, so
+// no event stays queued after a blip the socket survived (§2.6).
 
 import { config, number } from "./config.js";
 import { resolveRoom } from "./room.js";
 import { handleFrame } from "./render.js";
 import { hideBanner, showBanner } from "./banner.js";
+import { finishAll, startLoading } from "./loading.js";
 
 // A close with this code is deliberate: no reconnect, no banner.
 const NORMAL_CLOSURE = 1000;
@@ -17,6 +19,9 @@ let socket = null; // the current WebSocket, also window.myWebSocket
 let room = null; // the current connection's room, stamped on every send
 let attempts = 0; // reconnect attempts since the last successful open
 let timer = null; // the pending reconnect, if any
+let offline = false; // between the window's "offline" and "online" events
+let lastRef = 0; // the last ref put on an event
+let sentRefs = new Set(); // refs sent on the current socket, not answered
 const queue = []; // events waiting for an open socket, oldest first
 
 // connect opens a new socket unless one is already open or opening.
@@ -39,9 +44,14 @@ export function connect() {
   ws.addEventListener("open", () => {
     if (ws === socket) opened();
   });
-  ws.addEventListener("message", (event) => handleFrame(event.data));
+  ws.addEventListener("message", (event) => {
+    const ref = handleFrame(event.data);
+    if (ref) sentRefs.delete(ref);
+  });
   ws.addEventListener("close", (event) => {
-    if (ws === socket && event.code !== NORMAL_CLOSURE) connectionLost();
+    if (ws !== socket) return;
+    forgetSent();
+    if (event.code !== NORMAL_CLOSURE) connectionLost();
   });
   ws.addEventListener("error", () => {
     if (ws === socket) connectionLost();
@@ -49,20 +59,35 @@ export function connect() {
 }
 
 // send transmits message ({function, data, form}) now if the socket is
-// open, else queues it; lang and room are added at actual send time.
-export function send(message) {
-  if (isOpen() && transmit(message)) return;
+// open and the browser online, else queues it; lang and room are added at
+// actual send time. With a trigger element, the message gets a ref and the
+// element a loading state until the server answers it.
+export function send(message, trigger) {
+  if (trigger && config().loadingStates !== false) {
+    message = { ...message, ref: ++lastRef };
+    startLoading(message.ref, trigger);
+  }
+  // Queued events go first, so the order is always the order of clicks.
+  if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
   enqueue(message);
+  if (offline) return;
+  if (isOpen()) flush();
   // A socket closed normally (code 1000) is reopened by the next event.
-  if (timer === null && !isConnecting()) connect();
+  else if (timer === null && !isConnecting()) connect();
 }
 
-// watchNetwork follows the browser's offline/online events.
+// watchNetwork follows the browser's offline/online events. Offline, events
+// are queued (the socket may look open but cannot deliver); online, the
+// queue is flushed in order, on the surviving socket or a new one.
 export function watchNetwork() {
-  window.addEventListener("offline", showBanner);
+  offline = navigator.onLine === false;
+  window.addEventListener("offline", () => {
+    offline = true;
+    showBanner();
+  });
   window.addEventListener("online", () => {
+    offline = false;
     if (isOpen()) {
-      // The socket survived the blip: nothing is blocked, drain just in case.
       hideBanner();
       flush();
     } else {
@@ -99,6 +124,13 @@ function opened() {
   flush();
 }
 
+// forgetSent clears the loading state of events the socket took with it:
+// their answers will never come.
+function forgetSent() {
+  finishAll(sentRefs);
+  sentRefs = new Set();
+}
+
 // connectionLost shows the banner and schedules a reconnect.
 function connectionLost() {
   showBanner();
@@ -126,6 +158,7 @@ function transmit(message) {
   });
   try {
     socket.send(frame);
+    if (message.ref) sentRefs.add(message.ref);
     return true;
   } catch (err) {
     console.error("LiveView: send failed", err);
@@ -140,6 +173,7 @@ function enqueue(message) {
   while (queue.length >= limit) {
     const dropped = queue.shift();
     console.warn("LiveView: queue full, dropped", dropped.function);
+    if (dropped.ref) finishAll([dropped.ref]);
     document.dispatchEvent(
       new CustomEvent("liveview:queue-overflow", { detail: { dropped, limit } }),
     );
@@ -149,7 +183,7 @@ function enqueue(message) {
 
 // flush sends the queued events in order while the socket stays open.
 function flush() {
-  while (queue.length > 0 && isOpen()) {
+  while (queue.length > 0 && isOpen() && !offline) {
     if (!transmit(queue[0])) return;
     queue.shift();
   }

@@ -5,10 +5,11 @@
 //	go run . ../..
 //
 // The argument is the jsclient directory. It writes dist/liveview.js
-// (readable) and dist/liveview.min.js (minified), both IIFE for ES2019
+// (readable) and dist/liveview.min.js (minified), both IIFE for ES2020
 // browsers. Every path given to esbuild is relative to the jsclient
 // directory and no source map is made, so the output is the same on every
-// machine. It needs @hotwired/stimulus in jsclient/node_modules
+// machine. It needs the packages pinned in jsclient/package.json
+// (@hotwired/stimulus, idiomorph) in jsclient/node_modules
 // (npm ci --prefix jsclient).
 package main
 
@@ -25,8 +26,11 @@ import (
 	"github.com/evanw/esbuild/pkg/api"
 )
 
-// stimulus is the npm package bundled into the client.
-const stimulus = "@hotwired/stimulus"
+// The npm packages bundled into the client.
+const (
+	stimulus  = "@hotwired/stimulus"
+	idiomorph = "idiomorph"
+)
 
 func main() {
 	dir := "."
@@ -45,13 +49,17 @@ func run(dir string) error {
 	if err != nil {
 		return err
 	}
-	version, err := stimulusVersion(root)
+	version, err := pinnedVersion(root, stimulus)
 	if err != nil {
 		return err
 	}
-	// One line naming the project and the bundled Stimulus, whose MIT
-	// notice it also carries ("/*!" keeps it through minification).
-	banner := fmt.Sprintf("/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus %s (c) 2023 Basecamp, LLC, MIT license */", version)
+	morphVersion, err := pinnedVersion(root, idiomorph)
+	if err != nil {
+		return err
+	}
+	// One line naming the project and the bundled packages, with Stimulus'
+	// MIT notice ("/*!" keeps it through minification); idiomorph is 0BSD.
+	banner := fmt.Sprintf("/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus %s (c) 2023 Basecamp, LLC, MIT license | idiomorph %s, 0BSD */", version, morphVersion)
 	for _, out := range []struct {
 		file   string
 		minify bool
@@ -71,31 +79,31 @@ func run(dir string) error {
 	return nil
 }
 
-// stimulusVersion checks that the installed Stimulus is the version pinned
-// in package.json and returns it.
-func stimulusVersion(root string) (string, error) {
+// pinnedVersion checks that the installed npm package pkg is the version
+// pinned in package.json and returns it.
+func pinnedVersion(root, pkg string) (string, error) {
 	var pinned struct {
 		Dependencies map[string]string `json:"dependencies"`
 	}
 	if err := readJSON(filepath.Join(root, "package.json"), &pinned); err != nil {
 		return "", err
 	}
-	want := pinned.Dependencies[stimulus]
+	want := pinned.Dependencies[pkg]
 	if want == "" {
-		return "", fmt.Errorf("package.json does not pin %s", stimulus)
+		return "", fmt.Errorf("package.json does not pin %s", pkg)
 	}
 	var installed struct {
 		Version string `json:"version"`
 	}
-	err := readJSON(filepath.Join(root, "node_modules", stimulus, "package.json"), &installed)
+	err := readJSON(filepath.Join(root, "node_modules", pkg, "package.json"), &installed)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s is not installed in jsclient/node_modules: run `npm ci --prefix jsclient` from the repository root", stimulus)
+		return "", fmt.Errorf("%s is not installed in jsclient/node_modules: run `npm ci --prefix jsclient` from the repository root", pkg)
 	}
 	if err != nil {
 		return "", err
 	}
 	if installed.Version != want {
-		return "", fmt.Errorf("node_modules has %s %s but package.json pins %s: run `npm ci --prefix jsclient` from the repository root", stimulus, installed.Version, want)
+		return "", fmt.Errorf("node_modules has %s %s but package.json pins %s: run `npm ci --prefix jsclient` from the repository root", pkg, installed.Version, want)
 	}
 	return installed.Version, nil
 }
@@ -110,7 +118,7 @@ func bundle(root, outfile, banner string, minify bool) ([]byte, error) {
 		Write:             false,
 		Format:            api.FormatIIFE,
 		Platform:          api.PlatformBrowser,
-		Target:            api.ES2019,
+		Target:            api.ES2020,
 		Banner:            map[string]string{"js": banner},
 		LegalComments:     api.LegalCommentsEndOfFile, // kept in the file, never a separate one
 		Sourcemap:         api.SourceMapNone,

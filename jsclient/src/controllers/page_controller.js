@@ -1,9 +1,18 @@
 // The "page" Stimulus controller: HTML written for Django LiveView binds
-// its actions to it (data-controller="page", data-action="click->page#run").
+// its actions to it (data-controller="page", data-action="click->page#run")
+// and its data-liveview-* attributes work inside its element.
 
 import { Controller } from "@hotwired/stimulus";
 import { collectData, collectForm } from "../collect.js";
 import { send } from "../socket.js";
+import { focusFirst } from "../focus.js";
+import { Intersections, INTERSECT_SELECTOR } from "../intersect.js";
+import { bindKeyboardMap } from "../keyboard.js";
+
+const KEYBOARD_SELECTOR = "[data-liveview-keyboard-map]";
+
+// How many @window / @document bindings already handled an event.
+const globalCalls = new WeakMap();
 
 export default class PageController extends Controller {
   initialize() {
@@ -11,17 +20,39 @@ export default class PageController extends Controller {
     this.debounceTimers = new Map();
   }
 
+  connect() {
+    this.intersections = new Intersections(execute);
+    this.keyListeners = new Map(); // element -> keydown listener
+    this.scan(this.element);
+    // Init and focus wait for the current task, as upstream; init events
+    // are queued by the socket until it opens.
+    this.initTimer = setTimeout(() => this.runInits(), 0);
+    focusFirst([this.element]);
+    // Inserted HTML gets observers, key maps and focus; removed elements
+    // are unobserved.
+    this.mutations = new MutationObserver((records) => this.mutated(records));
+    this.mutations.observe(this.element, { childList: true, subtree: true });
+  }
+
   disconnect() {
     // Events debounced inside a departing subtree are dropped, as upstream.
     for (const id of this.debounceTimers.values()) clearTimeout(id);
     this.debounceTimers.clear();
+    clearTimeout(this.initTimer);
+    this.mutations.disconnect();
+    this.intersections.disconnect();
+    for (const [el, listener] of this.keyListeners) {
+      el.removeEventListener("keydown", listener);
+      delete el.dataset.keyboardMapInitialized;
+    }
+    this.keyListeners.clear();
   }
 
   // run sends the element's data-liveview-function, after its optional
   // data-liveview-debounce (ms, trailing); values are read at fire time.
   run(event) {
     event.preventDefault();
-    const el = event.currentTarget;
+    const el = event.currentTarget instanceof Element ? event.currentTarget : this.globalTrigger(event);
     if (!(el instanceof Element)) {
       console.error("LiveView: page#run must be bound to an element");
       return;
@@ -39,18 +70,97 @@ export default class PageController extends Controller {
     this.debounceTimers.set(el, id);
   }
 
+  // globalTrigger finds the element of an @window / @document action, whose
+  // event's currentTarget is not an element (upstream then fails): the
+  // elements whose data-action has such a binding for this event type and
+  // page#run, in document order; each binding invoked for the same event
+  // takes the next one.
+  globalTrigger(event) {
+    const matches = this.owned(this.element, "[data-action]").filter((el) =>
+      el.dataset.action.split(/\s+/).some((d) => {
+        const m = /^([\w:.+-]+)@(window|document)->page#run\b/.exec(d);
+        return m && m[1].split(".")[0] === event.type;
+      }),
+    );
+    const seen = globalCalls.get(event) || 0;
+    globalCalls.set(event, seen + 1);
+    return matches[seen] || null;
+  }
+
   // stop ends the event's propagation (documented upstream, never shipped).
   stop(event) {
     event.stopPropagation();
   }
+
+  // runInits sends every data-liveview-init of the subtree once.
+  runInits() {
+    for (const el of this.owned(this.element, "[data-liveview-init]")) {
+      execute(el, el.dataset.liveviewInit, "init");
+    }
+  }
+
+  // scan sets up intersection observers and key maps under root.
+  scan(root) {
+    for (const el of this.owned(root, INTERSECT_SELECTOR)) this.intersections.observe(el);
+    for (const el of this.owned(root, KEYBOARD_SELECTOR)) {
+      const listener = bindKeyboardMap(el, execute);
+      if (listener) this.keyListeners.set(el, listener);
+    }
+  }
+
+  // mutated handles inserted and removed elements.
+  mutated(records) {
+    const added = [];
+    for (const record of records) {
+      for (const node of record.addedNodes) {
+        if (node.nodeType === Node.ELEMENT_NODE) added.push(node);
+      }
+      for (const node of record.removedNodes) {
+        if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) this.forget(node);
+      }
+    }
+    if (added.length === 0) return;
+    for (const el of added) if (el.isConnected) this.scan(el);
+    focusFirst(added);
+  }
+
+  // forget unobserves a removed subtree and drops its key listeners.
+  forget(root) {
+    for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
+    for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
+      const listener = this.keyListeners.get(el);
+      if (!listener) continue;
+      el.removeEventListener("keydown", listener);
+      this.keyListeners.delete(el);
+      delete el.dataset.keyboardMapInitialized;
+    }
+  }
+
+  // owned returns the matches under root (root included) that belong to
+  // this controller, not to a nested page controller, so a nested one does
+  // not send an init twice.
+  owned(root, selector) {
+    return withSelf(root, selector).filter((el) => el.closest('[data-controller~="page"]') === this.element);
+  }
 }
 
-// execute builds {function, data, form} from el and sends it.
-export function execute(el) {
-  const name = el.dataset.liveviewFunction;
-  if (name === undefined || name.trim() === "") {
+// withSelf returns root (when it matches) and its matching descendants.
+function withSelf(root, selector) {
+  const list = root.matches(selector) ? [root] : [];
+  return list.concat(Array.from(root.querySelectorAll(selector)));
+}
+
+// execute sends name (default: el's data-liveview-function) with el's data
+// and form. trigger ("init", "appear", "disappear", "keyboard") is set on el
+// as upstream's marker while the event is built.
+export function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
+  if (name === undefined || String(name).trim() === "") {
     console.error("LiveView: data-liveview-function is not defined", el);
     return;
   }
-  send({ function: name, data: collectData(el), form: collectForm(el) });
+  const marker = trigger === "init" ? "initTrigger" : "intersectionTrigger";
+  if (trigger) el.dataset[marker] = trigger;
+  const message = { function: String(name), data: collectData(el), form: collectForm(el) };
+  if (trigger) delete el.dataset[marker];
+  send(message, el);
 }

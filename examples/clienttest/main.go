@@ -1,0 +1,192 @@
+// Command clienttest serves fixture pages for every attribute and wire key of
+// the JavaScript client, with handlers that answer them. The browser tests
+// in e2e/ drive it; it is also a page to try the client by hand.
+//
+//	go run ./examples/clienttest                 # http://localhost:8080/p/attrs
+//	go run ./examples/clienttest -addr 127.0.0.1:9000
+//
+// Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
+// /p/frames and /p/custompath (a second Hub on /custom/ws/:room/). A
+// ?noroom=1 page has no <html data-room>; ?legacy=1 sets
+// webSocketConfig.legacyRoomStorage. Most handlers append
+// what they received, as JSON, to the page's #log list, so a test can read
+// exactly what the client sent.
+package main
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"html/template"
+	"io"
+	"log"
+	"net/http"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/echo-liveview/liveview"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// renderer is the app's Echo renderer, reused by liveview for fragments.
+type renderer struct{ t *template.Template }
+
+func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) error {
+	return r.t.ExecuteTemplate(w, name, data)
+}
+
+// pages are the fixture pages served under /p/NAME.
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames"}
+
+// recorded are the functions answered by record: they only log what came.
+var recorded = []string{
+	"record", "search", "other", "outer", "init_a", "init_b", "init_nested",
+	"appear", "disappear", "appear_far", "disappear_far", "appear_late",
+	"key_save", "key_shift", "key_esc", "key_upstream", "key_bang", "submit_form", "queued",
+}
+
+func main() {
+	addr := flag.String("addr", ":8080", "listen address")
+	flag.Parse()
+
+	e, hubs := newApp()
+	go func() {
+		if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, h := range hubs {
+		_ = h.Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
+	}
+	_ = e.Shutdown(shutdown)
+}
+
+// newApp wires the pages, the default Hub and a second Hub on a custom path.
+func newApp() (*echo.Echo, []*liveview.Hub) {
+	e := echo.New()
+	e.HideBanner = true
+	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	e.Use(liveview.Plugin())
+	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/"})
+	custom.Handle("record", record)
+	e.Use(custom.Middleware())
+
+	for _, name := range pages {
+		e.GET("/p/"+name, func(c echo.Context) error {
+			data := map[string]any{
+				"Room":   liveview.NewRoomID(),
+				"Page":   atoi(c.QueryParam("page")),
+				"Legacy": c.QueryParam("legacy") != "", // webSocketConfig.legacyRoomStorage
+			}
+			if c.QueryParam("noroom") != "" {
+				delete(data, "Room") // the client makes a UUID
+			}
+			if name == "custompath" {
+				data["WSPath"] = "/custom/ws" // webSocketConfig.path
+			}
+			return c.Render(http.StatusOK, name+".html", data)
+		})
+	}
+	return e, []*liveview.Hub{liveview.Default(), custom}
+}
+
+// record appends the event, as JSON, to #log.
+func record(c *liveview.Context) error {
+	b, err := json.Marshal(map[string]any{
+		"function": c.Function(), "data": c.DataMap(), "form": c.Form(), "lang": c.Lang(),
+	})
+	if err != nil {
+		return fmt.Errorf("liveview: record: %w", err)
+	}
+	return c.Send(liveview.Message{Target: "#log", Append: true,
+		HTML: "<li>" + template.HTMLEscapeString(string(b)) + "</li>"})
+}
+
+func init() {
+	for _, name := range recorded {
+		liveview.Handle(name, record)
+	}
+	// History: SPA navigation that pushes /p/history?page=N.
+	liveview.Handle("nav", func(c *liveview.Context) error {
+		n := c.Data("page")
+		return c.Navigate("#content", "/p/history?page="+n, "Page "+n, "page.html", n)
+	})
+	// History: a counter whose value lives in the DOM.
+	liveview.Handle("count", func(c *liveview.Context) error {
+		n, _ := strconv.Atoi(c.Data("count"))
+		return c.Render("#counter", "counter.html", n+1)
+	})
+	liveview.Handle("remove_item", func(c *liveview.Context) error {
+		return c.Remove("#item-" + c.Data("id"))
+	})
+	liveview.Handle("add_post", func(c *liveview.Context) error {
+		n, _ := strconv.Atoi(c.Data("next"))
+		if err := c.Append("#posts", "post.html", n); err != nil {
+			return err
+		}
+		return c.Render("#add-post", "addpost.html", n+1)
+	})
+	// Extras: a form re-rendered with morph while the user types.
+	liveview.Handle("morph_form", func(c *liveview.Context) error {
+		return c.Morph("#mform", "mform.html", formState(c))
+	})
+	// Extras: the same re-render without morph, for comparison.
+	liveview.Handle("replace_form", func(c *liveview.Context) error {
+		return c.Render("#mform", "mform.html", formState(c))
+	})
+	liveview.Handle("save", func(c *liveview.Context) error {
+		select { // long enough to see the loading state, bounded
+		case <-time.After(time.Duration(atoi(c.Data("ms"))) * time.Millisecond):
+		case <-c.Context().Done():
+		}
+		return c.HTML("#saved", "saved "+c.FormValue("title"))
+	})
+	liveview.Handle("fail", func(*liveview.Context) error { return errors.New("database down") })
+	liveview.Handle("notify", func(c *liveview.Context) error {
+		return c.Dispatch("cart:updated", map[string]any{"count": 3, "from": c.Data("from")})
+	})
+	liveview.Handle("scripted", func(c *liveview.Context) error {
+		return c.Render("#scripted", "scripted.html", c.Data("label"))
+	})
+	// Frames: the upstream keys one by one.
+	liveview.Handle("frames_table", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#rows", HTML: "<tr><td>r1</td></tr>", Append: true})
+	})
+	liveview.Handle("frames_remove", func(c *liveview.Context) error { return c.Remove("#gone") })
+	liveview.Handle("frames_extra", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#u", HTML: "ok",
+			Extra: map[string]any{"script": "window.bad = 1", "whatever": 1}})
+	})
+	liveview.Handle("frames_scroll", func(c *liveview.Context) error { return c.ScrollTo("#bottom") })
+	liveview.Handle("frames_top", func(c *liveview.Context) error { return c.ScrollTop() })
+	liveview.Handle("frames_nav", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#u", HTML: "navigated", URL: "/p/frames?nav=1", Title: "Navigated"})
+	})
+	liveview.Handle("insert_buttons", func(c *liveview.Context) error {
+		return c.Render("#inserted", "inserted.html", nil)
+	})
+}
+
+// formState is what mform.html shows: a render counter and the typed text.
+func formState(c *liveview.Context) map[string]any {
+	return map[string]any{"Page": atoi(c.Data("n")) + 1, "Typed": c.FormValue("typed")}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
