@@ -110,7 +110,7 @@ unit:
 # The comparison with raw melody (bench/lvbench, one run, loopback only),
 # then the Go micro-benchmarks. See docs/PERFORMANCE.md.
 bench:
-	(cd bench && go run ./lvbench)
+	go run ./bench/lvbench
 	go test -run '^$$' -bench . -benchmem ./...
 
 demo:

@@ -12,8 +12,8 @@
 // It builds ./server, starts one server process per system and scenario,
 // and prints a Markdown table. Every loop is bounded in count and time.
 //
-//	go run ./lvbench            (from bench/; make bench runs it)
-//	go run ./lvbench -quick     (smaller counts, for a smoke test)
+//	go run ./bench/lvbench          (make bench runs it)
+//	go run ./bench/lvbench -quick   (smaller counts, for a smoke test)
 package main
 
 import (
@@ -121,10 +121,10 @@ func buildServer() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "server")
-	cmd := exec.Command("go", "build", "-o", bin, "./server")
+	cmd := exec.Command("go", "build", "-o", bin, "./bench/server")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("building ./server (run lvbench from bench/): %w", err)
+		return "", fmt.Errorf("building ./bench/server (run lvbench from the repository root): %w", err)
 	}
 	return bin, nil
 }
