@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -156,6 +157,7 @@ func (h *Hub) onBinary(s *melody.Session, _ []byte) {
 //     list of registered handlers)
 //   - rate limited: {"error": "Rate limit exceeded"}
 //   - *Error: {"error": <its Message>, "function": <name>}
+//   - *BindError (a returned c.Bind error): {"error": "Invalid value: <form field names>", "function": <name>}
 //   - anything else, panics included: {"error": "Handler error", "function": <name>}
 //
 // Every error frame also carries the event's ref when it had one, so the
@@ -173,6 +175,7 @@ func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 		m  = Message{Function: fn, Ref: ref}
 		ue *Error
 		pe *panicError
+		be *BindError
 	)
 	switch {
 	case errors.Is(err, ErrBadMessage):
@@ -189,6 +192,14 @@ func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 	case errors.As(err, &ue):
 		m.Error = ue.Message
 		h.log.Info("liveview: handler returned a user error", "function", fn, "err", err)
+	case errors.As(err, &be):
+		// A value the user typed did not convert: their mistake, not a bug.
+		fields := make([]string, len(be.Errors))
+		for i, ce := range be.Errors {
+			fields[i] = ce.Field
+		}
+		m.Error = "Invalid value: " + strings.Join(fields, ", ")
+		h.log.Info("liveview: form values did not convert", "function", fn, "err", err)
 	case errors.As(err, &pe):
 		m.Error = "Handler error"
 		h.log.Error("liveview: handler panicked", "function", fn, "panic", pe.value, "stack", string(pe.stack))

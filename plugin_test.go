@@ -106,6 +106,7 @@ func TestBadInput(t *testing.T) {
 		{"handler error", websocket.TextMessage, `{"function":"fail"}`, `{"error":"Handler error","function":"fail"}`, "db password wrong"},
 		{"user error", websocket.TextMessage, `{"function":"userfail"}`, `{"error":"Name is taken","function":"userfail"}`, ""},
 		{"handler panic", websocket.TextMessage, `{"function":"boom"}`, `{"error":"Handler error","function":"boom"}`, "kaboom"},
+		{"bind error", websocket.TextMessage, `{"function":"badbind","form":{"age":"old"}}`, `{"error":"Invalid value: age","function":"badbind"}`, "age"},
 		{"render error", websocket.TextMessage, `{"function":"badtemplate"}`, `{"error":"Handler error","function":"badtemplate"}`, "broken.html"},
 		{"malformed JSON", websocket.TextMessage, `{"function":`, `{"error":"Invalid message"}`, "bad message"},
 		{"not JSON", websocket.TextMessage, `hello`, `{"error":"Invalid message"}`, "not a JSON object"},
@@ -124,6 +125,12 @@ func TestBadInput(t *testing.T) {
 		})
 		h.Handle("boom", func(*Context) error { panic("kaboom") })
 		h.Handle("badtemplate", func(c *Context) error { return c.Render("#x", "broken.html", 1) })
+		h.Handle("badbind", func(c *Context) error {
+			var f struct {
+				Age int `form:"age"`
+			}
+			return c.Bind(&f)
+		})
 	}
 	for _, debug := range []bool{false, true} {
 		t.Run("debug="+strconv.FormatBool(debug), func(t *testing.T) {
