@@ -69,3 +69,52 @@ func heapAndStacks() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse + ms.StackInuse
 }
+
+// BenchmarkDispatch measures the server's work for one click event without
+// the network: decode, snake_case, lookup, middleware, a handler that
+// renders a template through the Echo renderer, encode, queue.
+//
+//	go test -run '^$' -bench 'Dispatch|RoundTrip' -benchmem .
+func BenchmarkDispatch(b *testing.B) {
+	h := New(Config{Logger: discardLogger(), RateLimit: -1})
+	defer h.Close()
+	h.Use(func(next HandlerFunc) HandlerFunc { return next })
+	h.Handle("click", func(c *Context) error {
+		return c.Render("#item-"+c.Data("id"), "item.html", c.FormValue("name"))
+	})
+	e := echo.New()
+	e.Renderer = testTemplates
+	req := httptest.NewRequest(http.MethodGet, "/ws/liveview/lobby/", nil)
+	c := newConn(h, e, req, "lobby")
+	defer c.cancel()
+	frame := []byte(`{"function":"click","data":{"id":"7","dataCount":"3"},"form":{"name":"Ada"},"lang":"en","room":"lobby"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.handleFrame(c, frame)
+		c.pending = c.pending[:0] // no socket: frames are held, drop them
+	}
+	if c.full.Load() {
+		b.Fatal("frames were not all held")
+	}
+}
+
+// BenchmarkRoundTrip is one click event and its rendered answer over a
+// real WebSocket on loopback (client and server in this process).
+func BenchmarkRoundTrip(b *testing.B) {
+	ts := newTestServer(b, Config{RateLimit: -1}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("click", func(c *Context) error {
+			return c.Render("#item-"+c.Data("id"), "item.html", c.FormValue("name"))
+		})
+	})
+	c := ts.dial(b, "lobby")
+	frame := []byte(`{"function":"click","data":{"id":"7"},"form":{"name":"Ada"},"lang":"en","room":"lobby"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := c.ws.ReadMessage(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -86,10 +86,13 @@ func (r *registry) names() []string {
 // onMessage handles one text frame on the connection's read goroutine, so
 // the events of one connection run one after the other, in arrival order.
 func (h *Hub) onMessage(s *melody.Session, frame []byte) {
-	c := connOf(s)
-	if c == nil {
-		return
+	if c := connOf(s); c != nil {
+		h.handleFrame(c, frame)
 	}
+}
+
+// handleFrame decodes one frame of c and runs its handler.
+func (h *Hub) handleFrame(c *conn, frame []byte) {
 	// Bad frames count against the rate limit too, so it is taken first.
 	allowed := c.limiter == nil || c.limiter.Allow()
 	ev, err := ParseEvent(frame)

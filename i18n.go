@@ -36,10 +36,28 @@ type localeState struct {
 func (c *Context) locale() *localeState {
 	c.i18nOnce.Do(func() {
 		b := c.conn.hub.bundle()
-		tag := resolveLocale(b.LanguageTags(), c.Lang(), acceptLanguage(c.conn.req))
+		tags := b.LanguageTags()
+		// The result depends only on the bundle, the frame's lang and the
+		// connection's Accept-Language: reuse the connection's last one.
+		if last := c.conn.lastLocale.Load(); last != nil && last.bundle == b && last.ntags == len(tags) && last.lang == c.Lang() {
+			c.loc = last.st
+			return
+		}
+		tag := resolveLocale(tags, c.Lang(), acceptLanguage(c.conn.req))
 		c.loc = &localeState{tag: tag, localizer: i18n.NewLocalizer(b, tag.String())}
+		c.conn.lastLocale.Store(&resolvedLocale{bundle: b, ntags: len(tags), lang: c.Lang(), st: c.loc})
 	})
 	return c.loc
+}
+
+// resolvedLocale remembers a connection's last resolved locale: the events
+// of one page nearly always carry the same lang. A localizer only reads its
+// bundle, so sharing one between events is safe.
+type resolvedLocale struct {
+	bundle *i18n.Bundle
+	ntags  int
+	lang   string
+	st     *localeState
 }
 
 // resolveLocale picks one of tags (the first is the default): the best
