@@ -85,6 +85,7 @@ var (
 	errEmptyTopic = fmt.Errorf("%w: empty name", pubsub.ErrInvalidTopic)
 	errNilHandler = errors.New("liveview: redis: subscribe: nil handler")
 	errNoPong     = errors.New("liveview: redis: pub/sub connection did not answer a health check")
+	errDown       = errors.New("liveview: redis: pub/sub connection is down")
 )
 
 // Timing of the pub/sub connection's reader.
@@ -330,10 +331,11 @@ func (b *Broker) wrap(op string, ctx context.Context, err error) error {
 // this broker, then a PING, and waits for the PING's reply on the pub/sub
 // connection, which comes after every message published before the
 // subscription started. The wait is bounded by ctx and WithTimeout. When
-// Redis cannot be reached, Subscribe fails with an error wrapping
-// [ErrUnavailable], or, with local delivery, returns a subscription that
-// receives local messages now and remote ones once Redis is back. See
-// [pubsub.Broker.Subscribe].
+// Redis cannot be reached, or the broker's pub/sub connection is known to
+// be down (it fails at once then, without trying), Subscribe fails with an
+// error wrapping [ErrUnavailable]; with local delivery it returns instead a
+// subscription that receives local messages now and remote ones once Redis
+// is back. See [pubsub.Broker.Subscribe].
 func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(payload []byte)) (pubsub.Subscription, error) {
 	if topic == "" {
 		return nil, errEmptyTopic
@@ -362,17 +364,20 @@ func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(paylo
 
 	var err error
 	switch {
+	case down && !b.local:
+		// Fail fast: trying would hold subMu for a dial per call.
+		err = errDown
 	case first && b.local && down:
 		// Record the channel for the reconnect without touching the
 		// network: go-redis keeps it even though the call fails at once.
 		done, stop := context.WithCancel(context.Background())
 		stop()
 		_ = b.ps.Subscribe(done, ch)
-		err = ErrUnavailable
+		err = errDown
 	case first:
 		err = b.ps.Subscribe(wctx, ch)
 	case b.local && down:
-		err = ErrUnavailable
+		err = errDown
 	}
 	w := &waiter{topic: topic, handler: handler, ready: make(chan struct{})}
 	if err == nil {
