@@ -310,3 +310,77 @@ func checkChat(t testing.TB, who string, got, senders []string, n int) {
 		}
 	}
 }
+
+// TestChatRedisRestart kills the redis-server that two chat processes share
+// while users chat, then restarts it: the sender is told its message was not
+// delivered, the WebSockets stay open, and messages cross instances again
+// soon after the restart, in order and without the lost one.
+func TestChatRedisRestart(t *testing.T) {
+	redis := redisserver.Start(t)
+	a := StartApp(t, chat, "-redis", redis.Addr())
+	b := StartApp(t, chat, "-redis", redis.Addr())
+	alice, bob := joinChat(t, a, "alice", "lobby"), joinChat(t, b, "bob", "lobby")
+
+	alice.send("send_message", "before-0")
+	bob.waitLast(t, "#messages", []string{"before"}, 1)
+
+	redis.Kill()
+	alice.send("send_message", "during-0")
+	waitUntil(t, "alice to be told her message was not delivered", alice.notify, func() bool {
+		for _, e := range alice.errors() {
+			if strings.Contains(e, "Not delivered") {
+				return true
+			}
+		}
+		return false
+	})
+
+	redis.Restart()
+	// Send until one arrives: delivery resumes once both instances have
+	// reconnected and resubscribed (about a second). Bounded: at most
+	// chatTimeout / 100ms messages.
+	deadline := time.Now().Add(chatTimeout)
+	arrived := false
+	for i := 0; !arrived && time.Now().Before(deadline); i++ {
+		alice.send("send_message", "after-"+strconv.Itoa(i))
+		select {
+		case <-bob.notify:
+		case <-time.After(100 * time.Millisecond):
+		}
+		for _, m := range bob.texts("#messages") {
+			arrived = arrived || strings.HasPrefix(m, "after-")
+		}
+	}
+	if !arrived {
+		t.Fatalf("no message crossed instances within %v of the restart", chatTimeout)
+	}
+	got := bob.texts("#messages")
+	if got[0] != "before-0" {
+		t.Errorf("bob's first message is %q, want before-0", got[0])
+	}
+	prev := -1
+	for _, m := range got[1:] {
+		n, err := strconv.Atoi(strings.TrimPrefix(m, "after-"))
+		if !strings.HasPrefix(m, "after-") || err != nil || n <= prev {
+			t.Errorf("bob got %q after %v: want after-N in increasing order (during-0 was reported lost)", m, got)
+			break
+		}
+		prev = n
+	}
+}
+
+// waitUntil waits, on notify or every 50ms, until cond holds, failing the
+// test after chatTimeout.
+func waitUntil(t testing.TB, what string, notify <-chan struct{}, cond func() bool) {
+	t.Helper()
+	deadline := time.NewTimer(chatTimeout)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-notify:
+		case <-time.After(50 * time.Millisecond):
+		case <-deadline.C:
+			t.Fatalf("timed out after %v waiting for %s", chatTimeout, what)
+		}
+	}
+}
