@@ -58,10 +58,18 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip(msg)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), addr: freeAddr(t)}
-	s.start()
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(s.Stop)
-	return s
+	// The port was free when chosen, but another process may take it
+	// before redis-server binds it: try a few ports.
+	for range 3 {
+		s.addr = freeAddr(t)
+		if err = s.start(); err == nil {
+			return s
+		}
+	}
+	t.Fatal(err)
+	return nil
 }
 
 // Addr returns the server's address, "127.0.0.1:PORT". It does not change
@@ -69,8 +77,7 @@ func Start(t testing.TB) *Server {
 func (s *Server) Addr() string { return s.addr }
 
 // start runs redis-server and waits until it answers PING.
-func (s *Server) start() {
-	s.t.Helper()
+func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.addr)
 	out := &bytes.Buffer{}
 	cmd := exec.Command(s.bin,
@@ -87,7 +94,7 @@ func (s *Server) start() {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
-		s.t.Fatalf("starting redis-server: %v", err)
+		return fmt.Errorf("starting redis-server: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -101,15 +108,19 @@ func (s *Server) start() {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if err := ping(s.addr); err == nil {
-			return
+			return nil
 		}
 		select {
 		case <-exited:
-			s.t.Fatalf("redis-server exited before answering on %s:\n%s", s.addr, out)
+			s.mu.Lock()
+			s.cmd = nil
+			s.mu.Unlock()
+			return fmt.Errorf("redis-server exited before answering on %s:\n%s", s.addr, out)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server did not answer on %s within %v", s.addr, startTimeout)
+			s.Stop()
+			return fmt.Errorf("redis-server did not answer on %s within %v", s.addr, startTimeout)
 		}
 	}
 }
@@ -139,7 +150,9 @@ func (s *Server) Restart() {
 	if running {
 		s.t.Fatal("redisserver: Restart while the server is running")
 	}
-	s.start()
+	if err := s.start(); err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 // Stop stops the server (SIGTERM, then SIGKILL after a while) and waits
