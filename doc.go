@@ -144,7 +144,9 @@
 // Cost: one Publish or Broadcast is one Redis PUBLISH however many
 // instances and connections receive it; the first connection of a room on
 // an instance costs a SUBSCRIBE and a PING, the last one leaving an
-// UNSUBSCRIBE. Each instance holds one Redis pub/sub connection in all.
+// UNSUBSCRIBE (likewise for the broadcast topic and an instance's first and
+// last connection). Each instance holds one Redis pub/sub connection in
+// all.
 //
 // # Coming from Django LiveView
 //
