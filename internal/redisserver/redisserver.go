@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -140,6 +141,27 @@ func (s *Server) Kill() {
 	<-exited
 }
 
+// Pause stops the server process (SIGSTOP) without closing anything: it
+// keeps its connections and accepts new ones but answers nothing, like a
+// server behind a network that dropped every packet. Resume undoes it.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server (SIGCONT).
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) {
+	s.t.Helper()
+	s.mu.Lock()
+	cmd := s.cmd
+	s.mu.Unlock()
+	if cmd == nil {
+		s.t.Fatalf("redisserver: %v while the server is not running", sig)
+	}
+	if err := cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redisserver: %v: %v", sig, err)
+	}
+}
+
 // Restart starts the server again on the same address after Kill (or
 // Stop). It fails the test if the server is running.
 func (s *Server) Restart() {
@@ -166,6 +188,7 @@ func (s *Server) Stop() {
 	if cmd == nil {
 		return
 	}
+	_ = cmd.Process.Signal(syscall.SIGCONT) // in case it was paused
 	_ = cmd.Process.Signal(os.Interrupt)
 	select {
 	case <-exited:

@@ -565,6 +565,10 @@ func (b *Broker) read() {
 			}
 			probe = false
 		}
+		// The read deadline is what detects a server that went silent
+		// (TestSilentServer). A reply that starts arriving just before it
+		// and ends after it would leave the reader mid-reply; what follows
+		// then fails to parse and go-redis reconnects: a gap, reported.
 		msg, err := b.ps.ReceiveTimeout(ctx, healthInterval)
 		if err != nil {
 			if b.closed.Load() {

@@ -387,3 +387,71 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestSilentServer: a server that stops answering without closing its
+// connections (paused with SIGSTOP) is detected by the health check, the
+// gap is reported, and delivery resumes once it answers again.
+func TestSilentServer(t *testing.T) {
+	srv := redisserver.Start(t)
+	b := redis.New(newClient(t, srv.Addr(), 3), redis.WithLogger(quietLogger()))
+	t.Cleanup(func() { _ = b.Close() })
+	r := newRecorder()
+	if _, err := b.Subscribe(t.Context(), "t", r.handle); err != nil {
+		t.Fatal(err)
+	}
+	srv.Pause()
+	waitFor(t, "the health check to notice", func() bool { return b.Stats().Disconnects == 1 })
+	srv.Resume()
+	waitFor(t, "the gap to end", func() bool { s := b.Stats(); return s.Gaps == 1 && s.GapSince.IsZero() })
+	waitFor(t, "a message to arrive", func() bool {
+		_ = b.Publish(t.Context(), "t", []byte("back"))
+		return len(r.snapshot()) > 0
+	})
+	if got := r.snapshot(); got[0] != "back" {
+		t.Errorf("received %q, want back", got)
+	}
+}
+
+// TestPayloadsLikeEnvelopes: payloads that look like the broker's own
+// envelope arrive intact, between brokers with and without local delivery.
+func TestPayloadsLikeEnvelopes(t *testing.T) {
+	srv := redisserver.Start(t)
+	remote := redis.New(newClient(t, srv.Addr(), 3), redis.WithLogger(quietLogger()))
+	local := redis.New(newClient(t, srv.Addr(), 3), redis.WithLogger(quietLogger()), redis.WithLocalDelivery())
+	t.Cleanup(func() { _ = remote.Close(); _ = local.Close() })
+	payloads := []string{
+		"\x00lv1",
+		"\x00lv1" + strings.Repeat("\x00", 16),
+		"\x00lv1" + strings.Repeat("\x01", 16) + "payload",
+		"\x00lv",
+		"",
+	}
+	brokers := map[string]*redis.Broker{"remote": remote, "local": local}
+	recorders := map[string]*recorder{}
+	for name, b := range brokers {
+		recorders[name] = newRecorder()
+		if _, err := b.Subscribe(t.Context(), "env", recorders[name].handle); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, from := range []string{"remote", "local"} {
+		for _, p := range payloads {
+			if err := brokers[from].Publish(t.Context(), "env", []byte(p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := append(append([]string(nil), payloads...), payloads...)
+	for name, r := range recorders {
+		got := r.wait(t, func(m []string) bool { return len(m) >= len(want) })
+		count := map[string]int{}
+		for _, m := range got {
+			count[m]++
+		}
+		for _, p := range payloads {
+			if count[p] != 2 {
+				t.Errorf("%s subscriber got %q %d times, want 2 (all: %q)", name, p, count[p], got)
+			}
+		}
+	}
+}
