@@ -566,9 +566,13 @@ func (b *Broker) read() {
 			probe = false
 		}
 		// The read deadline is what detects a server that went silent
-		// (TestSilentServer). A reply that starts arriving just before it
-		// and ends after it would leave the reader mid-reply; what follows
-		// then fails to parse and go-redis reconnects: a gap, reported.
+		// (TestSilentServer); go-redis's own Channel only notices when a
+		// write fails, minutes later. Known limit: a reply that starts
+		// arriving just before the deadline and ends after it leaves the
+		// reader mid-reply, and that message may be lost unreported. It
+		// takes a reply straddling the deadline after healthInterval of
+		// silence, which for the usual payloads arrive whole within
+		// microseconds.
 		msg, err := b.ps.ReceiveTimeout(ctx, healthInterval)
 		if err != nil {
 			if b.closed.Load() {
