@@ -124,8 +124,8 @@ func WithPrefix(prefix string) Option { return func(b *Broker) { b.prefix = pref
 // Default: off (everything goes through Redis).
 func WithLocalDelivery() Option { return func(b *Broker) { b.local = true } }
 
-// WithLogger sets where the broker logs connection losses and gaps.
-// Default: slog.Default().
+// WithLogger sets where the broker logs connection losses and gaps; nil
+// keeps the default. Default: slog.Default().
 func WithLogger(l *slog.Logger) Option {
 	return func(b *Broker) {
 		if l != nil {
@@ -137,12 +137,13 @@ func WithLogger(l *slog.Logger) Option {
 // WithGapHandler calls fn after every gap, once all subscriptions are
 // confirmed again (or at Close, if the broker closes during a gap). fn runs
 // on the broker's reader goroutine: it must return quickly and must not
-// call Close. Default: none (gaps are logged and counted in Stats).
+// call Close. A nil fn means none. Default: none (gaps are logged and
+// counted in Stats).
 func WithGapHandler(fn func(Gap)) Option { return func(b *Broker) { b.onGap = fn } }
 
 // WithTimeout bounds how long Subscribe waits for Redis to confirm a
-// subscription, and a Publish whose context has no deadline. Default:
-// DefaultTimeout (5s).
+// subscription, and a Publish whose context has no deadline; d <= 0 keeps
+// the default. Default: DefaultTimeout (5s).
 func WithTimeout(d time.Duration) Option {
 	return func(b *Broker) {
 		if d > 0 {
@@ -167,7 +168,8 @@ type Gap struct {
 // Duration returns End - Start.
 func (g Gap) Duration() time.Duration { return g.End.Sub(g.Start) }
 
-// Stats is a snapshot of a broker's counters, from [Broker.Stats].
+// Stats is a snapshot of a broker's counters, from [Broker.Stats]. The zero
+// Stats is that of a broker that has not connected yet.
 type Stats struct {
 	Connected     bool          // the pub/sub connection is up
 	Channels      int           // Redis channels subscribed (one per topic with local subscribers)
@@ -254,7 +256,8 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 	return b
 }
 
-// Stats returns the broker's counters and state.
+// Stats returns the broker's counters and state. It is cheap and safe to
+// call at any time, also after Close.
 func (b *Broker) Stats() Stats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
