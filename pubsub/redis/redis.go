@@ -159,7 +159,7 @@ func WithTimeout(d time.Duration) Option {
 type Gap struct {
 	Start, End time.Time
 	// Channels is the number of Redis channels subscribed when the gap
-	// ended (or started, if none were left).
+	// ended.
 	Channels int
 	// Err is what ended the connection.
 	Err error
