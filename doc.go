@@ -166,7 +166,50 @@
 // an app behind a load balancer behave as one: the Hub subscribes one topic
 // per room that has local connections, plus one broadcast topic, and the
 // frame is encoded once per send whatever the number of receivers. The
-// default Broker is in memory (one instance).
+// default Broker is in memory (one instance). For several instances, give
+// each the Redis broker of package pubsub/redis over the app's go-redis
+// client (the Hub does not close a Broker it was given: close it after
+// Hub.Shutdown, then the client):
+//
+//	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+//	broker := redis.New(rdb, redis.WithPrefix("myapp:"))
+//	e.Use(liveview.PluginWithConfig(liveview.Config{Broker: broker}))
+//
+// Delivery guarantees, with either broker:
+//
+//   - At most once: a connection receives a Publish or Broadcast once or
+//     not at all, never twice. Only connections that are in the room when
+//     the message is published receive it; there is no history.
+//   - Order per topic: the messages one goroutine publishes to a room (or
+//     broadcasts) reach every connection in that order. Nothing is promised
+//     between a room and the broadcast topic, or between rooms.
+//   - A connection is a member of its room from the moment its handshake
+//     completes: the Hub subscribes before the upgrade, and the Redis
+//     broker's Subscribe returns only once Redis has confirmed it.
+//
+// What happens on faults, with Redis:
+//
+//   - Redis down: Publish and Broadcast return an error wrapping
+//     redis.ErrUnavailable at once (a handler's Context.Publish returns it
+//     to the handler); nothing waits forever. New connections whose room is
+//     not yet subscribed on that instance are refused with 503 and the
+//     browser retries; existing connections stay open.
+//   - Redis back: each instance reconnects within about a second and
+//     resubscribes every room it has members in. Messages published while
+//     an instance was not subscribed (the gap) are lost for its
+//     connections; the gap is logged, counted in redis.Broker.Stats and
+//     passed to redis.WithGapHandler.
+//   - With redis.WithLocalDelivery, connections on one instance keep
+//     receiving what that instance publishes while Redis is down (Publish
+//     still reports the error, as other instances missed it), at the price
+//     of order between concurrent publishers on different instances.
+//
+// Cost: one Publish or Broadcast is one Redis PUBLISH however many
+// instances and connections receive it; the first connection of a room on
+// an instance costs a SUBSCRIBE and a PING, the last one leaving an
+// UNSUBSCRIBE (likewise for the broadcast topic and an instance's first and
+// last connection). Each instance holds one Redis pub/sub connection in
+// all.
 //
 // # Coming from Django LiveView
 //

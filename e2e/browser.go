@@ -4,7 +4,9 @@
 //
 // It is a module of its own so that chromedp never enters the library's
 // module graph, and it does not import the library: it only sees what a user
-// of an example sees.
+// of an example sees. The one exception is the standard-library-only test
+// helper internal/redisserver (a replace directive points at the parent
+// module), which starts the redis-server that multi-instance tests share.
 //
 // One browser serves the whole test binary (see [Main]); each [NewTab] opens a
 // tab in a fresh browser context, so tests share no cookies or storage.

@@ -1,0 +1,226 @@
+// Command chat is a chat over liveview: each user picks a name and a room,
+// kept in a cookie session (gorilla/sessions), and what they write is
+// published to their room; announcements are broadcast to every room.
+//
+//	go run ./examples/chat                        # one instance, in memory
+//	go run ./examples/chat -addr :8081 -redis 127.0.0.1:6379
+//	go run ./examples/chat -addr :8082 -redis 127.0.0.1:6379
+//
+// With -redis, instances share Redis pub/sub (package pubsub/redis): users
+// on :8081 and on :8082 chat in the same rooms. Both instances use the same
+// session secret, so a session works on either. -local-delivery lets users
+// of one instance go on chatting among themselves while Redis is down.
+package main
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"html/template"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/pubsub"
+	"github.com/echo-liveview/liveview/pubsub/redis"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// renderer is the app's ordinary Echo renderer; liveview reuses it for
+// fragments.
+type renderer struct{ t *template.Template }
+
+func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) error {
+	return r.t.ExecuteTemplate(w, name, data)
+}
+
+// sessionName is the cookie of the chat's session; sessionSecret signs it.
+// Instances of one app must share the secret (change it in production).
+const (
+	sessionName   = "chat"
+	sessionSecret = "chat-secret-change-me-32-bytes!!"
+)
+
+func main() {
+	addr := flag.String("addr", ":8080", "listen address")
+	redisAddr := flag.String("redis", "", "Redis address (host:port) shared by the instances; empty: in memory, one instance")
+	local := flag.Bool("local-delivery", false, "with -redis: deliver to this instance's users directly, so they can chat while Redis is down")
+	flag.Parse()
+
+	var broker pubsub.Broker // nil: the Hub's own in-memory broker
+	var rdb *goredis.Client
+	if *redisAddr != "" {
+		rdb = goredis.NewClient(&goredis.Options{Addr: *redisAddr})
+		opts := []redis.Option{redis.WithPrefix("chat:")}
+		if *local {
+			opts = append(opts, redis.WithLocalDelivery())
+		}
+		broker = redis.New(rdb, opts...)
+	}
+
+	e := newApp(sessions.NewCookieStore([]byte(sessionSecret)), broker, *addr)
+	go func() {
+		if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = liveview.Default().Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
+	_ = e.Shutdown(shutdown)
+	if broker != nil {
+		_ = broker.Close() // the Hub does not close a Broker it was given
+		_ = rdb.Close()
+	}
+}
+
+// newApp wires the chat: session middleware first, then the plugin, whose
+// rooms come from the session.
+func newApp(store sessions.Store, broker pubsub.Broker, instance string) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	e.Use(sessionMiddleware(store))
+	e.Use(liveview.PluginWithConfig(liveview.Config{
+		Broker: broker,
+		// The room is the one the user joined, from the session; the URL
+		// segment and the client's JSON are ignored.
+		Room: func(c echo.Context) (string, error) {
+			u := userOf(c)
+			if u.Room == "" {
+				return "", echo.NewHTTPError(http.StatusUnauthorized, "join a room first")
+			}
+			return "chat-" + u.Room, nil
+		},
+		// Handlers need the user's name: copy it while the session is at
+		// hand.
+		OnConnect: func(c echo.Context, lc *liveview.Context) error {
+			u := userOf(c)
+			lc.Set("name", u.Name)
+			lc.Set("room", u.Room)
+			return nil
+		},
+	}))
+
+	e.GET("/", func(c echo.Context) error {
+		u := userOf(c)
+		data := map[string]any{"Name": u.Name, "Room": u.Room, "Instance": instance}
+		if u.Name == "" || u.Room == "" {
+			return c.Render(http.StatusOK, "join.html", data)
+		}
+		data["Script"] = liveview.Default().ScriptURL()
+		return c.Render(http.StatusOK, "chat.html", data)
+	})
+	e.POST("/join", func(c echo.Context) error {
+		name := strings.TrimSpace(c.FormValue("name"))
+		room := strings.TrimSpace(c.FormValue("room"))
+		if name == "" || utf8.RuneCountInString(name) > 30 || !liveview.ValidRoom(room) || len(room) > 50 {
+			return c.Render(http.StatusBadRequest, "join.html", map[string]any{
+				"Name": name, "Room": room, "Instance": instance,
+				"Error": "Pick a name (up to 30 characters) and a room (letters, digits, . _ -).",
+			})
+		}
+		if err := saveUser(c, store, user{Name: name, Room: room}); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/")
+	})
+	e.POST("/leave", func(c echo.Context) error {
+		if err := saveUser(c, store, user{}); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/")
+	})
+	return e
+}
+
+// user is what the session holds.
+type user struct{ Name, Room string }
+
+func userOf(c echo.Context) user {
+	u, _ := c.Get("user").(user)
+	return u
+}
+
+// sessionMiddleware puts the session's user (possibly empty) in the Echo
+// context as "user".
+func sessionMiddleware(store sessions.Store) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			s, _ := store.Get(c.Request(), sessionName)
+			name, _ := s.Values["name"].(string)
+			room, _ := s.Values["room"].(string)
+			c.Set("user", user{Name: name, Room: room})
+			return next(c)
+		}
+	}
+}
+
+func saveUser(c echo.Context, store sessions.Store, u user) error {
+	s, _ := store.Get(c.Request(), sessionName)
+	s.Values["name"], s.Values["room"] = u.Name, u.Room
+	s.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	return s.Save(c.Request(), c.Response())
+}
+
+// unavailable is what users see when a message could not reach everyone.
+const unavailable = "Not delivered to everyone: the chat is having trouble, try again."
+
+func init() {
+	// Reaches every connection in the sender's room, on every instance.
+	liveview.Handle("send_message", func(c *liveview.Context) error {
+		text := strings.TrimSpace(c.FormValue("text"))
+		if text == "" {
+			return nil
+		}
+		if utf8.RuneCountInString(text) > 500 {
+			return liveview.NewError("Messages are limited to 500 characters.")
+		}
+		html, err := c.Fragment("message.html", map[string]any{
+			"Name": c.Get("name"), "Text": text, "Instance": c.Request().Host,
+		})
+		if err != nil {
+			return err
+		}
+		if err := c.Publish(c.Room(), liveview.Message{Target: "#messages", HTML: html, Append: true}); err != nil {
+			slog.Warn("chat: publish failed", "room", c.Room(), "err", err)
+			return &liveview.Error{Message: unavailable, Internal: err}
+		}
+		return c.Render("#composer", "composer.html", nil) // clear the input
+	})
+	// Reaches every connection of every room, on every instance.
+	liveview.Handle("announce", func(c *liveview.Context) error {
+		text := strings.TrimSpace(c.FormValue("text"))
+		if text == "" || utf8.RuneCountInString(text) > 200 {
+			return liveview.NewError("Announcements are 1 to 200 characters.")
+		}
+		html, err := c.Fragment("announcement.html", map[string]any{
+			"Name": c.Get("name"), "Room": c.Get("room"), "Text": text, "Instance": c.Request().Host,
+		})
+		if err != nil {
+			return err
+		}
+		if err := c.Broadcast(liveview.Message{Target: "#announcements", HTML: html, Append: true}); err != nil {
+			slog.Warn("chat: broadcast failed", "err", err)
+			return &liveview.Error{Message: unavailable, Internal: err}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,741 @@
+// Package redis is a [pubsub.Broker] that carries messages between the
+// instances of an application through Redis pub/sub, using the caller's
+// go-redis v9 client. It is the only package of the module that imports
+// go-redis: applications that stay in memory never link it.
+//
+//	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+//	broker := redis.New(rdb, redis.WithPrefix("myapp:"))
+//	defer broker.Close() // before rdb.Close()
+//	e.Use(liveview.PluginWithConfig(liveview.Config{Broker: broker}))
+//
+// # Redis use
+//
+// A [Broker] holds one Redis pub/sub connection for all its subscriptions,
+// whatever their number, and publishes over the client's connection pool.
+// A Publish is one PUBLISH command. The first local subscription of a topic
+// costs a SUBSCRIBE and a PING (the PING's reply proves the subscription is
+// active), every further one a PING, and the last Unsubscribe of a topic
+// an UNSUBSCRIBE. The liveview Hub subscribes a topic once per instance, so
+// a liveview Broadcast or Publish costs exactly one Redis command however
+// many instances and connections receive it; a connection that makes its
+// room's first member on an instance costs SUBSCRIBE and PING, and the last
+// one leaving costs UNSUBSCRIBE. The tests measure this with INFO
+// commandstats.
+//
+// # Delivery
+//
+// Redis pub/sub delivers at most once, in publishing order per channel, to
+// the connections subscribed when the message is published. The broker
+// keeps the [pubsub.Broker] contract on top of it: each subscription has its
+// own delivery goroutine and queue (as [pubsub.Memory]), so a slow handler
+// never holds up the pub/sub connection, and one reader takes every reply
+// off that connection as it arrives.
+//
+// # Faults
+//
+// When Redis goes away, Publish fails at once with an error wrapping
+// [ErrUnavailable] (go-redis is not allowed to retry a PUBLISH, which could
+// deliver it twice). Subscribe fails the same way, unless local delivery is
+// on (see below). The broker reconnects with a backoff of at most a second
+// and resubscribes every active topic. The time in between, when
+// subscribed topics receive nothing, is a gap: it is logged when it starts
+// and when it ends, counted in [Broker.Stats], and passed to the
+// [WithGapHandler] hook. Messages published elsewhere during a gap are lost
+// for this instance; nothing is replayed.
+//
+// # Local delivery
+//
+// By default every message, even one for a subscriber in the same process,
+// goes through Redis: all instances see one order per topic, and nothing
+// is delivered while Redis is down. [WithLocalDelivery] makes Publish also
+// deliver to this instance's subscribers directly; the copy coming back
+// through Redis is recognised by the instance's ID and dropped. Local
+// traffic then keeps working while Redis is down (Publish still returns an
+// error wrapping [ErrUnavailable]: other instances did not get it), at the
+// price of order: concurrent publishes from different instances to one
+// topic may be seen in a different order on each instance. Per publisher
+// order is kept either way. All instances sharing a channel prefix may mix
+// both settings.
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/echo-liveview/liveview/pubsub"
+)
+
+// ErrUnavailable is wrapped by the errors of Publish and Subscribe when
+// Redis cannot be reached or the pub/sub connection was lost. The error
+// also wraps go-redis's own error. Test for it with errors.Is.
+var ErrUnavailable = errors.New("liveview: redis unavailable")
+
+var (
+	errEmptyTopic = fmt.Errorf("%w: empty name", pubsub.ErrInvalidTopic)
+	errNilHandler = errors.New("liveview: redis: subscribe: nil handler")
+	errNoPong     = errors.New("liveview: redis: pub/sub connection did not answer a health check")
+	errDown       = errors.New("liveview: redis: pub/sub connection is down")
+)
+
+// Timing of the pub/sub connection's reader.
+const (
+	// DefaultTimeout is the default of WithTimeout.
+	DefaultTimeout = 5 * time.Second
+	// healthInterval: a connection silent for this long is pinged; one
+	// silent for twice as long is reconnected.
+	healthInterval = 5 * time.Second
+	// Reconnect attempts back off from minBackoff, doubling up to maxBackoff.
+	minBackoff = 50 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+// PING payloads of the reader's own pings; subscription pings use
+// subToken followed by a number.
+const (
+	probeToken  = "liveview-probe"
+	healthToken = "liveview-health"
+	subToken    = "liveview-sub-"
+)
+
+// Option configures a Broker.
+type Option func(*Broker)
+
+// WithPrefix puts prefix in front of every topic to make its Redis channel
+// name, so that several applications can share one Redis. Instances of one
+// application must use the same prefix. Default: "" (the topic is the
+// channel name; the liveview Hub's topics start with "liveview:").
+func WithPrefix(prefix string) Option { return func(b *Broker) { b.prefix = prefix } }
+
+// WithLocalDelivery makes Publish deliver to this broker's own subscribers
+// directly, so that they keep receiving while Redis is down, and makes
+// Subscribe succeed while Redis is down (the topic is subscribed on Redis
+// once it is back). See the package documentation for the price in order.
+// Default: off (everything goes through Redis).
+func WithLocalDelivery() Option { return func(b *Broker) { b.local = true } }
+
+// WithLogger sets where the broker logs connection losses and gaps; nil
+// keeps the default. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(b *Broker) {
+		if l != nil {
+			b.log = l
+		}
+	}
+}
+
+// WithGapHandler calls fn after every gap, once all subscriptions are
+// confirmed again (or at Close, if the broker closes during a gap). fn runs
+// on the broker's reader goroutine: it must return quickly and must not
+// call Close. A nil fn means none. Default: none (gaps are logged and
+// counted in Stats).
+func WithGapHandler(fn func(Gap)) Option { return func(b *Broker) { b.onGap = fn } }
+
+// WithTimeout bounds how long Subscribe waits for Redis to confirm a
+// subscription, and a Publish whose context has no deadline; d <= 0 keeps
+// the default. Default: DefaultTimeout (5s).
+func WithTimeout(d time.Duration) Option {
+	return func(b *Broker) {
+		if d > 0 {
+			b.timeout = d
+		}
+	}
+}
+
+// Gap is a time during which the broker's subscriptions received nothing
+// because the pub/sub connection was down: from the moment the broker saw
+// the connection fail (it may have failed shortly before) to the moment
+// Redis confirmed every subscription again.
+type Gap struct {
+	Start, End time.Time
+	// Channels is the number of Redis channels subscribed when the gap
+	// ended.
+	Channels int
+	// Err is what ended the connection.
+	Err error
+}
+
+// Duration returns End - Start.
+func (g Gap) Duration() time.Duration { return g.End.Sub(g.Start) }
+
+// Stats is a snapshot of a broker's counters, from [Broker.Stats]. The zero
+// Stats is that of a broker that has not connected yet.
+type Stats struct {
+	Connected     bool          // the pub/sub connection is up
+	Channels      int           // Redis channels subscribed (one per topic with local subscribers)
+	Disconnects   int64         // times the pub/sub connection was lost
+	Gaps          int64         // gaps that have ended
+	GapTime       time.Duration // total duration of the ended gaps
+	GapSince      time.Time     // start of the current gap; zero if none
+	PublishErrors int64         // Publish calls that failed after reaching for Redis
+}
+
+// Broker is a [pubsub.Broker] over Redis pub/sub. It keeps the whole
+// contract of that interface; see the package documentation for what it
+// costs in Redis commands and how it behaves on faults. Create it with
+// [New]; all methods are safe for concurrent use.
+type Broker struct {
+	client  goredis.UniversalClient
+	ps      *goredis.PubSub
+	mem     *pubsub.Memory // local fan-out to the subscriptions' goroutines
+	prefix  string
+	local   bool
+	id      [16]byte
+	log     *slog.Logger
+	onGap   func(Gap)
+	timeout time.Duration
+
+	closed   atomic.Bool
+	stop     chan struct{} // closed by Close: the reader exits
+	readDone chan struct{} // closed when the reader has exited
+
+	// subMu orders the SUBSCRIBE, UNSUBSCRIBE and subscription PING
+	// commands with the reference counts they follow from.
+	subMu sync.Mutex
+
+	mu          sync.Mutex
+	refs        map[string]int     // Redis channel -> local subscriptions, pending ones included
+	waiters     map[string]*waiter // PING token -> Subscribe waiting for it
+	token       uint64
+	connected   bool                // a reply came since the last failure
+	down        bool                // the connection failed and has not answered since
+	gapStart    time.Time           // zero if no gap
+	gapErr      error               // what started the gap
+	unconfirmed map[string]struct{} // channels to be confirmed before the gap ends
+	stats       Stats
+}
+
+// waiter is a Subscribe waiting for the reply to its PING.
+type waiter struct {
+	topic   string
+	handler func([]byte)
+	ready   chan struct{} // closed when sub or err is set
+	sub     pubsub.Subscription
+	err     error
+}
+
+var _ pubsub.Broker = (*Broker)(nil)
+
+// New returns a broker that uses client for everything and starts its
+// reader, which connects to Redis in the background: New does not fail
+// when Redis is down. client may be a *goredis.Client, *goredis.ClusterClient
+// or failover client; the broker never closes it, so close the broker
+// first. A nil client panics.
+func New(client goredis.UniversalClient, opts ...Option) *Broker {
+	if client == nil {
+		panic("liveview: redis.New: nil client")
+	}
+	b := &Broker{
+		client:      client,
+		mem:         pubsub.NewMemory(),
+		log:         slog.Default(),
+		timeout:     DefaultTimeout,
+		stop:        make(chan struct{}),
+		readDone:    make(chan struct{}),
+		refs:        make(map[string]int),
+		waiters:     make(map[string]*waiter),
+		unconfirmed: make(map[string]struct{}),
+	}
+	for _, o := range opts {
+		o(b)
+	}
+	_, _ = rand.Read(b.id[:])
+	b.id[0] |= 1 // never the zero ID of escaped payloads
+	b.ps = client.Subscribe(context.Background())
+	go b.read()
+	return b
+}
+
+// Stats returns the broker's counters and state. It is cheap and safe to
+// call at any time, also after Close.
+func (b *Broker) Stats() Stats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.stats
+	s.Connected = b.connected
+	s.Channels = len(b.refs)
+	s.GapSince = b.gapStart
+	return s
+}
+
+// Publish sends payload to the topic's subscribers on every instance with
+// one PUBLISH. With local delivery, this instance's subscribers get it
+// directly first. A Publish whose context has no deadline is bounded by
+// WithTimeout. See [pubsub.Broker.Publish]; in addition, an error wrapping
+// [ErrUnavailable] means Redis could not be reached, and the message
+// reached no other instance (with local delivery, it did reach this one).
+func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) error {
+	if topic == "" {
+		return errEmptyTopic
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
+	}
+	if b.closed.Load() {
+		return pubsub.ErrClosed
+	}
+	if b.local {
+		_ = b.mem.Publish(context.Background(), topic, payload)
+	}
+	pctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithTimeout(ctx, b.timeout)
+		defer cancel()
+	}
+	cmd := noRetry{goredis.NewIntCmd(pctx, "publish", b.prefix+topic, b.encode(payload))}
+	_ = b.client.Process(pctx, cmd)
+	if err := cmd.Err(); err != nil {
+		b.mu.Lock()
+		b.stats.PublishErrors++
+		b.mu.Unlock()
+		return b.wrap("publish to "+strconv.Quote(topic), ctx, err)
+	}
+	return nil
+}
+
+// noRetry is a command go-redis must not retry: a PUBLISH that reached Redis
+// before its connection failed would be delivered twice.
+type noRetry struct{ *goredis.IntCmd }
+
+func (noRetry) NoRetry() bool { return true }
+
+// wrap turns a go-redis error into the broker's: ErrClosed after Close,
+// the error of the caller's ctx if it is done, a Redis error reply as is,
+// anything else (our own timeouts included) as ErrUnavailable.
+func (b *Broker) wrap(op string, ctx context.Context, err error) error {
+	var reply goredis.Error
+	switch {
+	case b.closed.Load():
+		return fmt.Errorf("liveview: redis: %s: %w", op, pubsub.ErrClosed)
+	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
+		return fmt.Errorf("liveview: redis: %s: %w (%w)", op, ctx.Err(), err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("liveview: redis: %s: %w", op, err)
+	case errors.As(err, &reply):
+		return fmt.Errorf("liveview: redis: %s: %w", op, err)
+	default:
+		return fmt.Errorf("liveview: redis: %s: %w: %w", op, ErrUnavailable, err)
+	}
+}
+
+// Subscribe registers handler for topic. It returns once Redis has
+// confirmed the subscription: it sends SUBSCRIBE if the topic is new to
+// this broker, then a PING, and waits for the PING's reply on the pub/sub
+// connection, which comes after every message published before the
+// subscription started. The wait is bounded by ctx and WithTimeout. When
+// Redis cannot be reached, or the broker's pub/sub connection is known to
+// be down (it fails at once then, without trying), Subscribe fails with an
+// error wrapping [ErrUnavailable]; with local delivery it returns instead a
+// subscription that receives local messages now and remote ones once Redis
+// is back. See [pubsub.Broker.Subscribe].
+func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(payload []byte)) (pubsub.Subscription, error) {
+	if topic == "" {
+		return nil, errEmptyTopic
+	}
+	if handler == nil {
+		return nil, errNilHandler
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("liveview: redis: subscribe to %q: %w", topic, err)
+	}
+	op := "subscribe to " + strconv.Quote(topic)
+	ch := b.prefix + topic
+	wctx, cancel := context.WithTimeout(ctx, b.timeout)
+	defer cancel()
+
+	b.subMu.Lock()
+	b.mu.Lock()
+	if b.closed.Load() {
+		b.mu.Unlock()
+		b.subMu.Unlock()
+		return nil, pubsub.ErrClosed
+	}
+	b.refs[ch]++
+	first, down := b.refs[ch] == 1, b.down
+	b.mu.Unlock()
+
+	var err error
+	switch {
+	case down && !b.local:
+		// Fail fast: trying would hold subMu for a dial per call.
+		err = errDown
+	case first && b.local && down:
+		// Record the channel for the reconnect without touching the
+		// network: go-redis keeps it even though the call fails at once.
+		done, stop := context.WithCancel(context.Background())
+		stop()
+		_ = b.ps.Subscribe(done, ch)
+		err = errDown
+	case first:
+		err = b.ps.Subscribe(wctx, ch)
+	case b.local && down:
+		err = errDown
+	}
+	w := &waiter{topic: topic, handler: handler, ready: make(chan struct{})}
+	if err == nil {
+		b.mu.Lock()
+		b.token++
+		token := subToken + strconv.FormatUint(b.token, 10)
+		b.waiters[token] = w
+		b.mu.Unlock()
+		if err = b.ps.Ping(wctx, token); err != nil {
+			b.mu.Lock()
+			if b.waiters[token] == w {
+				delete(b.waiters, token)
+			} else {
+				err = nil // the reader resolved it meanwhile
+			}
+			b.mu.Unlock()
+		}
+	}
+	if err != nil && b.local && !b.closed.Load() {
+		// Local only for now; the reader resubscribes on reconnect.
+		b.mu.Lock()
+		if b.gapStart.IsZero() {
+			b.startGapLocked(err)
+		}
+		b.unconfirmed[ch] = struct{}{}
+		sub, serr := b.mem.Subscribe(context.Background(), topic, handler)
+		b.mu.Unlock()
+		b.subMu.Unlock()
+		if serr != nil {
+			b.release(ch)
+			return nil, fmt.Errorf("liveview: redis: %s: %w", op, pubsub.ErrClosed)
+		}
+		b.log.Warn("liveview: redis unavailable, subscribed for local delivery only", "topic", topic, "err", err)
+		return &subscription{b: b, ch: ch, sub: sub}, nil
+	}
+	b.subMu.Unlock()
+	if err != nil {
+		b.release(ch)
+		return nil, b.wrap(op, ctx, err)
+	}
+
+	select {
+	case <-w.ready:
+	case <-wctx.Done():
+		b.mu.Lock()
+		pending := false
+		for token, v := range b.waiters {
+			if v == w {
+				delete(b.waiters, token)
+				pending = true
+			}
+		}
+		b.mu.Unlock()
+		if pending {
+			b.release(ch)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("liveview: redis: %s: %w", op, ctx.Err())
+			}
+			return nil, fmt.Errorf("liveview: redis: %s: not confirmed within %v: %w", op, b.timeout, ErrUnavailable)
+		}
+		<-w.ready // resolved by the reader while we timed out
+	}
+	if w.err != nil {
+		b.release(ch)
+		return nil, b.wrap(op, context.Background(), w.err)
+	}
+	return &subscription{b: b, ch: ch, sub: w.sub}, nil
+}
+
+// release drops one reference to channel ch, unsubscribing on Redis when it
+// was the last. It returns the error of telling Redis, if that matters.
+func (b *Broker) release(ch string) error {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	b.mu.Lock()
+	b.refs[ch]--
+	last := b.refs[ch] <= 0
+	if last {
+		delete(b.refs, ch)
+		delete(b.unconfirmed, ch)
+	}
+	down := b.down
+	b.mu.Unlock()
+	if !last || b.closed.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	defer cancel()
+	if down {
+		// go-redis forgets the channel first; the failed write that follows
+		// costs nothing, and no connection holds the subscription anyway.
+		cancel()
+	}
+	err := b.ps.Unsubscribe(ctx, ch)
+	if err == nil || down || b.closed.Load() {
+		return nil
+	}
+	var reply goredis.Error
+	if !errors.As(err, &reply) {
+		return nil // the connection failed: the subscription died with it
+	}
+	return fmt.Errorf("liveview: redis: unsubscribe from %q: %w", ch, err)
+}
+
+// subscription is one Subscribe's registration.
+type subscription struct {
+	b    *Broker
+	ch   string
+	sub  pubsub.Subscription // in b.mem
+	once sync.Once
+}
+
+// Unsubscribe stops delivery at once and, for the topic's last local
+// subscription, sends UNSUBSCRIBE. It returns an error only when Redis
+// answered the UNSUBSCRIBE with an error reply; a lost connection needs no
+// unsubscribing. See [pubsub.Subscription.Unsubscribe].
+func (s *subscription) Unsubscribe() error {
+	var err error
+	s.once.Do(func() {
+		_ = s.sub.Unsubscribe()
+		err = s.b.release(s.ch)
+	})
+	return err
+}
+
+// Close unsubscribes everything, closes the pub/sub connection and waits
+// for the reader goroutine to exit (so it must not be called from a
+// WithGapHandler hook). It never waits for handlers. The client stays
+// open. See [pubsub.Broker.Close].
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed.Load() {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed.Store(true)
+	for token, w := range b.waiters {
+		w.err = pubsub.ErrClosed
+		close(w.ready)
+		delete(b.waiters, token)
+	}
+	gap := b.endGapLocked()
+	b.mu.Unlock()
+	if gap != nil && b.onGap != nil {
+		b.onGap(*gap)
+	}
+	_ = b.mem.Close()
+	close(b.stop)
+	err := b.ps.Close()
+	<-b.readDone
+	if err != nil && !errors.Is(err, goredis.ErrClosed) {
+		return fmt.Errorf("liveview: redis: closing the pub/sub connection: %w", err)
+	}
+	return nil
+}
+
+// read is the reader goroutine: the only one that receives from the pub/sub
+// connection. It hands messages to the subscriptions' queues without ever
+// waiting for a handler, and reconnects when the connection fails.
+func (b *Broker) read() {
+	defer close(b.readDone)
+	ctx := context.Background()
+	backoff := minBackoff
+	probe, healthPending := true, false
+	for {
+		select {
+		case <-b.stop:
+			return
+		default:
+		}
+		if probe {
+			// Dials when needed; go-redis resubscribes every channel first.
+			pctx, cancel := context.WithTimeout(ctx, b.timeout)
+			err := b.ps.Ping(pctx, probeToken)
+			cancel()
+			if err != nil {
+				b.lost(err)
+				select {
+				case <-b.stop:
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, maxBackoff)
+				continue
+			}
+			probe = false
+		}
+		// The read deadline is what detects a server that went silent
+		// (TestSilentServer); go-redis's own Channel only notices when a
+		// write fails, minutes later. Known limit: a reply that starts
+		// arriving just before the deadline and ends after it leaves the
+		// reader mid-reply, and that message may be lost unreported. It
+		// takes a reply straddling the deadline after healthInterval of
+		// silence, which for the usual payloads arrive whole within
+		// microseconds.
+		msg, err := b.ps.ReceiveTimeout(ctx, healthInterval)
+		if err != nil {
+			if b.closed.Load() {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				if !healthPending {
+					healthPending = true
+					hctx, cancel := context.WithTimeout(ctx, b.timeout)
+					err = b.ps.Ping(hctx, healthToken)
+					cancel()
+					if err == nil {
+						continue
+					}
+				} else {
+					// No answer for two intervals: a read with a deadline in
+					// the past makes go-redis drop the connection.
+					dead, cancel := context.WithDeadline(ctx, time.Now())
+					msg, err = b.ps.ReceiveTimeout(dead, 0)
+					cancel()
+					if err == nil {
+						healthPending = false
+						b.handle(msg)
+						continue
+					}
+					err = errNoPong
+				}
+			}
+			b.lost(err)
+			probe, healthPending = true, false
+			continue
+		}
+		healthPending, backoff = false, minBackoff
+		b.handle(msg)
+	}
+}
+
+// handle processes one reply from the pub/sub connection.
+func (b *Broker) handle(msg any) {
+	b.mu.Lock()
+	if !b.connected {
+		b.connected, b.down = true, false
+		b.log.Debug("liveview: redis pub/sub connected")
+	}
+	switch m := msg.(type) {
+	case *goredis.Message:
+		b.mu.Unlock()
+		topic, ok := strings.CutPrefix(m.Channel, b.prefix)
+		if !ok {
+			return
+		}
+		payload, own := b.decode(m.Payload)
+		if own {
+			return // delivered locally when published
+		}
+		_ = b.mem.Publish(context.Background(), topic, payload)
+		return
+	case *goredis.Subscription:
+		if m.Kind == "subscribe" {
+			delete(b.unconfirmed, m.Channel)
+		}
+	case *goredis.Pong:
+		if w := b.waiters[m.Payload]; w != nil {
+			delete(b.waiters, m.Payload)
+			w.sub, w.err = b.mem.Subscribe(context.Background(), w.topic, w.handler)
+			close(w.ready)
+		}
+	}
+	var gap *Gap
+	if !b.gapStart.IsZero() && len(b.unconfirmed) == 0 {
+		gap = b.endGapLocked()
+	}
+	b.mu.Unlock()
+	if gap != nil {
+		b.log.Warn("liveview: redis pub/sub resubscribed; messages published during the gap were not delivered here",
+			"gap", gap.Duration(), "channels", gap.Channels)
+		if b.onGap != nil {
+			b.onGap(*gap)
+		}
+	}
+}
+
+// lost records that the pub/sub connection failed with err.
+func (b *Broker) lost(err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return
+	}
+	wasConnected := b.connected
+	b.connected, b.down = false, true
+	if wasConnected {
+		b.stats.Disconnects++
+		b.log.Warn("liveview: redis pub/sub connection lost, reconnecting", "err", err, "channels", len(b.refs))
+	}
+	if len(b.refs) > 0 && b.gapStart.IsZero() {
+		b.startGapLocked(err)
+		for ch := range b.refs {
+			b.unconfirmed[ch] = struct{}{}
+		}
+	}
+	// Pending Subscribes will not get their PING's reply.
+	for token, w := range b.waiters {
+		delete(b.waiters, token)
+		if b.local {
+			w.sub, w.err = b.mem.Subscribe(context.Background(), w.topic, w.handler)
+		} else {
+			w.err = fmt.Errorf("pub/sub connection lost: %w", err)
+		}
+		close(w.ready)
+	}
+}
+
+func (b *Broker) startGapLocked(err error) {
+	b.gapStart, b.gapErr = time.Now(), err
+}
+
+// endGapLocked ends the current gap, if any, and returns it.
+func (b *Broker) endGapLocked() *Gap {
+	if b.gapStart.IsZero() {
+		return nil
+	}
+	g := &Gap{Start: b.gapStart, End: time.Now(), Channels: len(b.refs), Err: b.gapErr}
+	b.gapStart, b.gapErr = time.Time{}, nil
+	clear(b.unconfirmed)
+	b.stats.Gaps++
+	b.stats.GapTime += g.Duration()
+	return g
+}
+
+// Payload envelope: magic, then the publishing broker's ID, then the
+// payload. A broker with local delivery wraps every payload so that it can
+// drop its own messages when they come back; others send payloads as they
+// are, unless one starts with the magic, which they wrap with a zero ID.
+const magic = "\x00lv1"
+
+func (b *Broker) encode(p []byte) []byte {
+	if !b.local && !strings.HasPrefix(string(p), magic) {
+		return p
+	}
+	out := make([]byte, 0, len(magic)+len(b.id)+len(p))
+	out = append(out, magic...)
+	if b.local {
+		out = append(out, b.id[:]...)
+	} else {
+		out = append(out, make([]byte, len(b.id))...)
+	}
+	return append(out, p...)
+}
+
+// decode unwraps a received payload and reports whether this broker sent
+// it with local delivery on.
+func (b *Broker) decode(s string) (payload []byte, own bool) {
+	rest, ok := strings.CutPrefix(s, magic)
+	if !ok || len(rest) < len(b.id) {
+		return []byte(s), false
+	}
+	if b.local && rest[:len(b.id)] == string(b.id[:]) {
+		return nil, true
+	}
+	return []byte(rest[len(b.id):]), false
+}
