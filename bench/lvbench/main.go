@@ -7,7 +7,10 @@
 //   - fanout: one broadcast to 1,000 and 5,000 connections, the time until
 //     each connection has it (p50/p99 of those times, and the last); lost
 //     messages must be 0;
-//   - idle: server RSS growth per idle connection for 5,000 connections.
+//   - idle: server RSS growth per idle connection for 5,000 connections;
+//   - fanout through Redis: two Hub instances sharing a redis-server (which
+//     lvbench starts on a free loopback port), clients split between them,
+//     the broadcast triggered on one; compared with raw melody's fan-out.
 //
 // It builds ./server, starts one server process per system and scenario,
 // and prints a Markdown table. Every loop is bounded in count and time.
@@ -25,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -77,15 +81,28 @@ func main() {
 		row(fmt.Sprintf("round trip, %d conn: p50 µs", conns), us(res["melody"].p50), us(res["hub"].p50), "%.0f")
 		row(fmt.Sprintf("round trip, %d conn: p99 µs", conns), us(res["melody"].p99), us(res["hub"].p99), "%.0f")
 	}
+	redisAddr, stopRedis := startRedis()
+	defer stopRedis()
 	for _, n := range fanouts {
 		res := map[string]fanout{}
 		for _, sys := range systems {
-			res[sys] = withServer(bin, sys, func(url string) fanout { return runFanout(url, n, *rounds) })
+			res[sys] = withServer(bin, sys, func(base string) fanout { return runFanout([]string{base}, n, *rounds) })
+		}
+		if redisAddr != "" {
+			res["redis"] = withServer(bin, "hub", func(a string) fanout {
+				return withServer(bin, "hub", func(b string) fanout { return runFanout([]string{a, b}, n, *rounds) }, "-redis", redisAddr)
+			}, "-redis", redisAddr)
 		}
 		row(fmt.Sprintf("fan-out to %d: p50 ms", n), ms(res["melody"].p50), ms(res["hub"].p50), "%.2f")
 		row(fmt.Sprintf("fan-out to %d: p99 ms", n), ms(res["melody"].p99), ms(res["hub"].p99), "%.2f")
 		row(fmt.Sprintf("fan-out to %d: last ms", n), ms(res["melody"].last), ms(res["hub"].last), "%.2f")
 		fmt.Printf("| fan-out to %d: lost | %d | %d | |\n", n, res["melody"].lost, res["hub"].lost)
+		if r, ok := res["redis"]; ok {
+			row(fmt.Sprintf("fan-out to %d via Redis, 2 hubs: p50 ms", n), ms(res["melody"].p50), ms(r.p50), "%.2f")
+			row(fmt.Sprintf("fan-out to %d via Redis, 2 hubs: p99 ms", n), ms(res["melody"].p99), ms(r.p99), "%.2f")
+			row(fmt.Sprintf("fan-out to %d via Redis, 2 hubs: last ms", n), ms(res["melody"].last), ms(r.last), "%.2f")
+			fmt.Printf("| fan-out to %d via Redis, 2 hubs: lost | %d | %d | |\n", n, res["melody"].lost, r.lost)
+		}
 	}
 	res := map[string]float64{}
 	for _, sys := range systems {
@@ -129,13 +146,13 @@ func buildServer() (string, error) {
 	return bin, nil
 }
 
-func withServer[T any](bin, sys string, f func(base string) T) T {
-	return withServerPID(bin, sys, func(base string, _ int) T { return f(base) })
+func withServer[T any](bin, sys string, f func(base string) T, args ...string) T {
+	return withServerPID(bin, sys, func(base string, _ int) T { return f(base) }, args...)
 }
 
 // withServerPID starts one server process, runs f against it and stops it.
-func withServerPID[T any](bin, sys string, f func(base string, pid int) T) T {
-	cmd := exec.Command(bin, "-mode", sys, "-addr", "127.0.0.1:0")
+func withServerPID[T any](bin, sys string, f func(base string, pid int) T, args ...string) T {
+	cmd := exec.Command(bin, append([]string{"-mode", sys, "-addr", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		log.Fatal(err)
@@ -243,10 +260,14 @@ type fanout struct {
 	lost           int
 }
 
-// runFanout connects n clients and broadcasts rounds times, one at a time;
-// for each broadcast it records when every client had it.
-func runFanout(base string, n, rounds int) fanout {
-	wss := dialMany(base, n)
+// runFanout connects n clients, spread over the servers at bases, and
+// broadcasts rounds times through the first server, one broadcast at a
+// time; for each it records when every client had it.
+func runFanout(bases []string, n, rounds int) fanout {
+	var wss []*websocket.Conn
+	for i, base := range bases {
+		wss = append(wss, dialMany(base, n/len(bases)+boolInt(i < n%len(bases)))...)
+	}
 	defer closeAll(wss)
 	var (
 		all  []time.Duration
@@ -276,7 +297,7 @@ func runFanout(base string, n, rounds int) fanout {
 				lats = append(lats, time.Since(start))
 			}()
 		}
-		if err := post(base, "/broadcast", body); err != nil {
+		if err := post(bases[0], "/broadcast", body); err != nil {
 			log.Fatal(err)
 		}
 		wg.Wait()
@@ -356,4 +377,57 @@ func pct(sorted []time.Duration, p int) time.Duration {
 		return 0
 	}
 	return sorted[(len(sorted)-1)*p/100]
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// startRedis starts redis-server on a free loopback port without
+// persistence. Without redis-server it says so and the Redis rows are left
+// out.
+func startRedis() (addr string, stop func()) {
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		log.Printf("lvbench: redis-server not found, skipping the Redis fan-out (scripts/install-deps.sh installs it)")
+		return "", func() {}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir, err := os.MkdirTemp("", "lvbench-redis")
+	if err != nil {
+		log.Fatal(err)
+	}
+	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	addr = "127.0.0.1:" + strconv.Itoa(port)
+	stop = func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		os.RemoveAll(dir)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			_, _ = c.Write([]byte("PING\r\n"))
+			buf := make([]byte, 16)
+			_ = c.SetReadDeadline(time.Now().Add(time.Second))
+			n, _ := c.Read(buf)
+			c.Close()
+			if strings.HasPrefix(string(buf[:n]), "+PONG") {
+				return addr, stop
+			}
+		}
+	}
+	stop()
+	log.Fatal("redis-server did not start")
+	return "", nil
 }

@@ -2,7 +2,7 @@
 // (a click handler that renders a template and replies, a broadcast
 // trigger) written once on a liveview Hub and once on raw melody.
 //
-//	server -mode hub|melody -addr 127.0.0.1:0
+//	server -mode hub|melody -addr 127.0.0.1:0 [-redis 127.0.0.1:6379]
 //
 // It prints "listening on ADDR" once ready. Endpoints:
 //
@@ -28,8 +28,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/pubsub"
+	"github.com/echo-liveview/liveview/pubsub/redis"
 )
 
 // item is what the click handler renders.
@@ -44,12 +47,17 @@ type itemData struct {
 func main() {
 	mode := flag.String("mode", "hub", "hub or melody")
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	redisAddr := flag.String("redis", "", "hub mode: share broadcasts through the Redis server at this address")
 	flag.Parse()
 
 	var h http.Handler
 	switch *mode {
 	case "hub":
-		h = hubApp()
+		var broker pubsub.Broker
+		if *redisAddr != "" {
+			broker = redis.New(goredis.NewClient(&goredis.Options{Addr: *redisAddr}))
+		}
+		h = hubApp(broker)
 	case "melody":
 		h = melodyApp()
 	default:
@@ -84,8 +92,8 @@ func (renderer) Render(w io.Writer, name string, data any, _ echo.Context) error
 	return item.ExecuteTemplate(w, name, data)
 }
 
-func hubApp() http.Handler {
-	hub := liveview.New(liveview.Config{Logger: slog.New(slog.DiscardHandler), RateLimit: -1})
+func hubApp(broker pubsub.Broker) http.Handler {
+	hub := liveview.New(liveview.Config{Logger: slog.New(slog.DiscardHandler), RateLimit: -1, Broker: broker})
 	hub.Handle("click", func(c *liveview.Context) error {
 		n, _ := strconv.Atoi(c.Data("count"))
 		return c.Render("#item-"+c.Data("id"), "item.html", itemData{ID: c.Data("id"), Name: c.FormValue("name"), Count: n})
