@@ -49,6 +49,7 @@ var (
 	quick    = flag.Bool("quick", false, "smaller counts and shorter runs")
 	duration = flag.Duration("duration", 5*time.Second, "length of each round-trip run")
 	rounds   = flag.Int("rounds", 20, "broadcasts per fan-out run")
+	heapProf = flag.String("heapprofile", "", "write the heap profile of each system with its idle connections to FILE.<system>")
 	systems  = []string{"melody", "hub"}
 )
 
@@ -325,6 +326,9 @@ func runIdle(base string, pid, n int) float64 {
 	defer closeAll(wss)
 	time.Sleep(time.Second) // every server goroutine settles into its idle state
 	after := rss(base, pid)
+	if *heapProf != "" {
+		saveHeap(base, fmt.Sprintf("%s.%d", *heapProf, pid))
+	}
 	return float64(after-before) / float64(n)
 }
 
@@ -430,4 +434,22 @@ func startRedis() (addr string, stop func()) {
 	stop()
 	log.Fatal("redis-server did not start")
 	return "", nil
+}
+
+// saveHeap stores the server's heap profile in file.
+func saveHeap(base, file string) {
+	resp, err := http.Get("http://" + base + "/heap")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("lvbench: heap profile in %s", file)
 }

@@ -9,6 +9,7 @@
 //	/ws/liveview/bench/  the WebSocket (any path for melody)
 //	POST /broadcast      broadcast {"target":"#news","html":<body>}
 //	POST /gc             runtime.GC + debug.FreeOSMemory (before RSS reads)
+//	GET /heap            a heap profile (go tool pprof)
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
@@ -83,6 +85,10 @@ func common(mux *http.ServeMux, broadcast func([]byte) error) {
 	mux.HandleFunc("POST /gc", func(http.ResponseWriter, *http.Request) {
 		runtime.GC()
 		debug.FreeOSMemory()
+	})
+	mux.HandleFunc("GET /heap", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		_ = pprof.Lookup("heap").WriteTo(w, 0)
 	})
 }
 
