@@ -102,6 +102,14 @@ func ParseEvent(frame []byte) (*Event, error) {
 	if len(frame) == 0 || frame[0] != '{' {
 		return nil, fmt.Errorf("%w: frame is not a JSON object", ErrBadMessage)
 	}
+	if ev, ok := parseFast(frame); ok {
+		return ev, nil
+	}
+	return parseJSON(frame)
+}
+
+// parseJSON is ParseEvent's general path, through encoding/json.
+func parseJSON(frame []byte) (*Event, error) {
 	var w wireEvent
 	if err := json.Unmarshal(frame, &w); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadMessage, err)
@@ -171,7 +179,9 @@ func SnakeCase(s string) string {
 		return lower(s)
 	}
 	// Pass 1: (.)([A-Z][a-z]+) -> \1_\2, non-overlapping, left to right.
-	b := make([]byte, 0, len(s)+4)
+	// Both passes work in stack buffers for the usual short keys.
+	var buf1, buf2 [64]byte
+	b := buf1[:0]
 	start := 0
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -191,7 +201,8 @@ func SnakeCase(s string) string {
 	}
 	b = append(b, s[start:]...)
 	// Pass 2: ([a-z0-9])([A-Z]) -> \1_\2, then lower-case.
-	out := make([]byte, 0, len(b)+4)
+	out := buf2[:0]
+	ascii := true
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if isUpper(c) {
@@ -200,7 +211,11 @@ func SnakeCase(s string) string {
 			}
 			c += 'a' - 'A'
 		}
+		ascii = ascii && c < utf8.RuneSelf
 		out = append(out, c)
+	}
+	if ascii {
+		return string(out)
 	}
 	return lower(string(out))
 }

@@ -1,6 +1,7 @@
 package liveview
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,10 +122,24 @@ func TestParseEvent(t *testing.T) {
 }
 
 func FuzzParseEvent(f *testing.F) {
-	for _, s := range []string{`{"function":"f","data":{"aB":"1"},"form":{"x":true},"lang":"en"}`, `[]`, `{"function":"f","data":{"a":[{"bC":{}}]}}`, "\x00"} {
+	for _, s := range []string{
+		`{"function":"f","data":{"aB":"1"},"form":{"x":true},"lang":"en"}`, `[]`, `{"function":"f","data":{"a":[{"bC":{}}]}}`, "\x00",
+		`{"function":"say_hello","data":{"dataUserId":"42"},"form":{"name":"Ada","agree":false,"n":null},"lang":null,"room":"r","ref":12}`,
+		`{"function":"f","ref":007}`, `{"function":"f","ref":1e3}`, `{"function":"f","Function":"g"}`, `{"function":"f","data":{"aB":"1","a_b":"2"}}`,
+		`{"function":"é\u00e9","lang":"\ud83d"}`, `{"function":"f","data":{}} `, `{"function":"f","data":null,"form":{}}`,
+		`{"function":"f","ref":9223372036854775807}`, `{"function":"f","ref":-0}`, `{"function":"f",}`,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, frame []byte) {
+		// The fast decoder and encoding/json agree on every frame the fast
+		// one accepts.
+		if fast, ok := parseFast(bytes.TrimSpace(frame)); ok {
+			slow, err := parseJSON(bytes.TrimSpace(frame))
+			if err != nil || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("%q:\nfast %#v\nslow %#v %v", frame, fast, slow, err)
+			}
+		}
 		ev, err := ParseEvent(frame)
 		if err != nil {
 			if !errors.Is(err, ErrBadMessage) {
@@ -252,6 +267,36 @@ func BenchmarkMessageEncode(b *testing.B) {
 	for b.Loop() {
 		if _, err := m.appendJSON(make([]byte, 0, 128)); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestParseFast pins which frames take the fast path: everything the
+// official client sends does; the rest goes to encoding/json.
+func TestParseFast(t *testing.T) {
+	for frame, fast := range map[string]bool{
+		`{"function":"say_hello","data":{},"form":{"name":"Ada"},"lang":"en","room":"lobby"}`:                               true,
+		`{"function":"f","data":{"dataAlertId":"5"},"form":{"ok":true,"no":false,"x":null},"lang":null,"room":"r","ref":3}`: true,
+		` {"function":"f"} `:                           true,
+		`{"function":"f","form":{"name":"Zoë"}}`:       true,
+		`{"function":"f","form":{"q":"a \"b\""}}`:      false, // escape
+		`{"function":"f","data":{"n":5}}`:              false, // number in data
+		`{"function":"f","data":{"a":{"b":"c"}}}`:      false, // nested
+		`{"function":"f","extra":1}`:                   false, // unknown key
+		`{"function":"f","function":"g"}`:              false, // repeated key
+		`{"function":"f","data":{"aB":"1","a_b":"2"}}`: false, // collision
+		`{"function":""}`:                              false,
+		`{"function":"f","ref":-1}`:                    false,
+	} {
+		ev, ok := parseFast([]byte(strings.TrimSpace(frame)))
+		if ok != fast {
+			t.Errorf("%s: fast=%v, want %v", frame, ok, fast)
+		}
+		if ok {
+			slow, err := parseJSON([]byte(strings.TrimSpace(frame)))
+			if err != nil || !reflect.DeepEqual(ev, slow) {
+				t.Errorf("%s: fast %#v, slow %#v %v", frame, ev, slow, err)
+			}
 		}
 	}
 }
