@@ -264,7 +264,7 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 	// open, it receives every Publish and Broadcast.
 	if err := h.joinAll(cn); err != nil {
 		cn.cancel()
-		h.log.Error("liveview: subscribing failed, handshake refused", "room", room, "err", err)
+		h.log.Warn("liveview: subscribing failed, handshake refused", "room", room, "err", err)
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(err)
 	}
 	keys := map[string]any{connKey: cn}
