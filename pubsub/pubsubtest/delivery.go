@@ -16,27 +16,27 @@ import (
 // checkPublishSubscribe: a subscriber receives each message once, in order.
 func checkPublishSubscribe(e *env) {
 	topic := e.topic("t")
-	r := newRecorder()
-	e.subscribe(topic, r.handle)
+	r := NewRecorder()
+	e.subscribe(topic, r.Handle)
 	e.publish(topic, "hello")
 	e.publish(topic, "world")
 	e.publish(topic, "end")
-	expect(e.t, "received", r.waitFor(e.t, "end"), []string{"hello", "world", "end"})
+	expect(e.t, "received", r.WaitFor(e.t, "end"), []string{"hello", "world", "end"})
 }
 
 // checkSubscribeActiveOnReturn: a Publish right after Subscribe returns is
 // delivered, on fresh topics, without any wait in between.
 func checkSubscribeActiveOnReturn(e *env) {
 	const n = 50
-	rs := make([]*recorder, n)
+	rs := make([]*Recorder, n)
 	for i := range rs {
-		rs[i] = newRecorder()
+		rs[i] = NewRecorder()
 		topic := e.topic(strconv.Itoa(i))
-		e.subscribe(topic, rs[i].handle)
+		e.subscribe(topic, rs[i].Handle)
 		e.publish(topic, "first")
 	}
 	for i, r := range rs {
-		expect(e.t, fmt.Sprintf("topic %d", i), r.waitFor(e.t, "first"), []string{"first"})
+		expect(e.t, fmt.Sprintf("topic %d", i), r.WaitFor(e.t, "first"), []string{"first"})
 	}
 }
 
@@ -44,15 +44,15 @@ func checkSubscribeActiveOnReturn(e *env) {
 // returns (under -race, a broker that reads it later is also a data race).
 func checkPayloadIsCopied(e *env) {
 	topic := e.topic("t")
-	r := newRecorder()
-	e.subscribe(topic, r.handle)
+	r := NewRecorder()
+	e.subscribe(topic, r.Handle)
 	buf := []byte("original")
 	if err := e.b.Publish(e.ctx, topic, buf); err != nil {
 		e.t.Fatalf("Publish: %v", err)
 	}
 	copy(buf, "XXXXXXXX")
 	e.publish(topic, "end")
-	expect(e.t, "received", r.waitFor(e.t, "end"), []string{"original", "end"})
+	expect(e.t, "received", r.WaitFor(e.t, "end"), []string{"original", "end"})
 }
 
 // checkPayloads: payloads are opaque bytes of any length, and a handler may
@@ -71,12 +71,12 @@ func checkPayloads(e *env) {
 
 	var mu sync.Mutex
 	var kept [][]byte // slices as given to the handler, not copied
-	r := newRecorder()
+	r := NewRecorder()
 	e.subscribe(topic, func(p []byte) {
 		mu.Lock()
 		kept = append(kept, p)
 		mu.Unlock()
-		r.handle(p)
+		r.Handle(p)
 	})
 	for _, p := range payloads {
 		if err := e.b.Publish(e.ctx, topic, p); err != nil {
@@ -87,7 +87,7 @@ func checkPayloads(e *env) {
 		e.publish(topic, "filler-"+strconv.Itoa(i))
 	}
 	e.publish(topic, "end")
-	r.waitFor(e.t, "end")
+	r.WaitFor(e.t, "end")
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -106,10 +106,10 @@ func checkPayloads(e *env) {
 func checkPublishWithoutSubscribers(e *env) {
 	topic := e.topic("t")
 	e.publish(topic, "nobody")
-	r := newRecorder()
-	sub := e.subscribe(topic, r.handle)
+	r := NewRecorder()
+	sub := e.subscribe(topic, r.Handle)
 	e.publish(topic, "end")
-	expect(e.t, "received", r.waitFor(e.t, "end"), []string{"end"})
+	expect(e.t, "received", r.WaitFor(e.t, "end"), []string{"end"})
 	e.unsubscribe(sub)
 	e.publish(topic, "nobody again")
 }
@@ -122,9 +122,9 @@ func checkOrder(e *env) {
 	for i := range want {
 		want[i] = strconv.Itoa(i)
 	}
-	rs := []*recorder{newRecorder(), newRecorder(), newRecorder()}
+	rs := []*Recorder{NewRecorder(), NewRecorder(), NewRecorder()}
 	for _, r := range rs {
-		e.subscribe(topic, r.handle)
+		e.subscribe(topic, r.Handle)
 	}
 	for _, m := range want {
 		e.publish(topic, m)
@@ -132,7 +132,7 @@ func checkOrder(e *env) {
 	e.publish(topic, "end")
 	want = append(want, "end")
 	for i, r := range rs {
-		expect(e.t, fmt.Sprintf("subscriber %d", i), r.waitFor(e.t, "end"), want)
+		expect(e.t, fmt.Sprintf("subscriber %d", i), r.WaitFor(e.t, "end"), want)
 	}
 }
 
@@ -140,10 +140,10 @@ func checkOrder(e *env) {
 func checkFanOut(e *env) {
 	const subscribers, n = 100, 10
 	topic := e.topic("t")
-	rs := make([]*recorder, subscribers)
+	rs := make([]*Recorder, subscribers)
 	for i := range rs {
-		rs[i] = newRecorder()
-		e.subscribe(topic, rs[i].handle)
+		rs[i] = NewRecorder()
+		e.subscribe(topic, rs[i].Handle)
 	}
 	var want []string
 	for i := range n {
@@ -151,7 +151,7 @@ func checkFanOut(e *env) {
 		e.publish(topic, want[i])
 	}
 	for i, r := range rs {
-		expect(e.t, fmt.Sprintf("subscriber %d", i), r.waitLen(e.t, n), want)
+		expect(e.t, fmt.Sprintf("subscriber %d", i), r.WaitLen(e.t, n), want)
 	}
 }
 
@@ -160,10 +160,10 @@ func checkFanOut(e *env) {
 // that topic's marker, so this check is likely, not certain, to catch it.
 func checkTopicsAreIsolated(e *env) {
 	names := []string{"room", "room.1", "room*", "room?", "room[1]", "ROOM", "room ", "roo", "rööm"}
-	rs := make([]*recorder, len(names))
+	rs := make([]*Recorder, len(names))
 	for i, name := range names {
-		rs[i] = newRecorder()
-		e.subscribe(e.topic(name), rs[i].handle)
+		rs[i] = NewRecorder()
+		e.subscribe(e.topic(name), rs[i].Handle)
 	}
 	for _, name := range names {
 		e.publish(e.topic(name), name)
@@ -172,7 +172,7 @@ func checkTopicsAreIsolated(e *env) {
 		e.publish(e.topic(name), "end")
 	}
 	for i, name := range names {
-		expect(e.t, fmt.Sprintf("topic %q", name), rs[i].waitFor(e.t, "end"), []string{name, "end"})
+		expect(e.t, fmt.Sprintf("topic %q", name), rs[i].WaitFor(e.t, "end"), []string{name, "end"})
 	}
 }
 
@@ -221,9 +221,9 @@ func checkHandlerCallsNotConcurrent(e *env) {
 func checkConcurrentPublishers(e *env) {
 	const publishers, perPublisher, churners = 8, 200, 4
 	topic := e.topic("t")
-	steady := []*recorder{newRecorder(), newRecorder()}
+	steady := []*Recorder{NewRecorder(), NewRecorder()}
 	for _, r := range steady {
-		e.subscribe(topic, r.handle)
+		e.subscribe(topic, r.Handle)
 	}
 
 	// Churners subscribe and unsubscribe in a loop; their handlers check
@@ -281,7 +281,7 @@ func checkConcurrentPublishers(e *env) {
 	e.publish(topic, "end")
 	var got [][]string
 	for _, r := range steady {
-		got = append(got, r.waitFor(e.t, "end"))
+		got = append(got, r.WaitFor(e.t, "end"))
 	}
 	close(stop)
 	churn.wait(e.t, "churning subscribers")

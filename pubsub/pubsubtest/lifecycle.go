@@ -20,40 +20,40 @@ import (
 // with the same handler.
 func checkSubscribeTwice(e *env) {
 	topic := e.topic("t")
-	r := newRecorder()
-	first := e.subscribe(topic, r.handle)
-	e.subscribe(topic, r.handle)
+	r := NewRecorder()
+	first := e.subscribe(topic, r.Handle)
+	e.subscribe(topic, r.Handle)
 	e.publish(topic, "twice")
-	r.waitLen(e.t, 2)
+	r.WaitLen(e.t, 2)
 	e.unsubscribe(first)
 	e.publish(topic, "once")
 	e.publish(topic, "end")
-	expect(e.t, "received", r.waitFor(e.t, "end"), []string{"twice", "twice", "once", "end"})
+	expect(e.t, "received", r.WaitFor(e.t, "end"), []string{"twice", "twice", "once", "end"})
 }
 
 // checkUnsubscribe: no delivery after Unsubscribe returns; Unsubscribe is
 // idempotent; the topic can be subscribed again.
 func checkUnsubscribe(e *env) {
 	topic := e.topic("t")
-	r, witness := newRecorder(), newRecorder()
-	sub := e.subscribe(topic, r.handle)
-	e.subscribe(topic, witness.handle)
+	r, witness := NewRecorder(), NewRecorder()
+	sub := e.subscribe(topic, r.Handle)
+	e.subscribe(topic, witness.Handle)
 	e.publish(topic, "before")
-	r.waitFor(e.t, "before")
+	r.WaitFor(e.t, "before")
 	e.unsubscribe(sub)
 	e.publish(topic, "after")
 	e.publish(topic, "end")
-	expect(e.t, "witness", witness.waitFor(e.t, "end"), []string{"before", "after", "end"})
-	expect(e.t, "unsubscribed handler", r.snapshot(), []string{"before"})
+	expect(e.t, "witness", witness.WaitFor(e.t, "end"), []string{"before", "after", "end"})
+	expect(e.t, "unsubscribed handler", r.Messages(), []string{"before"})
 	e.unsubscribe(sub) // again
 
-	again := newRecorder()
-	e.subscribe(topic, again.handle)
+	again := NewRecorder()
+	e.subscribe(topic, again.Handle)
 	e.publish(topic, "again")
-	expect(e.t, "new subscriber", again.waitFor(e.t, "again"), []string{"again"})
+	expect(e.t, "new subscriber", again.WaitFor(e.t, "again"), []string{"again"})
 
 	e.close() // then look again: a late delivery to r may have shown by now
-	expect(e.t, "unsubscribed handler after Close", r.snapshot(), []string{"before"})
+	expect(e.t, "unsubscribed handler after Close", r.Messages(), []string{"before"})
 	if err := sub.Unsubscribe(); err != nil {
 		e.t.Errorf("Unsubscribe after Close: %v", err)
 	}
@@ -62,29 +62,29 @@ func checkUnsubscribe(e *env) {
 // checkUnsubscribeFromHandler: a handler can unsubscribe itself, twice.
 func checkUnsubscribeFromHandler(e *env) {
 	topic := e.topic("t")
-	r, witness := newRecorder(), newRecorder()
+	r, witness := NewRecorder(), NewRecorder()
 	var sub atomic.Pointer[pubsub.Subscription]
 	unsubscribed := make(chan error, 1)
 	var calls atomic.Int32
 	s := e.subscribe(topic, func(p []byte) {
-		r.handle(p)
+		r.Handle(p)
 		if calls.Add(1) == 1 {
 			s := *sub.Load()
 			unsubscribed <- errors.Join(s.Unsubscribe(), s.Unsubscribe())
 		}
 	})
 	sub.Store(&s)
-	e.subscribe(topic, witness.handle)
+	e.subscribe(topic, witness.Handle)
 	e.publish(topic, "first")
 	if err := receive(e.t, "Unsubscribe in the handler to return", unsubscribed); err != nil {
 		e.t.Errorf("Unsubscribe in the handler: %v", err)
 	}
 	e.publish(topic, "second")
 	e.publish(topic, "end")
-	witness.waitFor(e.t, "end")
-	expect(e.t, "unsubscribed handler", r.snapshot(), []string{"first"})
+	witness.WaitFor(e.t, "end")
+	expect(e.t, "unsubscribed handler", r.Messages(), []string{"first"})
 	e.close()
-	expect(e.t, "unsubscribed handler after Close", r.snapshot(), []string{"first"})
+	expect(e.t, "unsubscribed handler after Close", r.Messages(), []string{"first"})
 }
 
 // checkPublishFromHandler: a handler can publish to its own topic, and a
@@ -93,9 +93,9 @@ func checkPublishFromHandler(e *env) {
 	const n = 100
 	topic := e.topic("t")
 	var f faults
-	chain, other := newRecorder(), newRecorder()
+	chain, other := NewRecorder(), NewRecorder()
 	e.subscribe(topic, func(p []byte) {
-		chain.handle(p)
+		chain.Handle(p)
 		i, err := strconv.Atoi(string(p))
 		if err != nil || i >= n {
 			return
@@ -104,14 +104,14 @@ func checkPublishFromHandler(e *env) {
 			f.addf("Publish from a handler: %v", err)
 		}
 	})
-	e.subscribe(topic, other.handle)
+	e.subscribe(topic, other.Handle)
 	e.publish(topic, "0")
 	want := make([]string, n+1)
 	for i := range want {
 		want[i] = strconv.Itoa(i)
 	}
-	expect(e.t, "publishing subscriber", chain.waitFor(e.t, strconv.Itoa(n)), want)
-	expect(e.t, "other subscriber", other.waitFor(e.t, strconv.Itoa(n)), want)
+	expect(e.t, "publishing subscriber", chain.WaitFor(e.t, strconv.Itoa(n)), want)
+	expect(e.t, "other subscriber", other.WaitFor(e.t, strconv.Itoa(n)), want)
 	f.report(e.t)
 }
 
@@ -119,13 +119,13 @@ func checkPublishFromHandler(e *env) {
 // subscriptions.
 func checkSubscribeFromHandler(e *env) {
 	topic, other := e.topic("t"), e.topic("other")
-	r, witness := newRecorder(), newRecorder()
+	r, witness := NewRecorder(), NewRecorder()
 	var sub atomic.Pointer[pubsub.Subscription]
 	results := make(chan error, 1)
 	e.subscribe(topic, func(p []byte) {
 		switch string(p) {
 		case "subscribe":
-			s, err := e.b.Subscribe(context.Background(), other, r.handle)
+			s, err := e.b.Subscribe(context.Background(), other, r.Handle)
 			if err == nil {
 				sub.Store(&s)
 			}
@@ -134,14 +134,14 @@ func checkSubscribeFromHandler(e *env) {
 			results <- (*sub.Load()).Unsubscribe()
 		}
 	})
-	e.subscribe(other, witness.handle)
+	e.subscribe(other, witness.Handle)
 
 	e.publish(topic, "subscribe")
 	if err := receive(e.t, "Subscribe in a handler to return", results); err != nil {
 		e.t.Fatalf("Subscribe in a handler: %v", err)
 	}
 	e.publish(other, "subscribed")
-	r.waitFor(e.t, "subscribed")
+	r.WaitFor(e.t, "subscribed")
 
 	e.publish(topic, "unsubscribe")
 	if err := receive(e.t, "Unsubscribe in a handler to return", results); err != nil {
@@ -149,8 +149,8 @@ func checkSubscribeFromHandler(e *env) {
 	}
 	e.publish(other, "unsubscribed")
 	e.publish(other, "end")
-	witness.waitFor(e.t, "end")
-	expect(e.t, "subscription made in a handler", r.snapshot(), []string{"subscribed"})
+	witness.WaitFor(e.t, "end")
+	expect(e.t, "subscription made in a handler", r.Messages(), []string{"subscribed"})
 }
 
 // checkInvalidArguments: an empty topic and a nil handler are errors that
@@ -159,25 +159,25 @@ func checkInvalidArguments(e *env) {
 	topic := e.topic("t")
 	err := e.b.Publish(e.ctx, "", []byte("x"))
 	checkErr(e, "Publish to an empty topic", err, pubsub.ErrInvalidTopic)
-	r := newRecorder()
-	sub, err := e.b.Subscribe(e.ctx, "", r.handle)
+	r := NewRecorder()
+	sub, err := e.b.Subscribe(e.ctx, "", r.Handle)
 	checkErr(e, "Subscribe to an empty topic", err, pubsub.ErrInvalidTopic)
 	checkNilSub(e, "Subscribe to an empty topic", sub)
 	sub, err = e.b.Subscribe(e.ctx, topic, nil)
 	checkErr(e, "Subscribe with a nil handler", err, nil)
 	checkNilSub(e, "Subscribe with a nil handler", sub)
 
-	e.subscribe(topic, r.handle)
+	e.subscribe(topic, r.Handle)
 	e.publish(topic, "still works")
-	expect(e.t, "received", r.waitFor(e.t, "still works"), []string{"still works"})
+	expect(e.t, "received", r.WaitFor(e.t, "still works"), []string{"still works"})
 }
 
 // checkCanceledContext: a done context fails Publish and Subscribe with its
 // error; nothing is sent and no subscription is made.
 func checkCanceledContext(e *env) {
 	topic := e.topic("t")
-	witness, r := newRecorder(), newRecorder()
-	e.subscribe(topic, witness.handle)
+	witness, r := NewRecorder(), NewRecorder()
+	e.subscribe(topic, witness.Handle)
 
 	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -189,28 +189,28 @@ func checkCanceledContext(e *env) {
 	}{{canceled, context.Canceled}, {expired, context.DeadlineExceeded}} {
 		err := e.b.Publish(c.ctx, topic, []byte("not sent"))
 		checkErr(e, "Publish with a done context", err, c.want)
-		sub, err := e.b.Subscribe(c.ctx, topic, r.handle)
+		sub, err := e.b.Subscribe(c.ctx, topic, r.Handle)
 		checkErr(e, "Subscribe with a done context", err, c.want)
 		checkNilSub(e, "Subscribe with a done context", sub)
 	}
 	e.publish(topic, "end")
-	expect(e.t, "witness", witness.waitFor(e.t, "end"), []string{"end"})
-	expect(e.t, "handler of the failed Subscribe", r.snapshot(), nil)
+	expect(e.t, "witness", witness.WaitFor(e.t, "end"), []string{"end"})
+	expect(e.t, "handler of the failed Subscribe", r.Messages(), nil)
 }
 
 // checkClose: after Close, Publish and Subscribe fail with ErrClosed; Close
 // and Unsubscribe are idempotent.
 func checkClose(e *env) {
 	topic := e.topic("t")
-	r := newRecorder()
-	sub := e.subscribe(topic, r.handle)
+	r := NewRecorder()
+	sub := e.subscribe(topic, r.Handle)
 	e.publish(topic, "open")
-	r.waitFor(e.t, "open")
+	r.WaitFor(e.t, "open")
 	e.close()
 
 	err := e.b.Publish(e.ctx, topic, []byte("closed"))
 	checkErr(e, "Publish after Close", err, pubsub.ErrClosed)
-	sub2, err := e.b.Subscribe(e.ctx, topic, r.handle)
+	sub2, err := e.b.Subscribe(e.ctx, topic, r.Handle)
 	checkErr(e, "Subscribe after Close", err, pubsub.ErrClosed)
 	checkNilSub(e, "Subscribe after Close", sub2)
 	if err := closeWithin(e.b); err != nil {
@@ -219,7 +219,7 @@ func checkClose(e *env) {
 	if err := sub.Unsubscribe(); err != nil {
 		e.t.Errorf("Unsubscribe after Close: %v", err)
 	}
-	expect(e.t, "received", r.snapshot(), []string{"open"})
+	expect(e.t, "received", r.Messages(), []string{"open"})
 }
 
 // checkCloseStopsHandlers: Close returns while a handler call is running

@@ -162,18 +162,21 @@ func closeWithin(b pubsub.Broker) error {
 	}
 }
 
-// recorder is a handler that records the payloads it receives as strings
-// and lets the test goroutine wait for them. It may be subscribed more than
-// once.
-type recorder struct {
+// Recorder is a subscription handler for tests of brokers and their users:
+// it records the payloads it receives, as strings, and lets the test
+// goroutine wait for them. Subscribe its Handle method, once or more. It is
+// safe for concurrent use. Create it with NewRecorder.
+type Recorder struct {
 	mu     sync.Mutex
 	msgs   []string
 	notify chan struct{} // capacity 1; signalled after every message
 }
 
-func newRecorder() *recorder { return &recorder{notify: make(chan struct{}, 1)} }
+// NewRecorder returns an empty Recorder.
+func NewRecorder() *Recorder { return &Recorder{notify: make(chan struct{}, 1)} }
 
-func (r *recorder) handle(p []byte) {
+// Handle records p; pass it to Broker.Subscribe.
+func (r *Recorder) Handle(p []byte) {
 	r.mu.Lock()
 	r.msgs = append(r.msgs, string(p))
 	r.mu.Unlock()
@@ -183,15 +186,17 @@ func (r *recorder) handle(p []byte) {
 	}
 }
 
-func (r *recorder) snapshot() []string {
+// Messages returns a copy of the payloads received so far, in order.
+func (r *Recorder) Messages() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string(nil), r.msgs...)
 }
 
-// waitUntil waits until done, called with the messages so far, reports true,
-// and returns those messages. It fails the test after timeout.
-func (r *recorder) waitUntil(t *testing.T, what string, done func(msgs []string) bool) []string {
+// WaitUntil waits until done, called with the messages so far, reports
+// true, and returns those messages. It fails the test (t.Fatalf, so call it
+// from the test's goroutine) after 10 seconds, naming what.
+func (r *Recorder) WaitUntil(t testing.TB, what string, done func(msgs []string) bool) []string {
 	t.Helper()
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
@@ -200,26 +205,26 @@ func (r *recorder) waitUntil(t *testing.T, what string, done func(msgs []string)
 		ok := done(r.msgs)
 		r.mu.Unlock()
 		if ok {
-			return r.snapshot()
+			return r.Messages()
 		}
 		select {
 		case <-r.notify:
 		case <-deadline.C:
-			t.Fatalf("timed out after %v waiting for %s; received %s", timeout, what, summary(r.snapshot()))
+			t.Fatalf("timed out after %v waiting for %s; received %s", timeout, what, summary(r.Messages()))
 		}
 	}
 }
 
-// waitLen waits for at least n messages.
-func (r *recorder) waitLen(t *testing.T, n int) []string {
+// WaitLen waits for at least n messages, like WaitUntil.
+func (r *Recorder) WaitLen(t testing.TB, n int) []string {
 	t.Helper()
-	return r.waitUntil(t, fmt.Sprintf("%d messages", n), func(msgs []string) bool { return len(msgs) >= n })
+	return r.WaitUntil(t, fmt.Sprintf("%d messages", n), func(msgs []string) bool { return len(msgs) >= n })
 }
 
-// waitFor waits until msg has been received.
-func (r *recorder) waitFor(t *testing.T, msg string) []string {
+// WaitFor waits until msg has been received, like WaitUntil.
+func (r *Recorder) WaitFor(t testing.TB, msg string) []string {
 	t.Helper()
-	return r.waitUntil(t, fmt.Sprintf("%q", msg), func(msgs []string) bool {
+	return r.WaitUntil(t, fmt.Sprintf("%q", msg), func(msgs []string) bool {
 		for _, m := range msgs {
 			if m == msg {
 				return true

@@ -83,12 +83,12 @@ func TestInstances(t *testing.T) {
 			b := redis.New(newClient(t, srv.Addr(), 3), append(tt.b, redis.WithLogger(quietLogger()))...)
 			t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
 			topic := "instances/" + tt.name
-			ra, rb := newRecorder(), newRecorder()
+			ra, rb := pubsubtest.NewRecorder(), pubsubtest.NewRecorder()
 			for _, s := range []struct {
 				br pubsub.Broker
-				r  *recorder
+				r  *pubsubtest.Recorder
 			}{{a, ra}, {b, rb}} {
-				if _, err := s.br.Subscribe(t.Context(), topic, s.r.handle); err != nil {
+				if _, err := s.br.Subscribe(t.Context(), topic, s.r.Handle); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -100,8 +100,8 @@ func TestInstances(t *testing.T) {
 					}
 				}
 			}
-			for who, r := range map[string]*recorder{"a": ra, "b": rb} {
-				got := r.wait(t, func(m []string) bool { return len(m) >= 2*n })
+			for who, r := range map[string]*pubsubtest.Recorder{"a": ra, "b": rb} {
+				got := r.WaitUntil(t, "messages", func(m []string) bool { return len(m) >= 2*n })
 				checkSequences(t, "subscriber on "+who, got, []string{"a", "b"}, n, true)
 			}
 		})
@@ -125,11 +125,11 @@ func TestFaults(t *testing.T) {
 			sub := redis.New(newClient(t, srv.Addr(), 3), append(opts, redis.WithGapHandler(func(g redis.Gap) { gaps <- g }))...)
 			t.Cleanup(func() { _ = pub.Close(); _ = sub.Close() })
 			topic := fmt.Sprintf("faults/%v", local)
-			remote, own := newRecorder(), newRecorder()
-			if _, err := sub.Subscribe(t.Context(), topic, remote.handle); err != nil {
+			remote, own := pubsubtest.NewRecorder(), pubsubtest.NewRecorder()
+			if _, err := sub.Subscribe(t.Context(), topic, remote.Handle); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := pub.Subscribe(t.Context(), topic, own.handle); err != nil {
+			if _, err := pub.Subscribe(t.Context(), topic, own.Handle); err != nil {
 				t.Fatal(err)
 			}
 
@@ -167,7 +167,7 @@ func TestFaults(t *testing.T) {
 				<-done
 			})
 
-			remote.wait(t, func(m []string) bool { return len(m) >= 20 }) // traffic flows
+			remote.WaitUntil(t, "messages", func(m []string) bool { return len(m) >= 20 }) // traffic flows
 			srv.Kill()
 			waitFor(t, "publishes to fail", func() bool {
 				mu.Lock()
@@ -179,7 +179,7 @@ func TestFaults(t *testing.T) {
 			after := sent
 			mu.Unlock()
 			// Delivery resumes: a message sent after the restart arrives.
-			remote.wait(t, func(m []string) bool {
+			remote.WaitUntil(t, "messages", func(m []string) bool {
 				return len(m) > 0 && seq(m[len(m)-1]) > after
 			})
 			close(stop)
@@ -192,15 +192,15 @@ func TestFaults(t *testing.T) {
 				}
 			}
 			mu.Unlock()
-			checkSequences(t, "remote subscriber", remote.snapshot(), []string{"p"}, -1, false)
-			checkSequences(t, "publisher's own subscriber", own.snapshot(), []string{"p"}, -1, false)
+			checkSequences(t, "remote subscriber", remote.Messages(), []string{"p"}, -1, false)
+			checkSequences(t, "publisher's own subscriber", own.Messages(), []string{"p"}, -1, false)
 			if local {
 				// Local delivery never stopped: the publisher's own
 				// subscriber has every message it published.
 				mu.Lock()
 				n := sent
 				mu.Unlock()
-				got := own.wait(t, func(m []string) bool { return len(m) >= n })
+				got := own.WaitUntil(t, "messages", func(m []string) bool { return len(m) >= n })
 				checkSequences(t, "publisher's own subscriber (local)", got, []string{"p"}, n, true)
 			}
 			select {
@@ -245,8 +245,8 @@ func TestUnavailable(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := redis.New(newClient(t, addr, 3), append(tt.opts, redis.WithLogger(quietLogger()))...)
 			t.Cleanup(func() { _ = b.Close() })
-			r := newRecorder()
-			_, err := b.Subscribe(t.Context(), "t", r.handle)
+			r := pubsubtest.NewRecorder()
+			_, err := b.Subscribe(t.Context(), "t", r.Handle)
 			if tt.subscribeFail != (err != nil) {
 				t.Fatalf("Subscribe: %v, want failure: %v", err, tt.subscribeFail)
 			}
@@ -258,7 +258,7 @@ func TestUnavailable(t *testing.T) {
 				t.Errorf("Publish: %v, want ErrUnavailable", err)
 			}
 			if !tt.subscribeFail {
-				r.wait(t, func(m []string) bool { return len(m) == 1 && m[0] == "x" })
+				r.WaitUntil(t, "messages", func(m []string) bool { return len(m) == 1 && m[0] == "x" })
 			}
 		})
 	}
@@ -278,56 +278,6 @@ func TestClientStaysOpen(t *testing.T) {
 	if err := c.Ping(t.Context()).Err(); err != nil {
 		t.Errorf("client after broker Close: %v", err)
 	}
-}
-
-// recorder collects payloads.
-type recorder struct {
-	mu     sync.Mutex
-	msgs   []string
-	notify chan struct{}
-}
-
-func newRecorder() *recorder { return &recorder{notify: make(chan struct{}, 1)} }
-
-func (r *recorder) handle(p []byte) {
-	r.mu.Lock()
-	r.msgs = append(r.msgs, string(p))
-	r.mu.Unlock()
-	select {
-	case r.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (r *recorder) snapshot() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.msgs...)
-}
-
-// wait waits until done reports true for the messages so far.
-func (r *recorder) wait(t testing.TB, done func([]string) bool) []string {
-	t.Helper()
-	deadline := time.NewTimer(waitTimeout)
-	defer deadline.Stop()
-	for {
-		if m := r.snapshot(); done(m) {
-			return m
-		}
-		select {
-		case <-r.notify:
-		case <-deadline.C:
-			m := r.snapshot()
-			t.Fatalf("timed out after %v; received %d messages, last %q", waitTimeout, len(m), last(m))
-		}
-	}
-}
-
-func last(m []string) string {
-	if len(m) == 0 {
-		return ""
-	}
-	return m[len(m)-1]
 }
 
 // seq returns the number of "sender-number".
@@ -395,8 +345,8 @@ func TestSilentServer(t *testing.T) {
 	srv := redisserver.Start(t)
 	b := redis.New(newClient(t, srv.Addr(), 3), redis.WithLogger(quietLogger()))
 	t.Cleanup(func() { _ = b.Close() })
-	r := newRecorder()
-	if _, err := b.Subscribe(t.Context(), "t", r.handle); err != nil {
+	r := pubsubtest.NewRecorder()
+	if _, err := b.Subscribe(t.Context(), "t", r.Handle); err != nil {
 		t.Fatal(err)
 	}
 	srv.Pause()
@@ -405,9 +355,9 @@ func TestSilentServer(t *testing.T) {
 	waitFor(t, "the gap to end", func() bool { s := b.Stats(); return s.Gaps == 1 && s.GapSince.IsZero() })
 	waitFor(t, "a message to arrive", func() bool {
 		_ = b.Publish(t.Context(), "t", []byte("back"))
-		return len(r.snapshot()) > 0
+		return len(r.Messages()) > 0
 	})
-	if got := r.snapshot(); got[0] != "back" {
+	if got := r.Messages(); got[0] != "back" {
 		t.Errorf("received %q, want back", got)
 	}
 }
@@ -427,10 +377,10 @@ func TestPayloadsLikeEnvelopes(t *testing.T) {
 		"",
 	}
 	brokers := map[string]*redis.Broker{"remote": remote, "local": local}
-	recorders := map[string]*recorder{}
+	recorders := map[string]*pubsubtest.Recorder{}
 	for name, b := range brokers {
-		recorders[name] = newRecorder()
-		if _, err := b.Subscribe(t.Context(), "env", recorders[name].handle); err != nil {
+		recorders[name] = pubsubtest.NewRecorder()
+		if _, err := b.Subscribe(t.Context(), "env", recorders[name].Handle); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -443,7 +393,7 @@ func TestPayloadsLikeEnvelopes(t *testing.T) {
 	}
 	want := append(append([]string(nil), payloads...), payloads...)
 	for name, r := range recorders {
-		got := r.wait(t, func(m []string) bool { return len(m) >= len(want) })
+		got := r.WaitUntil(t, "messages", func(m []string) bool { return len(m) >= len(want) })
 		count := map[string]int{}
 		for _, m := range got {
 			count[m]++
