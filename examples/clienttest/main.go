@@ -6,11 +6,12 @@
 //	go run ./examples/clienttest -addr 127.0.0.1:9000
 //
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
-// /p/frames and /p/custompath (a second Hub on /custom/ws/:room/). A
+// /p/frames, /p/wire and /p/custompath (a second Hub on /custom/ws/:room/). A
 // ?noroom=1 page has no <html data-room>; ?legacy=1 sets
 // webSocketConfig.legacyRoomStorage. Most handlers append
 // what they received, as JSON, to the page's #log list, so a test can read
-// exactly what the client sent.
+// exactly what the client sent. GET /hit?n=NAME is a script that counts
+// its loads by name; GET /hits returns the counts as JSON.
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"net/http"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -45,7 +47,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -84,6 +86,24 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/"})
 	custom.Handle("record", record)
 	e.Use(custom.Middleware())
+
+	// A script that counts its loads, so a test can see that a <script src>
+	// in a fragment was never fetched.
+	var mu sync.Mutex
+	hits := map[string]int{}
+	e.GET("/hit", func(c echo.Context) error {
+		n := c.QueryParam("n")
+		mu.Lock()
+		hits[n]++
+		mu.Unlock()
+		return c.Blob(http.StatusOK, "text/javascript",
+			[]byte("window.srcRan = (window.srcRan || []).concat("+strconv.Quote(n)+");"))
+	})
+	e.GET("/hits", func(c echo.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return c.JSON(http.StatusOK, hits)
+	})
 
 	for _, name := range pages {
 		e.GET("/p/"+name, func(c echo.Context) error {
@@ -176,10 +196,31 @@ func init() {
 	liveview.Handle("frames_nav", func(c *liveview.Context) error {
 		return c.Send(liveview.Message{Target: "#u", HTML: "navigated", URL: "/p/frames?nav=1", Title: "Navigated"})
 	})
+	// Wire: append (no __cleanup) versus replace (__cleanup), and the
+	// scripts of a fragment.
+	liveview.Handle("wire_append", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#box", Append: true,
+			HTML: `<i>appended</i><script>el.dataset.appended = el.id + ":" + (this === el);</script>`})
+	})
+	liveview.Handle("wire_replace", func(c *liveview.Context) error { return c.HTML("#box", "<i>replaced</i>") })
+	liveview.Handle("wire_scripts", func(c *liveview.Context) error { return c.HTML("#frag", wireScripts) })
 	liveview.Handle("insert_buttons", func(c *liveview.Context) error {
 		return c.Render("#inserted", "inserted.html", nil)
 	})
 }
+
+// wireScripts is a fragment with every kind of script: classic inline ones
+// run in order with el = this = the target, even after one that throws;
+// src, module and template scripts do not run.
+const wireScripts = `<p>fragment</p>
+<script>window.order = ["inline"]; el.dataset.bound = el.id + ":" + (this === el);</script>
+<script type="text/javascript">window.order.push("text/javascript");</script>
+<script src="/hit?n=fragment"></script>
+<script src="data:text/javascript,window.dataSrcRan=true"></script>
+<script type="module">window.moduleRan = true;</script>
+<script type="text/template">window.templateRan = true;</script>
+<script>window.order.push("throws"); throw new Error("boom in a fragment");</script>
+<script>window.order.push("after");</script>`
 
 // formState is what mform.html shows: a render counter and the typed text.
 func formState(c *liveview.Context) map[string]any {
