@@ -1,6 +1,9 @@
 package liveview
 
 import (
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -116,5 +119,35 @@ func BenchmarkRoundTrip(b *testing.B) {
 		if _, _, err := c.ws.ReadMessage(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDispatchTemplates is BenchmarkDispatch with the translating
+// renderer (Templates) and a handshake Accept-Language.
+func BenchmarkDispatchTemplates(b *testing.B) {
+	h := New(Config{Logger: discardLogger(), RateLimit: -1})
+	defer h.Close()
+	h.Handle("click", func(c *Context) error {
+		return c.Render("#item-"+c.Data("id"), "item.html", c.FormValue("name"))
+	})
+	base := template.Must(template.New("").Funcs(TemplateFuncs()).Parse(`{{define "item.html"}}<li>{{t "Hello"}} {{.}}</li>{{end}}`))
+	bundle := i18n.NewBundle(language.English)
+	bundle.MustAddMessages(language.English, &i18n.Message{ID: "Hello", Other: "Hello"})
+	bundle.MustAddMessages(language.Spanish, &i18n.Message{ID: "Hello", Other: "Hola"})
+	r, err := NewTemplates(base, bundle, discardLogger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := echo.New()
+	e.Renderer = r
+	req := httptest.NewRequest(http.MethodGet, "/ws/liveview/lobby/", nil)
+	req.Header.Set("Accept-Language", "es-ES,es;q=0.9,en;q=0.8")
+	c := newConn(h, e, req, "lobby")
+	defer c.cancel()
+	frame := []byte(`{"function":"click","data":{"id":"7"},"form":{"name":"Ada"},"lang":"es","room":"lobby"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.handleFrame(c, frame)
+		c.pending = c.pending[:0]
 	}
 }

@@ -38,7 +38,8 @@ type conn struct {
 	queued  atomic.Int64                   // frames given to melody, not yet written
 	space   chan struct{}                  // signalled when a queued frame was written
 
-	lastLocale atomic.Pointer[resolvedLocale] // i18n.go
+	lastLocale       atomic.Pointer[resolvedLocale] // i18n.go
+	lastRenderLocale atomic.Pointer[renderLocale]   // i18n.go
 
 	mu      sync.Mutex
 	store   map[string]any // Context.Get / Set

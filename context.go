@@ -254,7 +254,7 @@ func (c *Context) Fragment(name string, data any) (string, error) {
 	st := c.locale()
 	ec.Set(LocaleKey, st.tag)
 	ec.Set(LocalizerKey, st.localizer)
-	ec.Set(prefsKey, [2]string{c.Lang(), acceptLanguage(c.conn.req)})
+	ec.Set(prefsKey, c)
 	err := e.Renderer.Render(buf, name, data, ec)
 	e.ReleaseContext(ec)
 	if err != nil {

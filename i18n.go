@@ -50,6 +50,31 @@ func (c *Context) locale() *localeState {
 	return c.loc
 }
 
+// localeAmong resolves the message's locale among tags, a renderer's own
+// languages (which may differ from the bundle's), reusing the connection's
+// last answer for the same tags and lang: a live render then costs no
+// Accept-Language parsing.
+func (c *Context) localeAmong(tags []language.Tag) language.Tag {
+	if len(tags) == 0 {
+		return language.Und
+	}
+	lang := c.Lang()
+	if last := c.conn.lastRenderLocale.Load(); last != nil && last.first == &tags[0] && last.n == len(tags) && last.lang == lang {
+		return last.tag
+	}
+	tag := resolveLocale(tags, lang, acceptLanguage(c.conn.req))
+	c.conn.lastRenderLocale.Store(&renderLocale{first: &tags[0], n: len(tags), lang: lang, tag: tag})
+	return tag
+}
+
+// renderLocale is the connection's last answer of localeAmong.
+type renderLocale struct {
+	first *language.Tag // identifies the renderer's tag list
+	n     int
+	lang  string
+	tag   language.Tag
+}
+
 // resolvedLocale remembers a connection's last resolved locale: the events
 // of one page nearly always carry the same lang. A localizer only reads its
 // bundle, so sharing one between events is safe.

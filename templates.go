@@ -21,9 +21,9 @@ const (
 	LocaleKey    = "liveview.locale"    // language.Tag: Context.Locale()
 	LocalizerKey = "liveview.localizer" // *i18n.Localizer: Context.Localizer()
 
-	// prefsKey holds the message's language preferences ([2]string: frame
-	// lang, handshake Accept-Language), so Templates resolves them against
-	// its own bundle even when Config.I18n is another one (or nil).
+	// prefsKey holds the *Context of a live render, so Templates resolves
+	// its language preferences (frame lang, handshake Accept-Language)
+	// against its own bundle even when Config.I18n is another one (or nil).
 	prefsKey = "liveview.prefs"
 )
 
@@ -125,8 +125,8 @@ func (r *Templates) locale(c echo.Context) language.Tag {
 	if c == nil {
 		return r.tags[0]
 	}
-	if p, ok := c.Get(prefsKey).([2]string); ok {
-		return resolveLocale(r.tags, p[0], p[1])
+	if lc, ok := c.Get(prefsKey).(*Context); ok {
+		return lc.localeAmong(r.tags)
 	}
 	if tag, ok := c.Get(LocaleKey).(language.Tag); ok {
 		if _, ok := r.byTag[tag]; ok {
