@@ -76,14 +76,33 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 
-	// SendQueueSize bounds each connection's queue of outgoing frames. When
-	// it is full, Context sends wait for room (up to WriteTimeout) while
-	// Publish and Broadcast deliveries do not wait: the client is
-	// disconnected (it reconnects) instead of silently missing fragments or
-	// slowing other clients.
-	// Default: 128 (measured: each slot costs 48 bytes per connection; see
-	// BenchmarkIdleConnMemory).
-	SendQueueSize int
+	// SendQueueBytes bounds each connection's backlog: the bytes of the
+	// frames queued for it and not yet written to its socket (each frame
+	// counted with 64 bytes of overhead). A client is disconnected only
+	// when it is itself behind: its backlog would pass this budget, or
+	// writing one frame to it makes no progress for WriteTimeout. Never
+	// because other clients are busy: a burst that one visitor triggers
+	// queues up to this budget for every reader, which loopback readers and
+	// browsers on a normal link drain long before it is reached. When a
+	// frame would pass the budget, Context sends wait for room (up to
+	// WriteTimeout), while Publish and Broadcast deliveries do not wait: the
+	// client is disconnected (it reconnects) instead of silently missing
+	// fragments or slowing other clients. An idle connection holds no queue
+	// memory. Default: 4 MiB.
+	SendQueueBytes int
+
+	// PublishLimit is the sustained number of bytes per second that the
+	// events of one connection may send through Context.Publish and
+	// Context.Broadcast; PublishBurst the number of bytes at once. It bounds
+	// how much one visitor can make the Hub send to everybody else: a
+	// handler that broadcasts what the user typed gets an error wrapping
+	// ErrRateLimited beyond it (the client sees "Rate limit exceeded").
+	// Hub.Publish and Hub.Broadcast (background jobs) are not limited. A
+	// negative PublishLimit disables the limit. Default: 256 KiB per
+	// second, burst 1 MiB (a quarter of SendQueueBytes, so one visitor's
+	// burst never fills a reader's queue).
+	PublishLimit float64
+	PublishBurst int
 
 	// WriteTimeout bounds writing one frame to the network, and how long a
 	// Context send waits for room in a full send queue; a client slower than
@@ -133,7 +152,9 @@ const (
 	DefaultMaxMessageSize = 64 << 10
 	DefaultRateLimit      = 100
 	DefaultRateBurst      = 500
-	DefaultSendQueueSize  = 128
+	DefaultSendQueueBytes = 4 << 20
+	DefaultPublishLimit   = 256 << 10
+	DefaultPublishBurst   = 1 << 20
 	DefaultWriteTimeout   = 10 * time.Second
 )
 
@@ -158,8 +179,14 @@ func (cfg Config) withDefaults() Config {
 	if cfg.RateBurst <= 0 {
 		cfg.RateBurst = DefaultRateBurst
 	}
-	if cfg.SendQueueSize <= 0 {
-		cfg.SendQueueSize = DefaultSendQueueSize
+	if cfg.SendQueueBytes <= 0 {
+		cfg.SendQueueBytes = DefaultSendQueueBytes
+	}
+	if cfg.PublishLimit == 0 {
+		cfg.PublishLimit = DefaultPublishLimit
+	}
+	if cfg.PublishBurst <= 0 {
+		cfg.PublishBurst = DefaultPublishBurst
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout

@@ -31,24 +31,30 @@ type conn struct {
 	cancel  context.CancelFunc
 	limiter *rate.Limiter // nil when unlimited; used by the read goroutine only
 
-	sess    atomic.Pointer[melody.Session] // set once the upgrade succeeded
+	publishLimiter atomic.Pointer[rate.Limiter] // Config.PublishLimit, made on first use
+
+	sess    atomic.Pointer[melody.Session] // set once the upgrade succeeded (under sendMu)
 	closed  atomic.Bool                    // no more sends
-	full    atomic.Bool                    // send queue overflowed
-	dropped atomic.Bool                    // the socket was closed for overflowing
-	queued  atomic.Int64                   // frames given to melody, not yet written
-	space   chan struct{}                  // signalled when a queued frame was written
+	dropped atomic.Bool                    // the socket was closed for falling behind
 
 	lastLocale       atomic.Pointer[resolvedLocale] // i18n.go
 	lastRenderLocale atomic.Pointer[renderLocale]   // i18n.go
 
-	mu      sync.Mutex
-	store   map[string]any // Context.Get / Set
-	pending [][]byte       // frames published between joining and the upgrade
+	// The send queue; see write.
+	sendMu   sync.Mutex
+	out      fifo          // frames waiting for one of melody's slots
+	inFlight int           // frames handed to melody, not yet written
+	backlog  int           // bytes of the frames in out and in flight, each counted with frameOverhead
+	waiters  int           // blocked writers
+	space    chan struct{} // closed (and forgotten) when the backlog shrinks while writers wait
+
+	mu    sync.Mutex
+	store map[string]any // Context.Get / Set
 }
 
 func newConn(h *Hub, e *echo.Echo, r *http.Request, room string) *conn {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := &conn{hub: h, echo: e, req: r, room: room, ctx: ctx, cancel: cancel, space: make(chan struct{}, 1)}
+	c := &conn{hub: h, echo: e, req: r, room: room, ctx: ctx, cancel: cancel}
 	if h.cfg.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(h.cfg.RateLimit), h.cfg.RateBurst)
 	}
@@ -61,109 +67,189 @@ func connOf(s *melody.Session) *conn {
 	return c
 }
 
-// write queues one encoded frame on the connection's bounded send queue.
-//
-// queued counts the frames handed to melody and not yet written, so the
-// queue's state is known before melody would drop a frame. When the queue
-// is full, a blocking write (a Context send: backpressure to the sender,
-// typically the handler of this very connection) waits for room up to
-// Config.WriteTimeout; a non-blocking one (Publish and Broadcast delivery,
-// which must never stall other clients) does not wait. Either way a client
-// that stays that far behind is disconnected, never silently skipped.
-func (c *conn) write(frame []byte, block bool) error {
-	if c.closed.Load() {
-		return ErrConnClosed
+// allowPublish charges n bytes of Context.Publish or Context.Broadcast
+// against the connection's publish budget (Config.PublishLimit). A frame
+// larger than the whole burst passes when the budget is untouched.
+func (c *conn) allowPublish(n int) bool {
+	cfg := &c.hub.cfg
+	if cfg.PublishLimit < 0 {
+		return true
 	}
-	s := c.sess.Load()
-	if s == nil {
-		if c.hold(frame) {
-			return nil
+	l := c.publishLimiter.Load()
+	if l == nil {
+		l = rate.NewLimiter(rate.Limit(cfg.PublishLimit), cfg.PublishBurst)
+		if !c.publishLimiter.CompareAndSwap(nil, l) {
+			l = c.publishLimiter.Load()
 		}
-		s = c.sess.Load() // the upgrade completed meanwhile
 	}
-	if err := c.reserve(block); err != nil {
-		return err
+	now := time.Now()
+	if n > cfg.PublishBurst {
+		if l.TokensAt(now) < float64(cfg.PublishBurst) {
+			return false
+		}
+		n = cfg.PublishBurst
 	}
-	if err := s.Write(frame); err != nil {
-		return ErrConnClosed
-	}
-	if c.full.Load() {
-		return ErrSlowClient
-	}
-	return nil
+	return l.AllowN(now, n)
 }
 
-// reserve takes one slot of the send queue, waiting for one if block.
-func (c *conn) reserve(block bool) error {
-	limit := int64(c.hub.cfg.SendQueueSize)
+// melodySlots is the capacity of melody's per-session channel, the frames
+// handed to its write goroutine at a time. The rest of a connection's
+// backlog waits in the connection's own queue, which costs nothing while
+// empty: an idle connection holds 16 envelopes (768 B) instead of the 256
+// melody allocates by default (12 KiB), and a burst is bounded by bytes,
+// not by a frame count.
+const melodySlots = 16
+
+// frameOverhead is what the send queue counts for a frame besides its
+// bytes: its place in the queue and melody's envelope.
+const frameOverhead = 64
+
+// write queues one encoded frame on the connection's send queue.
+//
+// The queue is bounded in bytes (Config.SendQueueBytes), counting every
+// frame not yet written to the socket. Up to melodySlots frames are handed
+// to melody's write goroutine; the others wait in c.out and move on as
+// melody reports each frame written (onSent), so the state of the queue is
+// known exactly and melody never drops a frame.
+//
+// When a frame would take the backlog over the budget, a blocking write (a
+// Context send: backpressure to the sender, typically the handler of this
+// very connection) waits for room up to Config.WriteTimeout; a non-blocking
+// one (Publish and Broadcast delivery, which must never stall other
+// clients) does not wait. Either way a client that stays that far behind is
+// disconnected, never silently skipped. A frame larger than the whole
+// budget is accepted when the queue is empty.
+func (c *conn) write(frame []byte, block bool) error {
+	size := len(frame) + frameOverhead
+	limit := c.hub.cfg.SendQueueBytes
 	var timer *time.Timer
-	for {
-		n := c.queued.Load()
-		if n < limit {
-			if c.queued.CompareAndSwap(n, n+1) {
-				return nil
-			}
-			continue
-		}
+	c.sendMu.Lock()
+	for c.backlog > 0 && c.backlog+size > limit && !c.closed.Load() && c.ctx.Err() == nil {
 		if !block {
-			c.drop("send queue full")
+			backlog := c.backlog
+			c.sendMu.Unlock()
+			c.drop("send queue over its byte budget", backlog)
 			return ErrSlowClient
 		}
 		if timer == nil {
 			timer = time.NewTimer(c.hub.cfg.WriteTimeout)
 			defer timer.Stop()
 		}
+		if c.space == nil {
+			c.space = make(chan struct{})
+		}
+		space := c.space
+		c.waiters++
+		c.sendMu.Unlock()
 		select {
-		case <-c.space:
+		case <-space:
 		case <-c.ctx.Done():
-			return ErrConnClosed
 		case <-timer.C:
-			c.drop("send queue full for " + c.hub.cfg.WriteTimeout.String())
+			c.sendMu.Lock()
+			c.waiters--
+			backlog := c.backlog
+			c.sendMu.Unlock()
+			c.drop("send queue over its byte budget for "+c.hub.cfg.WriteTimeout.String(), backlog)
 			return ErrSlowClient
 		}
+		c.sendMu.Lock()
+		c.waiters--
+	}
+	if c.closed.Load() || c.ctx.Err() != nil {
+		c.sendMu.Unlock()
+		return ErrConnClosed
+	}
+	c.backlog += size
+	if s := c.sess.Load(); s != nil && c.inFlight < melodySlots && c.out.len() == 0 {
+		c.inFlight++
+		err := s.Write(frame) // never blocks: melody's channel has a free slot
+		c.sendMu.Unlock()
+		if err != nil {
+			return ErrConnClosed
+		}
+		return nil
+	}
+	c.out.push(frame) // before the upgrade, or behind other frames
+	c.sendMu.Unlock()
+	return nil
+}
+
+// sent accounts for a frame melody has written and hands it the next ones.
+// It runs on melody's write goroutine.
+func (c *conn) sent(s *melody.Session, frame []byte) {
+	c.sendMu.Lock()
+	c.inFlight--
+	c.backlog -= len(frame) + frameOverhead
+	c.feed(s)
+	if c.space != nil {
+		close(c.space)
+		c.space = nil
+	}
+	c.sendMu.Unlock()
+}
+
+// feed moves waiting frames into melody's free slots. Called with sendMu.
+func (c *conn) feed(s *melody.Session) {
+	for c.inFlight < melodySlots && c.out.len() > 0 {
+		c.inFlight++
+		_ = s.Write(c.out.pop())
 	}
 }
 
-// sent releases the slot of a frame melody has written.
-func (c *conn) sent() {
-	c.queued.Add(-1)
-	select {
-	case c.space <- struct{}{}:
-	default:
-	}
+// release forgets the queued frames of a closed connection.
+func (c *conn) release() {
+	c.sendMu.Lock()
+	c.out = fifo{}
+	c.backlog, c.inFlight = 0, 0
+	c.sendMu.Unlock()
 }
 
 // drop disconnects a client that fell behind, once, by closing the socket
-// directly: melody's Close would queue the close frame behind the full
-// queue. The browser sees the connection drop and reconnects.
-func (c *conn) drop(reason string) {
-	c.full.Store(true)
+// directly: melody's Close would queue the close frame behind the backlog.
+// The browser sees the connection drop and reconnects. Before the upgrade
+// completed, onConnect closes the socket instead.
+func (c *conn) drop(reason string, backlog int) {
 	c.closed.Store(true)
 	if !c.dropped.CompareAndSwap(false, true) {
 		return
 	}
-	s := c.sess.Load()
-	c.hub.log.Warn("liveview: closing slow connection: "+reason, "room", c.room, "remote", c.req.RemoteAddr, "queue", c.hub.cfg.SendQueueSize)
-	if s != nil {
+	c.hub.log.Warn("liveview: closing slow connection: "+reason, "room", c.room, "remote", c.req.RemoteAddr,
+		"backlog_bytes", backlog, "budget_bytes", c.hub.cfg.SendQueueBytes)
+	if s := c.sess.Load(); s != nil {
 		_ = s.WebsocketConnection().Close()
 	}
 }
 
-// hold keeps a frame that arrived before the upgrade completed, so a
-// connection is a member of its rooms from the moment the browser sees it
-// open. It reports false when the session appeared meanwhile.
-func (c *conn) hold(frame []byte) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.sess.Load() != nil {
-		return false
+// fifo is a first-in first-out queue of frames that keeps no memory while
+// empty after a burst.
+type fifo struct {
+	buf  [][]byte
+	head int
+}
+
+func (q *fifo) len() int { return len(q.buf) - q.head }
+
+func (q *fifo) push(b []byte) {
+	if len(q.buf) == cap(q.buf) && q.head > 0 {
+		n := copy(q.buf, q.buf[q.head:])
+		clear(q.buf[n:])
+		q.buf, q.head = q.buf[:n], 0
 	}
-	if len(c.pending) >= c.hub.cfg.SendQueueSize {
-		c.full.Store(true)
-		return true
+	q.buf = append(q.buf, b)
+}
+
+func (q *fifo) pop() []byte {
+	b := q.buf[q.head]
+	q.buf[q.head] = nil
+	q.head++
+	if q.head == len(q.buf) {
+		q.head = 0
+		q.buf = q.buf[:0]
+		if cap(q.buf) > 256 {
+			q.buf = nil // a burst is over: give its memory back
+		}
 	}
-	c.pending = append(c.pending, frame)
-	return true
+	return b
 }
 
 // closeWith sends a close frame with code and closes the socket. It never
@@ -180,22 +266,18 @@ func (c *conn) closeWith(code int, text string) {
 
 // onConnect runs on the connection's goroutine after the upgrade, before the
 // read loop. The connection already is a member of its topics (joinAll ran
-// before the upgrade); frames held meanwhile go out first.
+// before the upgrade); frames queued meanwhile go out first.
 func (h *Hub) onConnect(s *melody.Session) {
 	c := connOf(s)
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	c.queued.Add(int64(len(c.pending)))
-	for _, p := range c.pending {
-		_ = s.Write(p)
-	}
-	c.pending = nil
+	c.sendMu.Lock()
 	c.sess.Store(s)
-	c.mu.Unlock()
-	if c.full.Load() {
-		c.drop("send queue full before the upgrade completed")
+	c.feed(s)
+	c.sendMu.Unlock()
+	if c.dropped.Load() {
+		_ = s.WebsocketConnection().Close() // fell behind before the upgrade completed
 	}
 	h.mu.Lock()
 	closed := h.closed
@@ -240,6 +322,7 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 	h.mu.Unlock()
 	h.leaveAll(c)
 	c.cancel()
+	c.release()
 	if h.cfg.OnDisconnect != nil {
 		func() {
 			defer func() {
@@ -256,9 +339,9 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 // a session's buffer is full; reserve keeps that from happening, but should
 // it happen anyway the client is disconnected, never left with a gap.
 func (h *Hub) onError(s *melody.Session, err error) {
-	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "write" && oe.Timeout() {
 		if c := connOf(s); c != nil && !c.closed.Load() {
-			h.log.Warn("liveview: closing slow connection: write timed out", "room", c.room, "remote", s.Request.RemoteAddr)
+			h.log.Warn("liveview: closing slow connection: write made no progress for "+h.cfg.WriteTimeout.String(), "room", c.room, "remote", s.Request.RemoteAddr)
 		}
 		return // melody closes it
 	}
@@ -266,14 +349,14 @@ func (h *Hub) onError(s *melody.Session, err error) {
 		return // read and write errors end the connection through its pumps
 	}
 	if c := connOf(s); c != nil {
-		c.drop("melody buffer full")
+		c.drop("melody buffer full", -1)
 	}
 }
 
 // onSent runs on melody's write goroutine after each text frame went out.
-func (h *Hub) onSent(s *melody.Session, _ []byte) {
+func (h *Hub) onSent(s *melody.Session, frame []byte) {
 	if c := connOf(s); c != nil {
-		c.sent()
+		c.sent(s, frame)
 	}
 }
 

@@ -224,15 +224,20 @@ func (c *Context) ScrollTop() error {
 }
 
 // Broadcast sends m to every connection of every instance sharing the Hub's
-// Broker, this one included.
+// Broker, this one included. What one connection's events may broadcast and
+// publish is bounded by Config.PublishLimit: beyond it Broadcast returns an
+// error wrapping ErrRateLimited and sends nothing.
 func (c *Context) Broadcast(m Message) error {
-	return c.conn.hub.Broadcast(context.WithoutCancel(c.conn.ctx), m)
+	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), broadcastTopic, m, c.conn)
 }
 
 // Publish sends m to every connection in room, on every instance sharing
-// the Hub's Broker.
+// the Hub's Broker. Like Broadcast, it is bounded by Config.PublishLimit.
 func (c *Context) Publish(room string, m Message) error {
-	return c.conn.hub.Publish(context.WithoutCancel(c.conn.ctx), room, m)
+	if room == "" {
+		return fmt.Errorf("%w: empty", ErrInvalidRoom)
+	}
+	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), roomTopicPrefix+room, m, c.conn)
 }
 
 // Fragment renders the template name with data through c.Echo().Renderer

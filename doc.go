@@ -123,16 +123,40 @@
 // handler slower than melody's pong wait (60 s) loses its connection, so
 // start long work in a goroutine with the Context and send when done.
 //
-// Every frame goes through the connection's bounded send queue
-// (Config.SendQueueSize), drained by melody's write goroutine. Sends return
-// as soon as the frame is queued. When the queue is full, a Context send
-// (Send and the helpers built on it) waits for room, up to
-// Config.WriteTimeout: backpressure on whoever sends, usually the handler of
-// that very connection. Publish and Broadcast deliveries never wait, so one
-// slow client never holds up the others. A client that stays that far
-// behind is disconnected (its browser reconnects) instead of silently
-// missing a fragment. Frames sent by one goroutine to one connection arrive
-// in order.
+// # Slow clients
+//
+// This is the one place that says when a client is disconnected for being
+// slow; Config's fields refer here. Every frame goes through its
+// connection's send queue, drained by melody's write goroutine; sends
+// return as soon as the frame is queued. A connection is disconnected only
+// when it is itself behind, never because somebody else produced a burst:
+//
+//   - its backlog (bytes queued and not yet written to its socket) would
+//     pass Config.SendQueueBytes (4 MiB), or
+//   - writing one frame to its socket makes no progress for
+//     Config.WriteTimeout (10 s).
+//
+// Until then frames wait, in order: a burst that one visitor triggers
+// queues up for every reader and is drained as fast as each reader reads.
+// When a frame would pass the budget, a Context send (Send and the helpers
+// built on it) waits for room, up to Config.WriteTimeout: backpressure on
+// whoever sends, usually the handler of that very connection. Publish and
+// Broadcast deliveries never wait, so one slow client never holds up the
+// others: it is disconnected (its browser reconnects) instead of silently
+// missing a fragment. Frames sent by one goroutine to one connection
+// arrive in order.
+//
+// What one visitor can make the Hub send to everybody else is bounded
+// too: the events of one connection may publish (Context.Publish and
+// Context.Broadcast) at most Config.PublishLimit bytes per second
+// (256 KiB/s, bursts of 1 MiB, a quarter of a reader's budget); beyond it
+// they get ErrRateLimited. The Hub's own Publish and Broadcast, for
+// background jobs, are not limited.
+//
+// Memory: an idle connection holds no queue; a stalled one pins at most
+// SendQueueBytes of frames (frames broadcast to many connections are
+// shared, not copied) plus what the kernel buffers for its socket, until
+// it is dropped.
 //
 // A Context may be kept after its handler returned and used from any
 // goroutine; Context.Context is cancelled when the connection closes. Every

@@ -143,7 +143,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 
 	m := melody.New()
 	m.Config.MaxMessageSize = cfg.MaxMessageSize
-	m.Config.MessageBufferSize = cfg.SendQueueSize
+	m.Config.MessageBufferSize = melodySlots
 	m.Config.WriteWait = cfg.WriteTimeout
 	m.Upgrader = &websocket.Upgrader{
 		// Reads go through a small buffer (frames larger than it are read in
@@ -320,16 +320,20 @@ func (h *Hub) Publish(ctx context.Context, room string, m Message) error {
 	if room == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidRoom)
 	}
-	return h.publish(ctx, roomTopicPrefix+room, m)
+	return h.publish(ctx, roomTopicPrefix+room, m, nil)
 }
 
 // Broadcast sends m to every connection on every instance sharing the
 // Broker.
 func (h *Hub) Broadcast(ctx context.Context, m Message) error {
-	return h.publish(ctx, broadcastTopic, m)
+	return h.publish(ctx, broadcastTopic, m, nil)
 }
 
-func (h *Hub) publish(ctx context.Context, topic string, m Message) error {
+// publish encodes m once and hands it to the Broker. from is the
+// connection whose event publishes (Context.Publish, Context.Broadcast),
+// charged against its publish budget; nil for Hub.Publish and
+// Hub.Broadcast.
+func (h *Hub) publish(ctx context.Context, topic string, m Message, from *conn) error {
 	h.mu.RLock()
 	closed := h.closed
 	h.mu.RUnlock()
@@ -339,6 +343,9 @@ func (h *Hub) publish(ctx context.Context, topic string, m Message) error {
 	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
 	if err != nil {
 		return err
+	}
+	if from != nil && !from.allowPublish(len(b)) {
+		return fmt.Errorf("%w: this connection's publish budget (Config.PublishLimit) is spent", ErrRateLimited)
 	}
 	if err := h.broker.Publish(ctx, topic, b); err != nil {
 		return fmt.Errorf("liveview: publish: %w", err)

@@ -486,7 +486,7 @@ func TestSlowClientIsClosed(t *testing.T) {
 			logs := &logRecorder{}
 			sendErr := make(chan error, 1)
 			var ts *testServer
-			ts = newTestServer(t, Config{SendQueueSize: 8, WriteTimeout: 300 * time.Millisecond, Logger: logs.logger()}, func(h *Hub, _ *echo.Echo) {
+			ts = newTestServer(t, Config{SendQueueBytes: 256 << 10, WriteTimeout: 300 * time.Millisecond, Logger: logs.logger()}, func(h *Hub, _ *echo.Echo) {
 				h.Handle("ping", echoHandler)
 				h.Handle("flood", func(c *Context) error {
 					go func() {
@@ -533,7 +533,7 @@ func TestSlowClientIsClosed(t *testing.T) {
 // disconnect: Context sends wait for room instead of failing.
 func TestBackpressure(t *testing.T) {
 	const n = 2000
-	ts := newTestServer(t, Config{SendQueueSize: 4}, func(h *Hub, _ *echo.Echo) {
+	ts := newTestServer(t, Config{SendQueueBytes: 64}, func(h *Hub, _ *echo.Echo) {
 		h.Handle("stream", func(c *Context) error {
 			for i := range n {
 				if err := c.HTML("#n", strconv.Itoa(i)); err != nil {
@@ -738,7 +738,7 @@ func tamper(s string) string {
 // are held and delivered first, and every client receives the stream from
 // the moment its socket is open.
 func TestPublishDuringHandshake(t *testing.T) {
-	ts := newTestServer(t, Config{SendQueueSize: 1024}, nil)
+	ts := newTestServer(t, Config{}, nil)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
