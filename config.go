@@ -38,10 +38,26 @@ type Config struct {
 	Room func(c echo.Context) (string, error)
 
 	// RoomSecret, when set and Room is nil, makes the endpoint accept only
-	// room segments signed by Hub.SignRoom with this secret (answering 403
-	// otherwise): rooms the server handed out, without a session. Use at
-	// least 32 random bytes. Default: nil (segments are public rooms).
+	// room segments signed by Hub.SignRoom or Hub.SignRoomFor with this
+	// secret, unexpired and bound to the connection's RoomSubject if bound
+	// at all; anything else is refused with 403 and one log line naming
+	// the reason and the start of the segment (never the secret or a
+	// subject). These are rooms the server handed out, with or without a
+	// session. Use at least 32 random bytes, the same on every instance;
+	// changing it invalidates every token. Default: nil (segments are
+	// public rooms).
 	RoomSecret []byte
+
+	// RoomSubject returns the subject of a connecting client for signed
+	// rooms, e.g. the user ID from its session: a segment made by
+	// Hub.SignRoomFor(room, subject, ttl) with a subject is accepted only
+	// when RoomSubject returns that same subject (compared through the
+	// signature, in constant time). It runs during the handshake, after the
+	// app's middleware, only for segments bound to a subject, and only when
+	// RoomSecret is set and Room is nil; it must be safe for concurrent use.
+	// Return "" for a client without one. Default: nil (no connection has a
+	// subject: bound segments are refused, unbound ones accepted).
+	RoomSubject func(c echo.Context) string
 
 	// OnConnect runs during the handshake, before the upgrade, while Echo's
 	// context (session, user, JWT claims) is valid: copy what handlers need

@@ -50,10 +50,14 @@
 // handshake. By default it is the URL segment (which the client takes from
 // <html data-room>), validated against ^[A-Za-z0-9_.-]{1,100}$: a public
 // room, as in Django LiveView, that anyone knowing the name may join. For
-// rooms per user, derive the room from the session with Config.Room; to hand
-// out rooms without a session, set Config.RoomSecret and render
-// Hub.SignRoom(name) into data-room. The room the client writes into its
-// JSON is always ignored.
+// rooms per user, derive the room from the session with Config.Room. To
+// hand out rooms the client cannot forge, set Config.RoomSecret and render
+// Hub.SignRoom(name) into data-room, or Hub.SignRoomFor(name, subject, ttl)
+// for a token that expires after ttl and, with a subject, is accepted only
+// from a connection whose Config.RoomSubject (e.g. the session's user ID)
+// returns that subject; the subject is part of the signature, never of the
+// token. Any other segment is refused with 403. The room the client writes
+// into its JSON is always ignored.
 //
 // # Forms
 //

@@ -31,7 +31,10 @@ import (
 // formats of HTML date and time inputs ("2006-01-02T15:04:05",
 // "2006-01-02T15:04", "2006-01-02", "15:04:05", "15:04"), in UTC; an empty
 // value leaves it unset. Form fields that match no struct field are
-// ignored (buttons, CSRF tokens). Indexes above 1000 are refused.
+// ignored (buttons, CSRF tokens). An indexed name makes a slice of index+1
+// elements, at most 1000: "tags[999]" is accepted, "tags[1000]" and above
+// are refused with a ConversionError for that field. Repeated values are
+// not limited by it (Config.MaxMessageSize bounds them).
 //
 // Values that do not convert (a word for an int, 300 for an int8) are not
 // fatal: every other field is filled and Bind returns a *BindError listing
@@ -87,7 +90,7 @@ func (e *BindError) Unwrap() []error {
 type ConversionError struct {
 	Field string       // the name as sent: "age", "items[2].qty", or a data name
 	Value string       // the value as sent (the first bad one of a list)
-	Type  reflect.Type // the Go type it did not convert to; nil when the name, not the value, was wrong (an index over 1000)
+	Type  reflect.Type // the Go type it did not convert to; nil when the name, not the value, was wrong (an index of 1000 or more)
 	Err   error        // a *strconv.NumError (errors.Is strconv.ErrRange, ErrSyntax), *time.ParseError or the decoder's error
 }
 
@@ -99,8 +102,9 @@ func (e *ConversionError) Error() string {
 // Unwrap returns Err.
 func (e *ConversionError) Unwrap() error { return e.Err }
 
-// maxBindIndex bounds "name[i]" indexes, so one short key cannot make Bind
-// allocate a huge slice.
+// maxBindIndex bounds the size of a slice made from "name[i]" indexes
+// (i+1, so the largest index accepted is maxBindIndex-1), so one short key
+// cannot make Bind allocate a huge slice.
 const maxBindIndex = 1000
 
 var (

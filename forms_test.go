@@ -112,6 +112,7 @@ func TestBindKinds(t *testing.T) {
 		{"slice from a list", map[string]any{"tags": []any{"a", "b"}}, nil, func(b *bindAll) { b.Tags = []string{"a", "b"} }},
 		{"slice from one value", map[string]any{"tags": "a"}, nil, func(b *bindAll) { b.Tags = []string{"a"} }},
 		{"slice from indexed names", map[string]any{"nums[1]": "2", "nums[0]": "1"}, nil, func(b *bindAll) { b.Nums = []int{1, 2} }},
+		{"largest index", map[string]any{"tags[999]": "z"}, nil, func(b *bindAll) { b.Tags = make([]string, 1000); b.Tags[999] = "z" }},
 		{"int slice from numbers", map[string]any{"nums": []any{float64(3), "4"}}, nil, func(b *bindAll) { b.Nums = []int{3, 4} }},
 		{"nested struct", map[string]any{"address.city": "Paris", "address.zip": "75001"}, nil, func(b *bindAll) {
 			b.Address = bindAddress{City: "Paris", Zip: "75001"}
@@ -169,6 +170,8 @@ func TestBindBadValues(t *testing.T) {
 		{"bad pointer int", map[string]any{"pi": "x"}, "pi", false, "Enter a whole number."},
 		{"bad nested value", map[string]any{"items[0].city": "ok", "prices[a]": "x"}, "prices[a]", false, "Enter a whole number."},
 		{"huge number", map[string]any{"i": huge}, "i", true, "This number is out of range."},
+		{"index 1000 (a slice of 1001)", map[string]any{"tags[1000]": "z"}, "tags", false, "This value is not valid."},
+		{"index 1000 of structs", map[string]any{"items[1000].city": "z"}, "items", false, "This value is not valid."},
 		{"huge index", map[string]any{"nums[100000000]": "1"}, "nums", false, "This value is not valid."},
 		{"data attribute", nil, "item_id", false, "Enter a whole number."},
 	}

@@ -234,9 +234,9 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 			return echo.NewHTTPError(http.StatusForbidden, "room refused")
 		}
 	} else if len(h.cfg.RoomSecret) > 0 {
-		var ok bool
-		if room, ok = verifyRoom(h.cfg.RoomSecret, seg); !ok {
-			return echo.NewHTTPError(http.StatusForbidden, "room refused").SetInternal(ErrInvalidRoom)
+		var err error
+		if room, err = h.signedRoom(c, seg); err != nil {
+			return echo.NewHTTPError(http.StatusForbidden, "room refused").SetInternal(err)
 		}
 	} else if !ValidRoom(seg) {
 		return echo.NewHTTPError(http.StatusBadRequest, ErrInvalidRoom.Error()).SetInternal(ErrInvalidRoom)

@@ -7,21 +7,29 @@
 //	go run ./examples/chat -addr :8082 -redis 127.0.0.1:6379
 //
 // With -redis, instances share Redis pub/sub (package pubsub/redis): users
-// on :8081 and on :8082 chat in the same rooms. Both instances use the same
-// session secret, so a session works on either. -local-delivery lets users
+// on :8081 and on :8082 chat in the same rooms. -local-delivery lets users
 // of one instance go on chatting among themselves while Redis is down.
+//
+// Session cookies are signed with $CHAT_SESSION_SECRET (at least 32 bytes,
+// e.g. `export CHAT_SESSION_SECRET=$(openssl rand -hex 32)`); give every
+// instance the same one so a session works on either. Without it each
+// instance makes a random key at start: sessions end with the process and
+// work only on the instance that made them.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"flag"
+	"fmt"
 	"html/template"
 	"io"
 	"log"
 	"log/slog"
 	"net/http"
+	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -48,12 +56,8 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 	return r.t.ExecuteTemplate(w, name, data)
 }
 
-// sessionName is the cookie of the chat's session; sessionSecret signs it.
-// Instances of one app must share the secret (change it in production).
-const (
-	sessionName   = "chat"
-	sessionSecret = "chat-secret-change-me-32-bytes!!"
-)
+// sessionName is the cookie of the chat's session.
+const sessionName = "chat"
 
 func main() {
 	addr := flag.String("addr", ":8080", "listen address")
@@ -72,9 +76,14 @@ func main() {
 		broker = redis.New(rdb, opts...)
 	}
 
-	e := newApp(sessions.NewCookieStore([]byte(sessionSecret)), broker, *addr)
+	secret, err := sessionSecret()
+	if err != nil {
+		log.Fatal(err)
+	}
+	e := newApp(sessions.NewCookieStore(secret), broker, *addr)
+	srv := newServer(*addr, e)
 	go func() {
-		if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := e.StartServer(srv); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Fatal(err)
 		}
 	}()
@@ -89,6 +98,43 @@ func main() {
 		_ = broker.Close() // the Hub does not close a Broker it was given
 		_ = rdb.Close()
 	}
+}
+
+// newServer returns e's HTTP server (e.Server, so e.Shutdown stops it) set
+// to listen on addr with the timeouts a server open to the internet needs:
+// ReadHeaderTimeout closes a connection whose request headers, a WebSocket
+// upgrade's included, do not arrive in time (else a client can hold a
+// connection, a goroutine and a buffer per half-sent request forever), and
+// IdleTimeout closes keep-alive connections left idle. Neither applies to
+// an open WebSocket: it leaves net/http at the upgrade. See the README's
+// "Production server".
+func newServer(addr string, e *echo.Echo) *http.Server {
+	s := e.Server
+	s.Addr = addr
+	s.ReadHeaderTimeout = 5 * time.Second
+	s.IdleTimeout = 2 * time.Minute
+	return s
+}
+
+// sessionSecretEnv names the variable holding the key that signs session
+// cookies. Instances of one app must share it.
+const sessionSecretEnv = "CHAT_SESSION_SECRET"
+
+// sessionSecret returns the key that signs session cookies: the value of
+// $CHAT_SESSION_SECRET, which must be at least 32 bytes, or, when it is not
+// set, 32 random bytes made now, with a warning: sessions then won't
+// survive a restart (nor work across instances).
+func sessionSecret() ([]byte, error) {
+	if v := os.Getenv(sessionSecretEnv); v != "" {
+		if len(v) < 32 {
+			return nil, fmt.Errorf("chat: %s must be at least 32 bytes (try: openssl rand -hex 32)", sessionSecretEnv)
+		}
+		return []byte(v), nil
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	slog.Warn("chat: " + sessionSecretEnv + " is not set: using a random session key, so sessions won't survive a restart")
+	return key, nil
 }
 
 // newApp wires the chat: session middleware first, then the plugin, whose

@@ -61,8 +61,9 @@ func main() {
 	flag.Parse()
 
 	e, hubs := newApp()
+	srv := newServer(*addr, e)
 	go func() {
-		if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := e.StartServer(srv); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Fatal(err)
 		}
 	}()
@@ -75,6 +76,22 @@ func main() {
 		_ = h.Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
 	}
 	_ = e.Shutdown(shutdown)
+}
+
+// newServer returns e's HTTP server (e.Server, so e.Shutdown stops it) set
+// to listen on addr with the timeouts a server open to the internet needs:
+// ReadHeaderTimeout closes a connection whose request headers, a WebSocket
+// upgrade's included, do not arrive in time (else a client can hold a
+// connection, a goroutine and a buffer per half-sent request forever), and
+// IdleTimeout closes keep-alive connections left idle. Neither applies to
+// an open WebSocket: it leaves net/http at the upgrade. See the README's
+// "Production server".
+func newServer(addr string, e *echo.Echo) *http.Server {
+	s := e.Server
+	s.Addr = addr
+	s.ReadHeaderTimeout = 5 * time.Second
+	s.IdleTimeout = 2 * time.Minute
+	return s
 }
 
 // newApp wires the pages, the default Hub and a second Hub on a custom path.

@@ -7,17 +7,25 @@
 // Open / and type a name; open /room in two browsers (or a normal and a
 // private window) to see that each user's notifications reach only that
 // user's own tabs, while announcements reach everyone.
+//
+// Session cookies are signed with $DEMO_SESSION_SECRET (at least 32 bytes,
+// e.g. `export DEMO_SESSION_SECRET=$(openssl rand -hex 32)`); without it
+// the demo makes a random key at start, so sessions end with the process.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"flag"
+	"fmt"
 	"html/template"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
+	"os"
 	"os/signal"
 	"syscall"
 	"time"
@@ -43,9 +51,14 @@ func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	flag.Parse()
 
-	e := newApp(sessions.NewCookieStore([]byte("demo-secret-change-me-32-bytes!!")))
+	secret, err := sessionSecret()
+	if err != nil {
+		log.Fatal(err)
+	}
+	e := newApp(sessions.NewCookieStore(secret))
+	srv := newServer(*addr, e)
 	go func() {
-		if err := e.Start(*addr); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := e.StartServer(srv); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Fatal(err)
 		}
 	}()
@@ -56,6 +69,43 @@ func main() {
 	defer cancel()
 	_ = liveview.Default().Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
 	_ = e.Shutdown(shutdown)
+}
+
+// newServer returns e's HTTP server (e.Server, so e.Shutdown stops it) set
+// to listen on addr with the timeouts a server open to the internet needs:
+// ReadHeaderTimeout closes a connection whose request headers, a WebSocket
+// upgrade's included, do not arrive in time (else a client can hold a
+// connection, a goroutine and a buffer per half-sent request forever), and
+// IdleTimeout closes keep-alive connections left idle. Neither applies to
+// an open WebSocket: it leaves net/http at the upgrade. See the README's
+// "Production server".
+func newServer(addr string, e *echo.Echo) *http.Server {
+	s := e.Server
+	s.Addr = addr
+	s.ReadHeaderTimeout = 5 * time.Second
+	s.IdleTimeout = 2 * time.Minute
+	return s
+}
+
+// sessionSecretEnv names the variable holding the key that signs session
+// cookies. Instances of one app must share it.
+const sessionSecretEnv = "DEMO_SESSION_SECRET"
+
+// sessionSecret returns the key that signs session cookies: the value of
+// $DEMO_SESSION_SECRET, which must be at least 32 bytes, or, when it is not
+// set, 32 random bytes made now, with a warning: sessions then won't
+// survive a restart (nor work across instances).
+func sessionSecret() ([]byte, error) {
+	if v := os.Getenv(sessionSecretEnv); v != "" {
+		if len(v) < 32 {
+			return nil, fmt.Errorf("demo: %s must be at least 32 bytes (try: openssl rand -hex 32)", sessionSecretEnv)
+		}
+		return []byte(v), nil
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails
+	slog.Warn("demo: " + sessionSecretEnv + " is not set: using a random session key, so sessions won't survive a restart")
+	return key, nil
 }
 
 // newApp wires the demo: session middleware first, then the plugin, whose
