@@ -339,7 +339,13 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 // a session's buffer is full; reserve keeps that from happening, but should
 // it happen anyway the client is disconnected, never left with a gap.
 func (h *Hub) onError(s *melody.Session, err error) {
-	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "write" && oe.Timeout() {
+	// gorilla/websocket hides a write timeout's *net.OpError behind its own
+	// net.Error; a read timeout (no pong within melody's pong wait) keeps
+	// its *net.OpError with Op "read".
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Op == "read" {
+			return // melody closes it
+		}
 		if c := connOf(s); c != nil && !c.closed.Load() {
 			h.log.Warn("liveview: closing slow connection: write made no progress for "+h.cfg.WriteTimeout.String(), "room", c.room, "remote", s.Request.RemoteAddr)
 		}
