@@ -52,7 +52,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 		run(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _ = m.HandleRequest(w, r) }), "/")
 	})
 	b.Run("hub", func(b *testing.B) {
-		h := New(Config{Logger: discardLogger()})
+		h := New(Config{Logger: discardLogger(), MaxConnsPerIP: -1}) // every client is on 127.0.0.1
 		defer h.Close()
 		e := echo.New()
 		e.Use(h.Middleware())

@@ -70,9 +70,16 @@ type Config struct {
 	OnDisconnect func(lc *Context)
 
 	// AllowedOrigins lists origins ("https://app.example.com") that may open
-	// WebSockets besides the request's own host. Browsers send Origin on
-	// every WebSocket handshake; a request without Origin (a non-browser
-	// client) is allowed. Default: only the same host.
+	// WebSockets besides the request's own. Browsers send Origin on every
+	// WebSocket handshake; a request without Origin (a non-browser client)
+	// is allowed. Origins are compared by scheme, host and port (a missing
+	// port is the scheme's default). The request's own origin is its scheme
+	// as echo.Context.Scheme reports it (X-Forwarded-Proto counts only from
+	// the proxies Echo's SchemeExtractor trusts: by default loopback and
+	// private addresses), its Host header and port; behind a proxy that
+	// Echo does not trust, list the public origin here. An entry that is
+	// not an http or https origin panics in New. Default: only the request's
+	// own origin.
 	AllowedOrigins []string
 
 	// InsecureSkipOriginCheck accepts WebSockets from any origin, which lets
@@ -86,11 +93,38 @@ type Config struct {
 	MaxMessageSize int64
 
 	// RateLimit is the sustained number of events per second a connection
-	// may send; RateBurst the number it may send at once. Excess events get
-	// an error frame and are dropped; the connection stays open. A negative
-	// RateLimit disables the limit. Default: 100 per second, burst 500.
+	// may send; RateBurst the number it may send at once. Frames that do not
+	// decode count too. Excess events get an error frame and are dropped;
+	// the connection stays open. A negative RateLimit disables the limit.
+	// Default: 100 per second, burst 500.
 	RateLimit float64
 	RateBurst int
+
+	// MaxConnsPerIP bounds the open connections, and the handshakes in
+	// progress, of one client address (echo.Context.RealIP, so it follows
+	// Echo's IPExtractor behind a proxy); the next handshake is refused with
+	// 429. Many users behind one NAT share an address: raise it for them. A
+	// negative value disables the limit. Default: 256.
+	MaxConnsPerIP int
+
+	// IPRateLimit, when positive, is the sustained number of events per
+	// second that all the connections of one client address may send
+	// together, IPRateBurst the number at once; excess events are refused
+	// like RateLimit's. It keeps one client from multiplying RateLimit by
+	// opening many connections. Default: 0, no limit per address (only
+	// RateLimit per connection); IPRateBurst defaults to RateBurst.
+	IPRateLimit float64
+	IPRateBurst int
+
+	// HandshakeTimeout bounds a WebSocket handshake from the moment the
+	// request reaches the Hub: Room, OnConnect and subscribing to the
+	// connection's topics on the Broker must be done by then (the Broker
+	// gets the deadline; a handshake that Room or OnConnect made late is
+	// refused with 503), and writing the upgrade's answer gets as long
+	// again. Request headers arrive before the Hub sees the request: bound
+	// them with http.Server.ReadHeaderTimeout (see the README's "Production
+	// server"). Default: 10s.
+	HandshakeTimeout time.Duration
 
 	// SendQueueBytes bounds each connection's backlog: the bytes of the
 	// frames queued for it and not yet written to its socket (each frame
@@ -163,15 +197,17 @@ type Config struct {
 
 // Defaults, in one place.
 const (
-	DefaultPath           = "/ws/liveview/:room/"
-	DefaultScriptPath     = "/static/liveview/"
-	DefaultMaxMessageSize = 64 << 10
-	DefaultRateLimit      = 100
-	DefaultRateBurst      = 500
-	DefaultSendQueueBytes = 4 << 20
-	DefaultPublishLimit   = 256 << 10
-	DefaultPublishBurst   = 1 << 20
-	DefaultWriteTimeout   = 10 * time.Second
+	DefaultPath             = "/ws/liveview/:room/"
+	DefaultScriptPath       = "/static/liveview/"
+	DefaultMaxMessageSize   = 64 << 10
+	DefaultRateLimit        = 100
+	DefaultRateBurst        = 500
+	DefaultSendQueueBytes   = 4 << 20
+	DefaultPublishLimit     = 256 << 10
+	DefaultPublishBurst     = 1 << 20
+	DefaultWriteTimeout     = 10 * time.Second
+	DefaultMaxConnsPerIP    = 256
+	DefaultHandshakeTimeout = 10 * time.Second
 )
 
 // withDefaults returns cfg with every zero field set to its default: the
@@ -206,6 +242,15 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = DefaultWriteTimeout
+	}
+	if cfg.MaxConnsPerIP == 0 {
+		cfg.MaxConnsPerIP = DefaultMaxConnsPerIP
+	}
+	if cfg.IPRateBurst <= 0 {
+		cfg.IPRateBurst = cfg.RateBurst
+	}
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = DefaultHandshakeTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -3,6 +3,7 @@ package liveview
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -32,6 +33,10 @@ type conn struct {
 	limiter *rate.Limiter // nil when unlimited; used by the read goroutine only
 
 	publishLimiter atomic.Pointer[rate.Limiter] // Config.PublishLimit, made on first use
+	ip             string                       // the client address (echo.Context.RealIP)
+	ipState        *ipState                     // its connection count and event budget
+	logs           logLimiter                   // summarises the lines about its rejected events
+	keys           map[string]any               // melody's session keys: connKey -> this conn
 
 	sess    atomic.Pointer[melody.Session] // set once the upgrade succeeded (under sendMu)
 	closed  atomic.Bool                    // no more sends
@@ -98,7 +103,7 @@ func (c *conn) allowPublish(n int) bool {
 // empty: an idle connection holds 16 envelopes (768 B) instead of the 256
 // melody allocates by default (12 KiB), and a burst is bounded by bytes,
 // not by a frame count.
-const melodySlots = 16
+const melodySlots = 8
 
 // frameOverhead is what the send queue counts for a frame besides its
 // bytes: its place in the queue and melody's envelope.
@@ -292,9 +297,9 @@ func (h *Hub) onConnect(s *melody.Session) {
 
 // joinAll makes c a member of the broadcast topic and of its room's topic,
 // subscribing on the Broker where c is the first local member.
-func (h *Hub) joinAll(c *conn) error {
+func (h *Hub) joinAll(ctx context.Context, c *conn) error {
 	for _, t := range c.topics() {
-		if err := h.join(c, t); err != nil {
+		if err := h.join(ctx, c, t); err != nil {
 			h.leaveAll(c)
 			return err
 		}
@@ -323,6 +328,7 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 	h.leaveAll(c)
 	c.cancel()
 	c.release()
+	h.logHeld(c)
 	if h.cfg.OnDisconnect != nil {
 		func() {
 			defer func() {
@@ -376,8 +382,9 @@ type topic struct {
 }
 
 // join adds c to topic name, subscribing on the Broker when c is its first
-// local member. It returns once the subscription is active.
-func (h *Hub) join(c *conn, name string) error {
+// local member. It returns once the subscription is active, or with ctx's
+// error.
+func (h *Hub) join(ctx context.Context, c *conn, name string) error {
 	h.mu.Lock()
 	t, ok := h.topics[name]
 	if !ok {
@@ -387,10 +394,15 @@ func (h *Hub) join(c *conn, name string) error {
 	t.members[c] = struct{}{}
 	h.mu.Unlock()
 	if !ok {
-		t.sub, t.err = h.broker.Subscribe(c.ctx, name, func(p []byte) { h.deliver(t, p) })
+		t.sub, t.err = h.broker.Subscribe(ctx, name, func(p []byte) { h.deliver(t, p) })
 		close(t.ready)
 	}
-	<-t.ready
+	select {
+	case <-t.ready:
+	case <-ctx.Done(): // another connection's Subscribe is taking too long
+		h.leave(c, name)
+		return fmt.Errorf("liveview: subscribing to %q: %w", name, ctx.Err())
+	}
 	if t.err != nil {
 		h.leave(c, name)
 		return t.err

@@ -28,8 +28,17 @@ type MiddlewareFunc func(next HandlerFunc) HandlerFunc
 // sends after the connection closed return ErrConnClosed. Reads are safe
 // concurrently; Get and Set are synchronised.
 type Context struct {
-	conn  *conn
-	event *Event
+	conn *conn
+
+	// The event, decoded by decodeFast (fe, its strings aliasing the frame)
+	// or, for frames only encoding/json takes, as an Event (event, with fe's
+	// function, lang and ref copied from it). A Context without an event
+	// (OnConnect, OnDisconnect, a frame that did not decode) has neither.
+	fe       fastEvent
+	fast     bool
+	inline   [6]pair   // fe's entries for small events
+	mapsOnce sync.Once // builds event from fe for DataMap, Form and Bind
+	event    *Event
 
 	i18nOnce sync.Once    // resolves loc on first use (i18n.go)
 	loc      *localeState // this message's locale
@@ -39,13 +48,46 @@ type Context struct {
 	answered atomic.Bool
 }
 
-// Function returns the name of the handler the client called.
-func (c *Context) Function() string {
-	if c.event == nil {
-		return ""
+// newEventContext returns the Context of frame, received on c. frame must
+// never change afterwards: the fast path's strings alias it (melody hands
+// every frame in a buffer of its own). A frame that does not decode gives a
+// Context without an event and the error, wrapping ErrBadMessage.
+func newEventContext(c *conn, frame []byte) (*Context, error) {
+	lc := &Context{conn: c}
+	frame = bytes.TrimSpace(frame)
+	if len(frame) == 0 || frame[0] != '{' {
+		return lc, fmt.Errorf("%w: frame is not a JSON object", ErrBadMessage)
 	}
-	return c.event.Function
+	if decodeFast(frame, &lc.fe, lc.inline[:0], true) {
+		lc.fast = true
+		return lc, nil
+	}
+	lc.fe = fastEvent{}
+	ev, err := parseJSON(frame)
+	if err != nil {
+		return lc, err
+	}
+	lc.setEvent(ev)
+	return lc, nil
 }
+
+// setEvent makes ev the Context's event.
+func (c *Context) setEvent(ev *Event) {
+	c.event = ev
+	c.fe = fastEvent{function: ev.Function, lang: ev.Lang, ref: ev.Ref}
+}
+
+// maps returns the event as an Event with maps, building it once from the
+// fast path's entries. Nil for a Context without an event.
+func (c *Context) maps() *Event {
+	if c.fast {
+		c.mapsOnce.Do(func() { c.event = c.fe.event() })
+	}
+	return c.event
+}
+
+// Function returns the name of the handler the client called.
+func (c *Context) Function() string { return c.fe.function }
 
 // Room returns the connection's room, decided by the server during the
 // handshake (Config.Room, or the validated URL segment). The room the client
@@ -53,17 +95,18 @@ func (c *Context) Function() string {
 func (c *Context) Room() string { return c.conn.room }
 
 // Lang returns the event's language, the page's <html lang>, or "".
-func (c *Context) Lang() string {
-	if c.event == nil {
-		return ""
-	}
-	return c.event.Lang
-}
+func (c *Context) Lang() string { return c.fe.lang }
 
 // Data returns the data attribute key as a string, "" when absent. Keys are
 // snake_cased like Django LiveView: data-data-comment-id arrives as
 // "data_comment_id", data-product-id as "product_id".
 func (c *Context) Data(key string) string {
+	if c.fast {
+		if p := lookup(c.fe.data, key); p != nil {
+			return p.str()
+		}
+		return ""
+	}
 	if c.event == nil {
 		return ""
 	}
@@ -73,15 +116,21 @@ func (c *Context) Data(key string) string {
 // DataMap returns all data attributes of the event (snake_cased keys). The
 // map is shared by the Context: do not modify it. Nil when there were none.
 func (c *Context) DataMap() map[string]any {
-	if c.event == nil {
-		return nil
+	if ev := c.maps(); ev != nil {
+		return ev.Data
 	}
-	return c.event.Data
+	return nil
 }
 
 // FormValue returns the form field name as a string, "" when absent.
 // Checkboxes give "true" or "false".
 func (c *Context) FormValue(name string) string {
+	if c.fast {
+		if p := lookup(c.fe.form, name); p != nil {
+			return p.str()
+		}
+		return ""
+	}
 	if c.event == nil {
 		return ""
 	}
@@ -92,10 +141,10 @@ func (c *Context) FormValue(name string) string {
 // are strings, or booleans for checkboxes). The map is shared by the Context:
 // do not modify it. Nil when there were none.
 func (c *Context) Form() map[string]any {
-	if c.event == nil {
-		return nil
+	if ev := c.maps(); ev != nil {
+		return ev.Form
 	}
-	return c.event.Form
+	return nil
 }
 
 // Request returns the WebSocket handshake request (headers, cookies, URL).
@@ -142,7 +191,7 @@ func (c *Context) Send(m Message) error {
 	if err != nil {
 		return err
 	}
-	if m.Ref != 0 && c.event != nil && m.Ref == c.event.Ref {
+	if m.Ref != 0 && m.Ref == c.fe.ref {
 		c.answered.Store(true)
 	}
 	return c.conn.write(b, true)
@@ -154,52 +203,9 @@ func (c *Context) HTML(target, html string) error {
 	return c.Send(Message{Target: target, HTML: html})
 }
 
-// Render renders the template name with data through the app's Echo
-// renderer (c.Echo().Renderer) and replaces the content of target with it.
-// It returns ErrNoRenderer when the Echo instance has none.
-func (c *Context) Render(target, name string, data any) error {
-	html, err := c.Fragment(name, data)
-	if err != nil {
-		return err
-	}
-	return c.Send(Message{Target: target, HTML: html})
-}
-
-// Append renders like Render and appends the result to the end of target.
-func (c *Context) Append(target, name string, data any) error {
-	html, err := c.Fragment(name, data)
-	if err != nil {
-		return err
-	}
-	return c.Send(Message{Target: target, HTML: html, Append: true})
-}
-
 // Remove removes the element target from the page.
 func (c *Context) Remove(target string) error {
 	return c.Send(Message{Target: target, Remove: true})
-}
-
-// Navigate renders name with data into target and, in the same frame,
-// pushes url onto the browser history and sets the document title (empty
-// url or title leave them unchanged): SPA-style navigation.
-func (c *Context) Navigate(target, url, title, name string, data any) error {
-	html, err := c.Fragment(name, data)
-	if err != nil {
-		return err
-	}
-	return c.Send(Message{Target: target, HTML: html, URL: url, Title: title})
-}
-
-// Morph renders like Render and merges the result into target (the
-// additive "morph" key): the client patches the existing DOM with idiomorph
-// instead of replacing it, so focus, caret, selection and typed input
-// values survive. Clients without morph support replace the content.
-func (c *Context) Morph(target, name string, data any) error {
-	html, err := c.Fragment(name, data)
-	if err != nil {
-		return err
-	}
-	return c.Send(Message{Target: target, HTML: html, Morph: true})
 }
 
 // Dispatch makes the client dispatch a CustomEvent named event on document
@@ -239,41 +245,3 @@ func (c *Context) Publish(room string, m Message) error {
 	}
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), roomTopicPrefix+room, m, c.conn)
 }
-
-// Fragment renders the template name with data through c.Echo().Renderer
-// and returns the HTML, for frames built by hand. The renderer receives a
-// fresh echo.Context for the handshake request (never Echo's pooled one of a
-// finished request) carrying the message's locale under LocaleKey and its
-// localizer under LocalizerKey, so a translating renderer (Templates)
-// renders in the message's language.
-func (c *Context) Fragment(name string, data any) (string, error) {
-	e := c.conn.echo
-	if e == nil || e.Renderer == nil {
-		return "", ErrNoRenderer
-	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
-	ec := e.AcquireContext()
-	ec.Reset(c.conn.req, discardResponse{})
-	st := c.locale()
-	ec.Set(LocaleKey, st.tag)
-	ec.Set(LocalizerKey, st.localizer)
-	ec.Set(prefsKey, c)
-	err := e.Renderer.Render(buf, name, data, ec)
-	e.ReleaseContext(ec)
-	if err != nil {
-		return "", fmt.Errorf("liveview: render %q: %w", name, err)
-	}
-	return buf.String(), nil
-}
-
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// discardResponse is the ResponseWriter of the echo.Context handed to
-// renderers: a fragment goes to the WebSocket, never to an HTTP response.
-type discardResponse struct{}
-
-func (discardResponse) Header() http.Header         { return http.Header{} }
-func (discardResponse) Write(b []byte) (int, error) { return len(b), nil }
-func (discardResponse) WriteHeader(int)             {}

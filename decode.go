@@ -1,83 +1,190 @@
 package liveview
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
-// parseFast decodes the frames the official client sends without
-// reflection: one object whose keys are function, data, form, lang, room and
-// ref, data holding strings, form holding strings, booleans or null, and
-// strings without escapes. Anything else (an escape, a nested value, an
-// unknown or repeated key, a data key collision after snake_case, invalid
-// UTF-8, any syntax error) makes it report false, and ParseEvent falls back
-// to encoding/json, which then accepts or rejects the frame; both paths give
-// the same Event for every frame parseFast accepts (FuzzParseEvent checks).
+// fastEvent is a client frame decoded without reflection and without maps:
+// the fields, and the data and form entries in frame order. With aliasing
+// on, its strings point into the frame, which must then never change.
+type fastEvent struct {
+	function, lang   string
+	ref              int64
+	hasData, hasForm bool   // the frame had the object (maybe empty)
+	data, form       []pair // keys snake_cased for data; values as sent
+}
+
+// pair is one entry of a data or form object.
+type pair struct {
+	key, val string
+	kind     valueKind
+}
+
+type valueKind uint8
+
+const (
+	kindString valueKind = iota
+	kindTrue
+	kindFalse
+	kindNull
+)
+
+// value is what encoding/json would decode the entry to.
+func (p *pair) value() any {
+	switch p.kind {
+	case kindTrue:
+		return true
+	case kindFalse:
+		return false
+	case kindNull:
+		return nil
+	}
+	return p.val
+}
+
+// str is the entry as Context.Data and FormValue give it.
+func (p *pair) str() string {
+	switch p.kind {
+	case kindTrue:
+		return "true"
+	case kindFalse:
+		return "false"
+	case kindNull:
+		return ""
+	}
+	return p.val
+}
+
+// lookup returns the entry key of ps.
+func lookup(ps []pair, key string) *pair {
+	for i := range ps {
+		if ps[i].key == key {
+			return &ps[i]
+		}
+	}
+	return nil
+}
+
+// toMap returns the entries as encoding/json would decode the object.
+func toMap(ps []pair) map[string]any {
+	m := make(map[string]any, len(ps))
+	for i := range ps {
+		m[ps[i].key] = ps[i].value()
+	}
+	return m
+}
+
+// event returns ev as an Event, with maps.
+func (ev *fastEvent) event() *Event {
+	out := &Event{Function: ev.function, Lang: ev.lang, Ref: ev.ref}
+	if ev.hasData {
+		out.Data = toMap(ev.data)
+	}
+	if ev.hasForm {
+		out.Form = toMap(ev.form)
+	}
+	return out
+}
+
+// maxFastKeys bounds the entries of one object on the fast path, whose
+// duplicate check is quadratic; larger objects take encoding/json.
+const maxFastKeys = 64
+
+// parseFast is ParseEvent's fast path: decodeFast with copied strings.
 func parseFast(b []byte) (*Event, bool) {
-	d := fastDecoder{b: b}
-	ev := &Event{}
+	var ev fastEvent
+	var buf [8]pair
+	if !decodeFast(b, &ev, buf[:0], false) {
+		return nil, false
+	}
+	return ev.event(), true
+}
+
+// decodeFast decodes the frames the official client sends without
+// reflection: one object whose keys are function, data, form, lang, room
+// and ref, data holding strings, form holding strings, booleans or null,
+// and strings without escapes. Anything else (an escape, a nested value, an
+// unknown or repeated key, a data key collision after snake_case, more than
+// maxFastKeys entries in an object, invalid UTF-8, any syntax error) makes
+// it report false, and the caller falls back to encoding/json, which then
+// accepts or rejects the frame; both paths give the same Event for every
+// frame decodeFast accepts (FuzzParseEvent checks). Entries are appended to
+// buf (a caller's array, so small events need no allocation). With alias,
+// the strings of ev point into b (only the snake_cased keys that differ
+// from the frame's are new strings): b must never change afterwards.
+func decodeFast(b []byte, ev *fastEvent, buf []pair, alias bool) bool {
+	d := fastDecoder{b: b, alias: alias}
 	var seen uint8
+	d0, d1, f0, f1 := 0, 0, 0, 0
 	d.ws()
 	if !d.eat('{') {
-		return nil, false
+		return false
 	}
 	d.ws()
 	if d.eat('}') {
-		return nil, false // no function: let the slow path say so
+		return false // no function: let the slow path say so
 	}
 	for {
 		d.ws()
 		key, ok := d.str()
 		if !ok {
-			return nil, false
+			return false
 		}
 		d.ws()
 		if !d.eat(':') {
-			return nil, false
+			return false
 		}
 		d.ws()
 		var bit uint8
 		switch key {
 		case "function":
 			bit = 1
-			if ev.Function, ok = d.str(); !ok {
-				return nil, false
+			if ev.function, ok = d.str(); !ok {
+				return false
 			}
 		case "lang":
 			bit = 2
 			if !d.null() {
-				if ev.Lang, ok = d.str(); !ok {
-					return nil, false
+				if ev.lang, ok = d.str(); !ok {
+					return false
 				}
 			}
 		case "room":
 			bit = 4
 			if !d.null() && !d.skipStr() {
-				return nil, false // the room is the server's: not even copied
+				return false // the room is the server's: not even copied
 			}
 		case "ref":
 			bit = 8
 			if !d.null() {
-				if ev.Ref, ok = d.uint(); !ok {
-					return nil, false
+				if ev.ref, ok = d.uint(); !ok {
+					return false
 				}
 			}
 		case "data":
 			bit = 16
 			if !d.null() {
-				if ev.Data, ok = d.object(true); !ok {
-					return nil, false
+				d0 = len(buf)
+				if buf, ok = d.object(buf, true); !ok {
+					return false
 				}
+				d1, ev.hasData = len(buf), true
 			}
 		case "form":
 			bit = 32
 			if !d.null() {
-				if ev.Form, ok = d.object(false); !ok {
-					return nil, false
+				f0 = len(buf)
+				if buf, ok = d.object(buf, false); !ok {
+					return false
 				}
+				f1, ev.hasForm = len(buf), true
 			}
 		default:
-			return nil, false
+			return false
 		}
 		if seen&bit != 0 {
-			return nil, false // encoding/json merges repeated objects: leave it to it
+			return false // encoding/json merges repeated objects: leave it to it
 		}
 		seen |= bit
 		d.ws()
@@ -85,16 +192,21 @@ func parseFast(b []byte) (*Event, bool) {
 			continue
 		}
 		if !d.eat('}') {
-			return nil, false
+			return false
 		}
 		d.ws()
-		return ev, d.i == len(d.b) && ev.Function != ""
+		if d.i != len(d.b) || ev.function == "" {
+			return false
+		}
+		ev.data, ev.form = buf[d0:d1:d1], buf[f0:f1:f1]
+		return true
 	}
 }
 
 type fastDecoder struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	alias bool // strings point into b instead of being copied
 }
 
 func (d *fastDecoder) ws() {
@@ -162,6 +274,9 @@ func (d *fastDecoder) str() (string, bool) {
 			if !ascii && !utf8.Valid(s) {
 				return "", false
 			}
+			if d.alias && len(s) > 0 {
+				return unsafe.String(&s[0], len(s)), true
+			}
 			return string(s), true
 		case c == '\\' || c < 0x20:
 			return "", false
@@ -195,18 +310,18 @@ func (d *fastDecoder) uint() (int64, bool) {
 	return n, true
 }
 
-// object reads {"key": value, ...}. For data (snake true) values must be
-// strings and keys are snake_cased; a collision sends the frame to the slow
-// path, which has the documented rule. For form, values may also be
-// booleans or null.
-func (d *fastDecoder) object(snake bool) (map[string]any, bool) {
+// object reads {"key": value, ...}, appending its entries to buf. For data
+// (snake true) values must be strings and keys are snake_cased; a collision
+// sends the frame to the slow path, which has the documented rule. For
+// form, values may also be booleans or null.
+func (d *fastDecoder) object(buf []pair, snake bool) ([]pair, bool) {
 	if !d.eat('{') {
 		return nil, false
 	}
-	m := make(map[string]any, 4)
+	start := len(buf)
 	d.ws()
 	if d.eat('}') {
-		return m, true
+		return buf, true
 	}
 	for {
 		d.ws()
@@ -222,33 +337,31 @@ func (d *fastDecoder) object(snake bool) (map[string]any, bool) {
 			return nil, false
 		}
 		d.ws()
-		var v any
+		p := pair{key: k}
 		switch {
 		case d.i < len(d.b) && d.b[d.i] == '"':
-			s, ok := d.str()
-			if !ok {
+			if p.val, ok = d.str(); !ok {
 				return nil, false
 			}
-			v = s
 		case snake:
 			return nil, false
 		case d.literal("true"):
-			v = true
+			p.kind = kindTrue
 		case d.literal("false"):
-			v = false
+			p.kind = kindFalse
 		case d.null():
-			v = nil
+			p.kind = kindNull
 		default:
 			return nil, false
 		}
-		if _, dup := m[k]; dup {
+		if len(buf)-start >= maxFastKeys || lookup(buf[start:], k) != nil {
 			return nil, false
 		}
-		m[k] = v
+		buf = append(buf, p)
 		d.ws()
 		if d.eat(',') {
 			continue
 		}
-		return m, d.eat('}')
+		return buf, d.eat('}')
 	}
 }

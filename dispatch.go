@@ -93,21 +93,23 @@ func (h *Hub) onMessage(s *melody.Session, frame []byte) {
 
 // handleFrame decodes one frame of c and runs its handler.
 func (h *Hub) handleFrame(c *conn, frame []byte) {
-	// Bad frames count against the rate limit too, so it is taken first.
-	allowed := c.limiter == nil || c.limiter.Allow()
-	ev, err := ParseEvent(frame)
+	// Bad frames count against the rate limits too, so they are taken first.
+	allowed := c.allowEvent()
+	lc, err := newEventContext(c, frame)
 	if err != nil {
-		h.errHandler(&Context{conn: c}, err)
+		if !allowed {
+			err = ErrRateLimited
+		}
+		h.errHandler(lc, err)
 		return
 	}
-	lc := &Context{conn: c, event: ev}
 	// Every ref is answered once, whatever happens below.
 	defer h.answerRef(lc)
 	if !allowed {
 		h.errHandler(lc, ErrRateLimited)
 		return
 	}
-	fn, ok := h.reg.lookup(ev.Function)
+	fn, ok := h.reg.lookup(lc.Function())
 	if !ok {
 		h.errHandler(lc, ErrUnknownFunction)
 		return
@@ -120,10 +122,10 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 // answerRef sends {"ref": n} for an event that carried a ref, unless a
 // frame with it was already sent (the error frame of a failed handler).
 func (h *Hub) answerRef(c *Context) {
-	if c.event.Ref == 0 || c.answered.Load() {
+	if c.fe.ref == 0 || c.answered.Load() {
 		return
 	}
-	if err := c.Send(Message{Ref: c.event.Ref}); err != nil && !errors.Is(err, ErrConnClosed) {
+	if err := c.Send(Message{Ref: c.fe.ref}); err != nil && !errors.Is(err, ErrConnClosed) {
 		h.log.Warn("liveview: sending ref answer failed", "err", err)
 	}
 }
@@ -148,8 +150,22 @@ func (p *panicError) Unwrap() error { return ErrPanic }
 
 func (h *Hub) onBinary(s *melody.Session, _ []byte) {
 	if c := connOf(s); c != nil {
-		h.errHandler(&Context{conn: c}, fmt.Errorf("%w: binary frames are not supported", ErrBadMessage))
+		err := fmt.Errorf("%w: binary frames are not supported", ErrBadMessage)
+		if !c.allowEvent() {
+			err = ErrRateLimited
+		}
+		h.errHandler(&Context{conn: c}, err)
 	}
+}
+
+// allowEvent takes one event from the connection's rate limit and its
+// address's (Config.RateLimit, Config.IPRateLimit). It runs on the
+// connection's read goroutine.
+func (c *conn) allowEvent() bool {
+	if c.limiter != nil && !c.limiter.Allow() {
+		return false
+	}
+	return c.ipState == nil || c.ipState.limiter == nil || c.ipState.limiter.Allow()
 }
 
 // DefaultErrorHandler logs err and sends the client an error frame that
@@ -157,7 +173,8 @@ func (h *Hub) onBinary(s *melody.Session, _ []byte) {
 //
 //   - bad frame: {"error": "Invalid message"}
 //   - unknown function: {"error": "Unknown function: <name>"} (never the
-//     list of registered handlers)
+//     list of registered handlers; the name clipped to MaxClientStringLog
+//     bytes)
 //   - rate limited: {"error": "Rate limit exceeded"}
 //   - *Error: {"error": <its Message>, "function": <name>}
 //   - *BindError (a returned c.Bind error): {"error": "Invalid value: <form field names>", "function": <name>}
@@ -166,54 +183,57 @@ func (h *Hub) onBinary(s *melody.Session, _ []byte) {
 // Every error frame also carries the event's ref when it had one, so the
 // client clears its loading state.
 //
+// Logging is bounded: a client can cause these errors as fast as it sends
+// frames, so each kind is logged at most once per 10 s per connection (the
+// next line of the kind carries "suppressed", the number left out; a
+// connection that closes with lines left out gets one last line with the
+// counts), and strings the client chose are clipped.
+//
 // With Config.Debug the internal error text is appended. Custom
 // Config.ErrorHandler functions may delegate to it.
 func (h *Hub) DefaultErrorHandler(c *Context, err error) {
-	fn := c.Function()
-	var ref int64
-	if c.event != nil {
-		ref = c.event.Ref
-	}
+	fn := clip(c.Function(), MaxClientStringLog)
 	var (
-		m  = Message{Function: fn, Ref: ref}
+		m  = Message{Function: fn, Ref: c.fe.ref}
 		ue *Error
 		pe *panicError
 		be *BindError
+		cn = c.conn
 	)
 	switch {
 	case errors.Is(err, ErrBadMessage):
 		m.Error = "Invalid message"
-		h.log.Warn("liveview: bad message", "room", c.Room(), "err", err)
+		h.logEvent(cn, logBadMessage, slog.LevelWarn, "liveview: bad message", "err", clip(err.Error(), maxErrorLog))
 	case errors.Is(err, ErrUnknownFunction):
 		m.Error = "Unknown function: " + fn
 		m.Function = ""
-		h.log.Warn("liveview: unknown function", "function", fn, "room", c.Room())
+		h.logEvent(cn, logUnknownFunction, slog.LevelWarn, "liveview: unknown function", "function", fn)
 	case errors.Is(err, ErrRateLimited):
 		m.Error = "Rate limit exceeded"
 		m.Function = ""
-		h.log.Warn("liveview: rate limit exceeded", "room", c.Room())
+		h.logEvent(cn, logRateLimited, slog.LevelWarn, "liveview: rate limit exceeded", "function", fn, "err", clip(err.Error(), maxErrorLog))
 	case errors.As(err, &ue):
 		m.Error = ue.Message
-		h.log.Info("liveview: handler returned a user error", "function", fn, "err", err)
+		h.logEvent(cn, logUserError, slog.LevelInfo, "liveview: handler returned a user error", "function", fn, "err", clip(err.Error(), maxErrorLog))
 	case errors.As(err, &be):
 		// A value the user typed did not convert: their mistake, not a bug.
 		fields := make([]string, len(be.Errors))
 		for i, ce := range be.Errors {
-			fields[i] = ce.Field
+			fields[i] = clip(ce.Field, MaxClientStringLog)
 		}
 		m.Error = "Invalid value: " + strings.Join(fields, ", ")
-		h.log.Info("liveview: form values did not convert", "function", fn, "err", err)
+		h.logEvent(cn, logBindError, slog.LevelInfo, "liveview: form values did not convert", "function", fn, "err", clip(err.Error(), maxErrorLog))
 	case errors.As(err, &pe):
 		m.Error = "Handler error"
-		h.log.Error("liveview: handler panicked", "function", fn, "panic", pe.value, "stack", string(pe.stack))
+		h.logEvent(cn, logHandlerPanicked, slog.LevelError, "liveview: handler panicked", "function", fn, "panic", clip(fmt.Sprint(pe.value), maxErrorLog), "stack", string(pe.stack))
 	default:
 		m.Error = "Handler error"
-		h.log.Error("liveview: handler failed", "function", fn, "err", err)
+		h.logEvent(cn, logHandlerFailed, slog.LevelError, "liveview: handler failed", "function", fn, "err", clip(err.Error(), maxErrorLog))
 	}
 	if h.cfg.Debug && ue == nil {
-		m.Error += ": " + err.Error()
+		m.Error += ": " + clip(err.Error(), maxErrorLog)
 	}
-	if serr := c.Send(m); serr != nil && !errors.Is(serr, ErrConnClosed) {
+	if serr := c.Send(m); serr != nil && !errors.Is(serr, ErrConnClosed) && !errors.Is(serr, ErrSlowClient) {
 		h.log.Warn("liveview: sending error frame failed", "err", serr)
 	}
 }

@@ -30,7 +30,9 @@ func eventContext(t testing.TB, h *Hub, ev *Event, acceptLanguage string) *Conte
 	if ev == nil {
 		ev = &Event{Function: "f"}
 	}
-	return &Context{conn: cn, event: ev}
+	lc := &Context{conn: cn}
+	lc.setEvent(ev)
+	return lc
 }
 
 var testEcho = echo.New()

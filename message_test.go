@@ -155,7 +155,39 @@ func FuzzParseEvent(f *testing.F) {
 				t.Fatalf("data key %q not snake_cased", k)
 			}
 		}
+		// The Hub's own decoding (aliasing the frame, maps built on
+		// demand) gives handlers exactly what ParseEvent gives.
+		checkContextMatches(t, frame, ev)
 	})
+}
+
+// checkContextMatches checks that the Context the Hub builds for frame reads
+// like ev.
+func checkContextMatches(t *testing.T, frame []byte, ev *Event) {
+	t.Helper()
+	lc, err := newEventContext(&conn{}, bytes.Clone(frame))
+	if err != nil {
+		t.Fatalf("%q: ParseEvent accepts it, the Hub does not: %v", frame, err)
+	}
+	if lc.Function() != ev.Function || lc.Lang() != ev.Lang || lc.fe.ref != ev.Ref {
+		t.Fatalf("%q: context %q %q %d, event %q %q %d", frame, lc.Function(), lc.Lang(), lc.fe.ref, ev.Function, ev.Lang, ev.Ref)
+	}
+	for k, v := range ev.Data {
+		if got := lc.Data(k); got != stringValue(v) {
+			t.Fatalf("%q: Data(%q) = %q, want %q", frame, k, got, stringValue(v))
+		}
+	}
+	for k, v := range ev.Form {
+		if got := lc.FormValue(k); got != stringValue(v) {
+			t.Fatalf("%q: FormValue(%q) = %q, want %q", frame, k, got, stringValue(v))
+		}
+	}
+	if lc.Data("\x00absent") != "" || lc.FormValue("\x00absent") != "" {
+		t.Fatalf("%q: an absent key has a value", frame)
+	}
+	if !reflect.DeepEqual(lc.DataMap(), ev.Data) || !reflect.DeepEqual(lc.Form(), ev.Form) {
+		t.Fatalf("%q: maps differ:\ncontext %#v %#v\nevent   %#v %#v", frame, lc.DataMap(), lc.Form(), ev.Data, ev.Form)
+	}
 }
 
 func TestMessageJSON(t *testing.T) {
@@ -297,6 +329,7 @@ func TestParseFast(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(ev, slow) {
 				t.Errorf("%s: fast %#v, slow %#v %v", frame, ev, slow, err)
 			}
+			checkContextMatches(t, []byte(frame), ev)
 		}
 	}
 }

@@ -2,11 +2,9 @@ package liveview
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -38,6 +36,10 @@ type Hub struct {
 	errHandler func(*Context, error)
 
 	wsPrefix, wsSuffix string
+
+	allowedOrigins []origin // Config.AllowedOrigins, parsed
+	ips            ipLimits
+	handshakeLogs  logLimiter
 
 	logOnce    sync.Once
 	finishOnce sync.Once
@@ -131,6 +133,8 @@ func newHub(cfg Config, reg *registry) *Hub {
 		conns:    make(map[*conn]struct{}),
 		topics:   make(map[string]*topic),
 		broker:   cfg.Broker,
+
+		allowedOrigins: parseAllowedOrigins(cfg.AllowedOrigins),
 	}
 	if h.broker == nil {
 		h.broker = pubsub.NewMemory()
@@ -146,12 +150,12 @@ func newHub(cfg Config, reg *registry) *Hub {
 	m.Config.MessageBufferSize = melodySlots
 	m.Config.WriteWait = cfg.WriteTimeout
 	m.Upgrader = &websocket.Upgrader{
-		// Reads go through a small buffer (frames larger than it are read in
-		// pieces); write buffers are pooled, so an idle connection holds none.
-		ReadBufferSize:  1024,
-		WriteBufferSize: 4096,
-		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     h.checkOrigin,
+		// Buffer sizes 0 and no write-buffer pool: the connection reads and
+		// writes through the 4 KiB buffers net/http allocated for the
+		// request, which the hijacked connection keeps anyway, instead of
+		// allocating a second pair (and a pool entry per write).
+		CheckOrigin:      func(*http.Request) bool { return true }, // admit checked it, with Echo's view of the scheme
+		HandshakeTimeout: cfg.HandshakeTimeout,
 	}
 	m.HandleConnect(h.onConnect)
 	m.HandleDisconnect(h.onDisconnect)
@@ -214,104 +218,6 @@ func (h *Hub) matchWS(path string) (string, bool) {
 		return "", false
 	}
 	return rest, true
-}
-
-func (h *Hub) serveWS(c echo.Context, seg string) error {
-	r := c.Request()
-	if !h.checkOrigin(r) {
-		h.log.Warn("liveview: handshake refused: origin not allowed", "origin", r.Header.Get("Origin"), "host", r.Host)
-		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed")
-	}
-	c.SetParamNames("room")
-	c.SetParamValues(seg)
-	room := seg
-	if h.cfg.Room != nil {
-		var err error
-		if room, err = h.cfg.Room(c); err != nil {
-			return refuse(err, "room refused")
-		}
-		if room == "" {
-			return echo.NewHTTPError(http.StatusForbidden, "room refused")
-		}
-	} else if len(h.cfg.RoomSecret) > 0 {
-		var err error
-		if room, err = h.signedRoom(c, seg); err != nil {
-			return echo.NewHTTPError(http.StatusForbidden, "room refused").SetInternal(err)
-		}
-	} else if !ValidRoom(seg) {
-		return echo.NewHTTPError(http.StatusBadRequest, ErrInvalidRoom.Error()).SetInternal(ErrInvalidRoom)
-	}
-
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return echo.NewHTTPError(http.StatusServiceUnavailable, ErrHubClosed.Error())
-	}
-	h.wg.Add(1)
-	h.mu.Unlock()
-	defer h.wg.Done()
-
-	h.logOnce.Do(func() { h.log.Info("liveview: handlers registered", "functions", h.reg.names()) })
-
-	cn := newConn(h, c.Echo(), r, room)
-	if h.cfg.OnConnect != nil {
-		if err := h.cfg.OnConnect(c, &Context{conn: cn}); err != nil {
-			cn.cancel()
-			return refuse(err, "connection refused")
-		}
-	}
-	// Join the rooms before the upgrade: once the browser sees the socket
-	// open, it receives every Publish and Broadcast.
-	if err := h.joinAll(cn); err != nil {
-		cn.cancel()
-		h.log.Warn("liveview: subscribing failed, handshake refused", "room", room, "err", err)
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(err)
-	}
-	keys := map[string]any{connKey: cn}
-	if err := h.melody.HandleRequestWithKeys(c.Response(), r, keys); err != nil {
-		h.leaveAll(cn)
-		cn.cancel()
-		if errors.Is(err, melody.ErrClosed) {
-			return echo.NewHTTPError(http.StatusServiceUnavailable, ErrHubClosed.Error())
-		}
-		// The upgrader has already answered the client.
-		h.log.Debug("liveview: upgrade failed", "err", err)
-	}
-	return nil
-}
-
-// refuse turns a Room or OnConnect error into the handshake's answer.
-func refuse(err error, msg string) error {
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		return he
-	}
-	return echo.NewHTTPError(http.StatusForbidden, msg).SetInternal(err)
-}
-
-// checkOrigin allows requests without Origin (non-browser clients), from
-// the request's own host, or from Config.AllowedOrigins.
-func (h *Hub) checkOrigin(r *http.Request) bool {
-	if h.cfg.InsecureSkipOriginCheck {
-		return true
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	for _, o := range h.cfg.AllowedOrigins {
-		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
-			return true
-		}
-	}
-	return false
 }
 
 // Publish sends m to every connection in room, on every instance sharing

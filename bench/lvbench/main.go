@@ -3,7 +3,8 @@
 //
 //   - roundtrip: closed-loop click events whose handler renders a small
 //     template and replies, with 1 and 50 concurrent connections (msg/s,
-//     p50/p99 latency);
+//     p50/p99 latency), and at 50 connections the server's CPU time
+//     (user+system, from /proc) and heap allocations per event;
 //   - fanout: one broadcast to 1,000 and 5,000 connections, the time until
 //     each connection has it (p50/p99 of those times, and the last); lost
 //     messages must be 0;
@@ -50,6 +51,7 @@ var (
 	duration = flag.Duration("duration", 5*time.Second, "length of each round-trip run")
 	rounds   = flag.Int("rounds", 20, "broadcasts per fan-out run")
 	heapProf = flag.String("heapprofile", "", "write the heap profile of each system with its idle connections to FILE.<system>")
+	only     = flag.String("only", "roundtrip,fanout,idle", "comma-separated scenarios to run")
 	systems  = []string{"melody", "hub"}
 )
 
@@ -74,15 +76,27 @@ func main() {
 	fmt.Println("|---|---|---|---|")
 
 	for _, conns := range []int{1, 50} {
+		if !run("roundtrip") {
+			break
+		}
 		res := map[string]roundtrip{}
 		for _, sys := range systems {
-			res[sys] = withServer(bin, sys, func(url string) roundtrip { return runRoundtrip(url, conns, *duration) })
+			res[sys] = withServerPID(bin, sys, func(url string, pid int) roundtrip { return runRoundtrip(url, pid, conns, *duration) })
 		}
 		row(fmt.Sprintf("round trip, %d conn: msg/s", conns), res["melody"].rate, res["hub"].rate, "%.0f")
 		row(fmt.Sprintf("round trip, %d conn: p50 µs", conns), us(res["melody"].p50), us(res["hub"].p50), "%.0f")
 		row(fmt.Sprintf("round trip, %d conn: p99 µs", conns), us(res["melody"].p99), us(res["hub"].p99), "%.0f")
+		if conns > 1 {
+			row(fmt.Sprintf("round trip, %d conn: server CPU µs/event", conns), res["melody"].cpu, res["hub"].cpu, "%.2f")
+			row(fmt.Sprintf("round trip, %d conn: server allocs/event", conns), res["melody"].allocs, res["hub"].allocs, "%.1f")
+		}
 	}
-	redisAddr, stopRedis := startRedis()
+	redisAddr, stopRedis := "", func() {}
+	if run("fanout") {
+		redisAddr, stopRedis = startRedis()
+	} else {
+		fanouts = nil
+	}
 	defer stopRedis()
 	for _, n := range fanouts {
 		res := map[string]fanout{}
@@ -105,11 +119,23 @@ func main() {
 			fmt.Printf("| fan-out to %d via Redis, 2 hubs: lost | %d | %d | |\n", n, res["melody"].lost, r.lost)
 		}
 	}
-	res := map[string]float64{}
-	for _, sys := range systems {
-		res[sys] = withServerPID(bin, sys, func(url string, pid int) float64 { return runIdle(url, pid, idleN) })
+	if !run("idle") {
+		return
 	}
-	row(fmt.Sprintf("idle memory, %d conns: KB/conn", idleN), res["melody"]/1024, res["hub"]/1024, "%.1f")
+	res := map[string]idle{}
+	for _, sys := range systems {
+		res[sys] = withServerPID(bin, sys, func(url string, pid int) idle { return runIdle(url, pid, idleN) })
+	}
+	row(fmt.Sprintf("idle memory, %d conns: KB/conn (server RSS)", idleN), res["melody"].rss/1024, res["hub"].rss/1024, "%.1f")
+	row(fmt.Sprintf("idle memory, %d conns: Go heap KB/conn", idleN), res["melody"].heap/1024, res["hub"].heap/1024, "%.1f")
+	row(fmt.Sprintf("idle memory, %d conns: goroutine stacks KB/conn", idleN), res["melody"].stack/1024, res["hub"].stack/1024, "%.1f")
+	row(fmt.Sprintf("idle memory after one event each, %d conns: KB/conn (server RSS)", idleN), res["melody"].rssUsed/1024, res["hub"].rssUsed/1024, "%.1f")
+	row(fmt.Sprintf("idle memory after one event each, %d conns: goroutine stacks KB/conn", idleN), res["melody"].stackUsed/1024, res["hub"].stackUsed/1024, "%.1f")
+}
+
+// run reports whether the -only flag selects scenario.
+func run(scenario string) bool {
+	return slices.Contains(strings.Split(*only, ","), scenario)
 }
 
 func row(name string, melody, hub float64, format string) {
@@ -216,12 +242,16 @@ func dialMany(base string, n int) []*websocket.Conn {
 type roundtrip struct {
 	rate     float64
 	p50, p99 time.Duration
+	cpu      float64 // server CPU time per event, µs
+	allocs   float64 // server heap allocations per event
 }
 
-// runRoundtrip drives conns closed loops of click -> rendered reply.
-func runRoundtrip(base string, conns int, d time.Duration) roundtrip {
+// runRoundtrip drives conns closed loops of click -> rendered reply and
+// measures the server process's CPU time and heap allocations over them.
+func runRoundtrip(base string, pid, conns int, d time.Duration) roundtrip {
 	wss := dialMany(base, conns)
 	defer closeAll(wss)
+	cpu0, mallocs0 := cpuTime(pid), mallocs(base)
 	var (
 		mu   sync.Mutex
 		lats []time.Duration
@@ -252,8 +282,40 @@ func runRoundtrip(base string, conns int, d time.Duration) roundtrip {
 		}()
 	}
 	wg.Wait()
+	cpu, allocs := cpuTime(pid)-cpu0, mallocs(base)-mallocs0-1 // the second /mallocs request
 	slices.Sort(lats)
-	return roundtrip{rate: float64(len(lats)) / d.Seconds(), p50: pct(lats, 50), p99: pct(lats, 99)}
+	n := float64(len(lats))
+	return roundtrip{rate: n / d.Seconds(), p50: pct(lats, 50), p99: pct(lats, 99),
+		cpu: us(cpu) / n, allocs: float64(allocs) / n}
+}
+
+// cpuTime reads the user+system CPU time of process pid from
+// /proc/pid/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		log.Fatalf("reading CPU time (Linux only): %v", err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	fields := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// mallocs asks the server how many heap allocations it has made.
+func mallocs(base string) uint64 {
+	resp, err := http.Get("http://" + base + "/mallocs")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	n, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil {
+		log.Fatalf("/mallocs: %q: %v", b, err)
+	}
+	return n
 }
 
 type fanout struct {
@@ -315,21 +377,59 @@ func runFanout(bases []string, n, rounds int) fanout {
 	return fanout{p50: pct(all, 50), p99: pct(all, 99), last: last, lost: lost}
 }
 
-// runIdle reports the server's RSS growth per idle connection, in bytes.
-func runIdle(base string, pid, n int) float64 {
+// idle is the server's memory growth per idle connection, in bytes: its
+// RSS, and the part of it that is Go heap in use and goroutine stacks; then
+// RSS and stacks again once every connection has sent one event and read
+// its answer (a handler's work leaves a connection's read goroutine with a
+// bigger stack, in both systems).
+type idle struct{ rss, heap, stack, rssUsed, stackUsed float64 }
+
+// runIdle measures the server's memory growth per idle connection.
+func runIdle(base string, pid, n int) idle {
 	// Warm up the server's paths first, so the baseline includes them.
 	warm := dialMany(base, 50)
 	closeAll(warm)
 	time.Sleep(500 * time.Millisecond)
 	before := rss(base, pid)
+	heap0, stack0 := memstats(base)
 	wss := dialMany(base, n)
 	defer closeAll(wss)
 	time.Sleep(time.Second) // every server goroutine settles into its idle state
 	after := rss(base, pid)
+	heap1, stack1 := memstats(base)
 	if *heapProf != "" {
 		saveHeap(base, fmt.Sprintf("%s.%d", *heapProf, pid))
 	}
-	return float64(after-before) / float64(n)
+	for i, ws := range wss {
+		msg := fmt.Sprintf(`{"function":"click","data":{"id":"%d","count":"1"},"form":{"name":"Ada"},"lang":"en","room":"bench"}`, i)
+		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if err := ws.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+			log.Fatalf("write: %v", err)
+		}
+		if _, _, err := ws.ReadMessage(); err != nil {
+			log.Fatalf("read: %v", err)
+		}
+	}
+	time.Sleep(time.Second)
+	used := rss(base, pid)
+	_, stack2 := memstats(base)
+	per := func(a, b int64) float64 { return float64(b-a) / float64(n) }
+	return idle{rss: per(before, after), heap: per(heap0, heap1), stack: per(stack0, stack1),
+		rssUsed: per(before, used), stackUsed: per(stack0, stack2)}
+}
+
+// memstats asks the server for its Go heap in use and goroutine stacks.
+func memstats(base string) (heap, stack int64) {
+	resp, err := http.Get("http://" + base + "/memstats")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if _, err := fmt.Sscan(string(b), &heap, &stack); err != nil {
+		log.Fatalf("/memstats: %q: %v", b, err)
+	}
+	return heap, stack
 }
 
 // rss asks the server to collect garbage and return it to the OS, then reads

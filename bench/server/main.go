@@ -10,6 +10,8 @@
 //	POST /broadcast      broadcast {"target":"#news","html":<body>}
 //	POST /gc             runtime.GC + debug.FreeOSMemory (before RSS reads)
 //	GET /heap            a heap profile (go tool pprof)
+//	GET /mallocs         runtime.MemStats.Mallocs, the heap allocations so far
+//	GET /memstats        "HeapInuse StackInuse" in bytes, after a GC
 package main
 
 import (
@@ -86,6 +88,17 @@ func common(mux *http.ServeMux, broadcast func([]byte) error) {
 		runtime.GC()
 		debug.FreeOSMemory()
 	})
+	mux.HandleFunc("GET /mallocs", func(w http.ResponseWriter, _ *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		_, _ = io.WriteString(w, strconv.FormatUint(ms.Mallocs, 10))
+	})
+	mux.HandleFunc("GET /memstats", func(w http.ResponseWriter, _ *http.Request) {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		_, _ = io.WriteString(w, strconv.FormatUint(ms.HeapInuse, 10)+" "+strconv.FormatUint(ms.StackInuse, 10))
+	})
 	mux.HandleFunc("GET /heap", func(w http.ResponseWriter, _ *http.Request) {
 		runtime.GC()
 		_ = pprof.Lookup("heap").WriteTo(w, 0)
@@ -99,7 +112,9 @@ func (renderer) Render(w io.Writer, name string, data any, _ echo.Context) error
 }
 
 func hubApp(broker pubsub.Broker) http.Handler {
-	hub := liveview.New(liveview.Config{Logger: slog.New(slog.DiscardHandler), RateLimit: -1, Broker: broker})
+	// Limits off: lvbench drives thousands of connections from one address
+	// as fast as it can.
+	hub := liveview.New(liveview.Config{Logger: slog.New(slog.DiscardHandler), RateLimit: -1, MaxConnsPerIP: -1, Broker: broker})
 	hub.Handle("click", func(c *liveview.Context) error {
 		n, _ := strconv.Atoi(c.Data("count"))
 		return c.Render("#item-"+c.Data("id"), "item.html", itemData{ID: c.Data("id"), Name: c.FormValue("name"), Count: n})

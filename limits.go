@@ -1,0 +1,219 @@
+package liveview
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/time/rate"
+)
+
+// Limits that keep one client from flooding the log, the other clients or
+// the server: strings a client chose are clipped before they reach a log
+// line or a frame, repeated rejections are summarised, and connections and
+// events are counted per client address.
+
+// Lengths, in bytes, to which client-supplied strings are clipped.
+const (
+	// MaxClientStringLog is the longest client-supplied string (a function
+	// name, an Origin header, a room segment) written to a log line or
+	// echoed in an error frame; longer ones are cut at a UTF-8 boundary
+	// and end with "...".
+	MaxClientStringLog = 64
+	// maxErrorLog bounds the text of an error that may carry client input
+	// (a value that did not convert) in a log line.
+	maxErrorLog = 256
+)
+
+// clip returns s cut to at most n bytes, at a rune boundary, marked with
+// "..." when cut. Invalid UTF-8 is replaced, so a log line stays valid.
+func clip(s string, n int) string {
+	if len(s) <= n && utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, min(len(s), n)+3)
+	for _, r := range s {
+		if len(b)+utf8.RuneLen(r) > n {
+			return string(append(b, "..."...))
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	return string(b)
+}
+
+// logEvery is the interval of the log summaries: after a line of one kind,
+// further lines of that kind (per connection, or per Hub for handshake
+// refusals) wait for the next interval and carry the count of those left
+// out.
+const logEvery = 10 * time.Second
+
+// throttle lets one log line of a kind through per logEvery and counts the
+// ones it holds back.
+type throttle struct {
+	last       time.Time
+	suppressed int
+}
+
+// pass reports whether a line may be logged at now, and how many were held
+// back since the last one that was.
+func (t *throttle) pass(now time.Time) (ok bool, suppressed int) {
+	if !t.last.IsZero() && now.Sub(t.last) < logEvery {
+		t.suppressed++
+		return false, 0
+	}
+	suppressed, t.last, t.suppressed = t.suppressed, now, 0
+	return true, suppressed
+}
+
+// logKind is a kind of log line that a client can cause repeatedly.
+type logKind uint8
+
+const (
+	// per connection (events)
+	logBadMessage logKind = iota
+	logUnknownFunction
+	logRateLimited
+	logUserError
+	logBindError
+	logHandlerFailed
+	logHandlerPanicked
+	numConnKinds
+)
+
+const (
+	// per Hub (handshakes)
+	logOriginRefused logKind = iota
+	logIPLimit
+	logRoomRefused
+	logSubscribeFailed
+	numHubKinds
+)
+
+var connKindNames = [numConnKinds]string{"bad_message", "unknown_function", "rate_limited", "user_error", "bind_error", "handler_failed", "handler_panicked"}
+
+// logLimiter summarises the log lines of one connection or one Hub. Its
+// zero value is ready and holds no memory until a line is logged.
+type logLimiter struct {
+	mu    sync.Mutex
+	kinds []throttle
+}
+
+// log writes the line unless a line of its kind was written less than
+// logEvery ago, in which case it is counted. A line that follows held-back
+// ones says how many with the attribute "suppressed".
+func (l *logLimiter) log(lg *slog.Logger, kind logKind, n int, level slog.Level, msg string, args ...any) {
+	l.mu.Lock()
+	if l.kinds == nil {
+		l.kinds = make([]throttle, n)
+	}
+	ok, suppressed := l.kinds[kind].pass(time.Now())
+	l.mu.Unlock()
+	if !ok {
+		return
+	}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	lg.Log(context.Background(), level, msg, args...)
+}
+
+// held returns the lines held back and not yet reported, per kind, and
+// forgets them.
+func (l *logLimiter) held() []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []int
+	for i := range l.kinds {
+		if n := l.kinds[i].suppressed; n > 0 {
+			if out == nil {
+				out = make([]int, len(l.kinds))
+			}
+			out[i], l.kinds[i].suppressed = n, 0
+		}
+	}
+	return out
+}
+
+// logEvent logs a line about one of c's events, summarised per kind.
+func (h *Hub) logEvent(c *conn, kind logKind, level slog.Level, msg string, args ...any) {
+	args = append(args, "room", c.room, "remote", c.req.RemoteAddr)
+	c.logs.log(h.log, kind, int(numConnKinds), level, msg, args...)
+}
+
+// logHandshake logs a refused handshake, summarised per kind for the Hub.
+func (h *Hub) logHandshake(kind logKind, level slog.Level, msg string, args ...any) {
+	h.handshakeLogs.log(h.log, kind, int(numHubKinds), level, msg, args...)
+}
+
+// logHeld writes one line for the lines of c held back and not yet
+// reported, when it closes.
+func (h *Hub) logHeld(c *conn) {
+	held := c.logs.held()
+	if held == nil {
+		return
+	}
+	args := []any{"room", c.room, "remote", c.req.RemoteAddr}
+	total := 0
+	for i, n := range held {
+		if n > 0 {
+			args = append(args, connKindNames[i], n)
+			total += n
+		}
+	}
+	h.log.Warn("liveview: connection closed; lines about its rejected events were left out", append(args, "suppressed", total)...)
+}
+
+// ipState counts one client address's connections and, when
+// Config.IPRateLimit is set, the events they may send together.
+type ipState struct {
+	conns   int
+	limiter *rate.Limiter
+}
+
+// ipLimits is the Hub's table of client addresses with live connections.
+// An address leaves it with its last connection, so it never grows beyond
+// the connections the Hub serves.
+type ipLimits struct {
+	mu    sync.Mutex
+	addrs map[string]*ipState
+}
+
+// acquireIP counts a new connection from addr and returns its state, or nil
+// when addr already has max connections.
+func (h *Hub) acquireIP(addr string) *ipState {
+	l := &h.ips
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.addrs[addr]
+	if st == nil {
+		if l.addrs == nil {
+			l.addrs = make(map[string]*ipState)
+		}
+		st = &ipState{}
+		if h.cfg.IPRateLimit > 0 {
+			st.limiter = rate.NewLimiter(rate.Limit(h.cfg.IPRateLimit), h.cfg.IPRateBurst)
+		}
+		l.addrs[addr] = st
+	}
+	if h.cfg.MaxConnsPerIP > 0 && st.conns >= h.cfg.MaxConnsPerIP {
+		if st.conns == 0 {
+			delete(l.addrs, addr)
+		}
+		return nil
+	}
+	st.conns++
+	return st
+}
+
+// releaseIP forgets one connection of addr.
+func (h *Hub) releaseIP(addr string, st *ipState) {
+	l := &h.ips
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st.conns--
+	if st.conns <= 0 && l.addrs[addr] == st {
+		delete(l.addrs, addr)
+	}
+}

@@ -1,0 +1,162 @@
+package liveview
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"sync"
+	"unsafe"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Render renders the template name with data through the app's Echo
+// renderer (c.Echo().Renderer) and replaces the content of target with it.
+// It returns ErrNoRenderer when the Echo instance has none.
+func (c *Context) Render(target, name string, data any) error {
+	return c.sendRendered(Message{Target: target}, name, data)
+}
+
+// Append renders like Render and appends the result to the end of target.
+func (c *Context) Append(target, name string, data any) error {
+	return c.sendRendered(Message{Target: target, Append: true}, name, data)
+}
+
+// Navigate renders name with data into target and, in the same frame,
+// pushes url onto the browser history and sets the document title (empty
+// url or title leave them unchanged): SPA-style navigation.
+func (c *Context) Navigate(target, url, title, name string, data any) error {
+	return c.sendRendered(Message{Target: target, URL: url, Title: title}, name, data)
+}
+
+// Morph renders like Render and merges the result into target (the
+// additive "morph" key): the client patches the existing DOM with idiomorph
+// instead of replacing it, so focus, caret, selection and typed input
+// values survive. Clients without morph support replace the content.
+func (c *Context) Morph(target, name string, data any) error {
+	return c.sendRendered(Message{Target: target, Morph: true}, name, data)
+}
+
+// Fragment renders the template name with data through c.Echo().Renderer
+// and returns the HTML, for frames built by hand. See Render for what the
+// renderer receives.
+func (c *Context) Fragment(name string, data any) (string, error) {
+	buf, err := c.render(name, data)
+	if err != nil {
+		return "", err
+	}
+	html := buf.String()
+	putBuffer(buf)
+	return html, nil
+}
+
+// sendRendered renders name into m.HTML and sends m. The HTML is encoded
+// into the frame straight from the render buffer, never copied into a
+// string first.
+func (c *Context) sendRendered(m Message, name string, data any) error {
+	buf, err := c.render(name, data)
+	if err != nil {
+		return err
+	}
+	// m.HTML aliases buf until Send has encoded it into a frame of its own.
+	m.HTML = unsafe.String(unsafe.SliceData(buf.Bytes()), buf.Len())
+	err = c.Send(m)
+	putBuffer(buf)
+	return err
+}
+
+// render renders name with data into a pooled buffer (give it back with
+// putBuffer).
+//
+// The renderer receives an echo.Context for the handshake request, never
+// Echo's pooled one of a finished request. Its Get answers LocaleKey
+// (language.Tag) and LocalizerKey (*i18n.Localizer) with the message's
+// locale, resolved only if asked, so a translating renderer (Templates)
+// renders in the message's language; keys the renderer sets last for this
+// render only.
+func (c *Context) render(name string, data any) (*bytes.Buffer, error) {
+	e := c.conn.echo
+	if e == nil || e.Renderer == nil {
+		return nil, ErrNoRenderer
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	rc := renderPool.Get().(*renderContext)
+	ec := e.AcquireContext()
+	ec.Reset(c.conn.req, discardResponse{})
+	rc.Context, rc.lc = ec, c
+	err := e.Renderer.Render(buf, name, data, rc)
+	e.ReleaseContext(ec)
+	rc.reset()
+	renderPool.Put(rc)
+	if err != nil {
+		putBuffer(buf)
+		return nil, fmt.Errorf("liveview: render %q: %w", name, err)
+	}
+	return buf, nil
+}
+
+// renderContext is the echo.Context of one render: Echo's own context for
+// everything but the store, whose Get knows the message's locale without
+// anybody having to Set it (no map, no boxing per render) and whose keys
+// set by the renderer never leak into the next render.
+type renderContext struct {
+	echo.Context
+	lc    *Context
+	store map[string]any // keys the renderer set during this render
+}
+
+// Get returns the message's locale under LocaleKey and LocalizerKey, then
+// what the renderer set.
+func (r *renderContext) Get(key string) any {
+	if v, ok := r.store[key]; ok {
+		return v
+	}
+	switch key {
+	case LocaleKey:
+		return r.lc.locale().tag
+	case LocalizerKey:
+		return r.lc.locale().localizer
+	case prefsKey:
+		return r.lc
+	}
+	return r.Context.Get(key)
+}
+
+// Set keeps val for the rest of this render.
+func (r *renderContext) Set(key string, val any) {
+	if r.store == nil {
+		r.store = make(map[string]any)
+	}
+	r.store[key] = val
+}
+
+func (r *renderContext) reset() {
+	r.Context, r.lc = nil, nil
+	if len(r.store) > 16 {
+		r.store = nil
+	} else {
+		clear(r.store)
+	}
+}
+
+var (
+	bufPool    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+	renderPool = sync.Pool{New: func() any { return new(renderContext) }}
+)
+
+// putBuffer returns a render buffer to the pool, unless one big fragment
+// made it too large to keep around.
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 {
+		bufPool.Put(b)
+	}
+}
+
+// discardResponse is the ResponseWriter of the echo.Context handed to
+// renderers: a fragment goes to the WebSocket, never to an HTTP response.
+type discardResponse struct{}
+
+func (discardResponse) Header() http.Header         { return http.Header{} }
+func (discardResponse) Write(b []byte) (int, error) { return len(b), nil }
+func (discardResponse) WriteHeader(int)             {}
