@@ -59,6 +59,7 @@
 package redis
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -76,8 +77,10 @@ import (
 )
 
 // ErrUnavailable is wrapped by the errors of Publish and Subscribe when
-// Redis cannot be reached or the pub/sub connection was lost. The error
-// also wraps go-redis's own error. Test for it with errors.Is.
+// Redis cannot be reached, does not answer in time (see
+// [WithPublishTimeout] and [WithHealthCheck]), or the pub/sub connection
+// was lost and is not back yet. The error also wraps the cause (go-redis's
+// own error, or the broker's). Test for it with errors.Is.
 var ErrUnavailable = errors.New("liveview: redis unavailable")
 
 var (
@@ -85,16 +88,22 @@ var (
 	errNilHandler = errors.New("liveview: redis: subscribe: nil handler")
 	errNoPong     = errors.New("liveview: redis: pub/sub connection did not answer a health check")
 	errDown       = errors.New("liveview: redis: pub/sub connection is down")
+	errNoAnswer   = errors.New("liveview: redis: no answer to PUBLISH")
+	errStalled    = errors.New("liveview: redis: an earlier PUBLISH is still unanswered")
 )
 
-// Timing of the pub/sub connection's reader.
+// Defaults of the options that bound waits.
 const (
 	// DefaultTimeout is the default of WithTimeout.
 	DefaultTimeout = 5 * time.Second
-	// healthInterval: a connection silent for this long is pinged; one
-	// silent for twice as long is reconnected.
-	healthInterval = 5 * time.Second
-	// Reconnect attempts back off from minBackoff, doubling up to maxBackoff.
+	// DefaultPublishTimeout is the default of WithPublishTimeout.
+	DefaultPublishTimeout = time.Second
+	// DefaultHealthCheck is the default of WithHealthCheck.
+	DefaultHealthCheck = time.Second
+)
+
+// Reconnect attempts back off from minBackoff, doubling up to maxBackoff.
+const (
 	minBackoff = 50 * time.Millisecond
 	maxBackoff = time.Second
 )
@@ -141,8 +150,10 @@ func WithLogger(l *slog.Logger) Option {
 func WithGapHandler(fn func(Gap)) Option { return func(b *Broker) { b.onGap = fn } }
 
 // WithTimeout bounds how long Subscribe waits for Redis to confirm a
-// subscription, and a Publish whose context has no deadline; d <= 0 keeps
-// the default. Default: DefaultTimeout (5s).
+// subscription (a hang detected meanwhile, see [WithHealthCheck], ends the
+// wait sooner), and how long the broker waits for each of its reconnection
+// attempts. It does not bound Publish: see [WithPublishTimeout]. d <= 0
+// keeps the default. Default: DefaultTimeout (5s).
 func WithTimeout(d time.Duration) Option {
 	return func(b *Broker) {
 		if d > 0 {
@@ -151,10 +162,51 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithPublishTimeout bounds how long Publish waits for Redis to answer its
+// PUBLISH, whatever the deadline of its context (a sooner one wins). When
+// the bound passes, Publish returns an error wrapping [ErrUnavailable];
+// then, until that PUBLISH has been answered or go-redis has given up on
+// it, every further Publish fails at once the same way, so that a handler
+// meets a frozen Redis with one short wait, not one per call, and a later
+// message never overtakes the unanswered one.
+//
+// The PUBLISH is not withdrawn: go-redis keeps waiting for its answer in
+// the background, until the client's ReadTimeout (default 5s), and a Redis
+// that wakes up may still deliver it, once (a PUBLISH is never retried).
+// d <= 0 keeps the default. Default: DefaultPublishTimeout (1s).
+func WithPublishTimeout(d time.Duration) Option {
+	return func(b *Broker) {
+		if d > 0 {
+			b.publishTimeout = d
+		}
+	}
+}
+
+// WithHealthCheck sets how long the pub/sub connection may stay silent.
+// After d without any reply on it, the broker sends a PING; when nothing
+// arrives within another d, it takes Redis for hung (alive, its
+// connections open, but not answering: stopped with SIGSTOP, swapping, or
+// behind a network that drops packets) and handles it exactly as a lost
+// connection: Publish and Subscribe fail at once with [ErrUnavailable], a
+// gap starts, and the broker reconnects and resubscribes as soon as Redis
+// answers again. A silent server is thus noticed within about 2d. An idle
+// broker sends one PING every d; a Redis that takes longer than d to
+// answer a PING (a long script or command on a busy server) is taken for
+// a hung one, so raise d if yours can. d <= 0 keeps the default. Default:
+// DefaultHealthCheck (1s).
+func WithHealthCheck(d time.Duration) Option {
+	return func(b *Broker) {
+		if d > 0 {
+			b.health = d
+		}
+	}
+}
+
 // Gap is a time during which the broker's subscriptions received nothing
 // because the pub/sub connection was down: from the moment the broker saw
-// the connection fail (it may have failed shortly before) to the moment
-// Redis confirmed every subscription again.
+// the connection fail (it may have failed shortly before), or for a
+// server that went silent from its last reply, to the moment Redis
+// confirmed every subscription again.
 type Gap struct {
 	Start, End time.Time
 	// Channels is the number of Redis channels subscribed when the gap
@@ -170,13 +222,15 @@ func (g Gap) Duration() time.Duration { return g.End.Sub(g.Start) }
 // Stats is a snapshot of a broker's counters, from [Broker.Stats]. The zero
 // Stats is that of a broker that has not connected yet.
 type Stats struct {
-	Connected     bool          // the pub/sub connection is up
-	Channels      int           // Redis channels subscribed (one per topic with local subscribers)
-	Disconnects   int64         // times the pub/sub connection was lost
-	Gaps          int64         // gaps that have ended
-	GapTime       time.Duration // total duration of the ended gaps
-	GapSince      time.Time     // start of the current gap; zero if none
-	PublishErrors int64         // Publish calls that failed after reaching for Redis
+	Connected       bool          // the pub/sub connection is up
+	Channels        int           // Redis channels subscribed (one per topic with local subscribers)
+	Disconnects     int64         // times the pub/sub connection was lost, Hangs included
+	Hangs           int64         // times the health check found the server silent (see WithHealthCheck)
+	Gaps            int64         // gaps that have ended
+	GapTime         time.Duration // total duration of the ended gaps
+	GapSince        time.Time     // start of the current gap; zero if none
+	PublishErrors   int64         // Publish calls that failed because of Redis, those failing at once while it is unavailable included
+	PublishTimeouts int64         // of PublishErrors, those that gave up waiting (WithPublishTimeout or the caller's context)
 }
 
 // Broker is a [pubsub.Broker] over Redis pub/sub. It keeps the whole
@@ -193,24 +247,49 @@ type Broker struct {
 	log     *slog.Logger
 	onGap   func(Gap)
 	timeout time.Duration
+	// publishTimeout bounds a Publish's wait; health is the silence after
+	// which the reader pings, and the wait for that ping's answer.
+	publishTimeout time.Duration
+	health         time.Duration
 
 	closed   atomic.Bool
 	stop     chan struct{} // closed by Close: the reader exits
 	readDone chan struct{} // closed when the reader has exited
 
+	// down: the pub/sub connection failed (or went silent) and has not
+	// answered since. Written under mu, read without it by Publish.
+	down atomic.Bool
+	// stalled counts the PUBLISH commands whose Publish stopped waiting and
+	// that go-redis has not finished yet; Publish fails at once while it
+	// is positive.
+	stalled atomic.Int64
+	// pubMu and pubs track the goroutines running PUBLISH commands, so that
+	// Close waits for them: Publish adds to pubs under a read lock after
+	// checking closed, Close takes the lock once after setting closed.
+	pubMu sync.RWMutex
+	pubs  sync.WaitGroup
+
 	// subMu orders the SUBSCRIBE, UNSUBSCRIBE and subscription PING
-	// commands with the reference counts they follow from.
+	// commands with the reference counts they follow from, and guards
+	// psChans.
 	subMu sync.Mutex
+	// psChans: the channels go-redis's PubSub has been given (and
+	// resubscribes by itself on every reconnection). While the connection
+	// is down nobody but the reader touches the PubSub, which may be
+	// blocked for seconds in a reconnection attempt; the difference between
+	// psChans and refs is made up when the connection answers again.
+	psChans map[string]struct{}
 
 	mu          sync.Mutex
 	refs        map[string]int     // Redis channel -> local subscriptions, pending ones included
 	waiters     map[string]*waiter // PING token -> Subscribe waiting for it
 	token       uint64
 	connected   bool                // a reply came since the last failure
-	down        bool                // the connection failed and has not answered since
+	downErr     error               // why down is set
 	gapStart    time.Time           // zero if no gap
 	gapErr      error               // what started the gap
 	unconfirmed map[string]struct{} // channels to be confirmed before the gap ends
+	localWarned bool                // the current gap's local-only Subscribe was logged
 	stats       Stats
 }
 
@@ -235,15 +314,18 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 		panic("liveview: redis.New: nil client")
 	}
 	b := &Broker{
-		client:      client,
-		mem:         pubsub.NewMemory(),
-		log:         slog.Default(),
-		timeout:     DefaultTimeout,
-		stop:        make(chan struct{}),
-		readDone:    make(chan struct{}),
-		refs:        make(map[string]int),
-		waiters:     make(map[string]*waiter),
-		unconfirmed: make(map[string]struct{}),
+		client:         client,
+		publishTimeout: DefaultPublishTimeout,
+		health:         DefaultHealthCheck,
+		mem:            pubsub.NewMemory(),
+		log:            slog.Default(),
+		timeout:        DefaultTimeout,
+		stop:           make(chan struct{}),
+		psChans:        make(map[string]struct{}),
+		readDone:       make(chan struct{}),
+		refs:           make(map[string]int),
+		waiters:        make(map[string]*waiter),
+		unconfirmed:    make(map[string]struct{}),
 	}
 	for _, o := range opts {
 		o(b)
@@ -268,11 +350,17 @@ func (b *Broker) Stats() Stats {
 }
 
 // Publish sends payload to the topic's subscribers on every instance with
-// one PUBLISH. With local delivery, this instance's subscribers get it
-// directly first. A Publish whose context has no deadline is bounded by
-// WithTimeout. See [pubsub.Broker.Publish]; in addition, an error wrapping
-// [ErrUnavailable] means Redis could not be reached, and the message
-// reached no other instance (with local delivery, it did reach this one).
+// one PUBLISH, and waits for Redis's answer at most WithPublishTimeout (1s
+// by default) or until ctx is done, if sooner. With local delivery, this
+// instance's subscribers get it directly first. See
+// [pubsub.Broker.Publish]; in addition, an error wrapping [ErrUnavailable]
+// means Redis could not be reached or did not answer in time. It comes at
+// once, without trying, while the broker knows Redis to be unavailable:
+// from the moment it sees its pub/sub connection fail or go silent until
+// Redis answers again, and while a PUBLISH that timed out is still
+// unanswered. The message then reached no other instance, or, after a
+// timeout, may still reach them later, once; with local delivery it did
+// reach this one.
 func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) error {
 	if topic == "" {
 		return errEmptyTopic
@@ -286,21 +374,108 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 	if b.local {
 		_ = b.mem.Publish(context.Background(), topic, payload)
 	}
-	pctx := ctx
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeout(ctx, b.timeout)
-		defer cancel()
+	if err := b.unavailable(); err != nil {
+		b.countPublishError(false)
+		return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
 	}
-	cmd := noRetry{goredis.NewIntCmd(pctx, "publish", b.prefix+topic, b.encode(payload))}
-	_ = b.client.Process(pctx, cmd)
-	if err := cmd.Err(); err != nil {
+	b.pubMu.RLock()
+	if b.closed.Load() {
+		b.pubMu.RUnlock()
+		return pubsub.ErrClosed
+	}
+	b.pubs.Add(1)
+	b.pubMu.RUnlock()
+
+	// go-redis bounds a command by the client's ReadTimeout and, unless the
+	// client has ContextTimeoutEnabled, ignores the context's deadline: the
+	// command runs on its own goroutine, with the caller's context, and
+	// Publish stops waiting at the bound. Abandoned, the command goes on
+	// until go-redis ends it (stalled counts it meanwhile). The payload is
+	// copied, as go-redis may still be writing it after Publish returned.
+	data := b.encode(payload)
+	if len(data) == len(payload) {
+		data = bytes.Clone(payload)
+	}
+	pctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
+	defer cancel()
+	call := &publishCall{cmd: noRetry{goredis.NewIntCmd(ctx, "publish", b.prefix+topic, data)}, done: make(chan error, 1)}
+	go b.runPublish(ctx, call)
+	select {
+	case err := <-call.done:
+		return b.published(ctx, pctx, topic, err)
+	case <-pctx.Done():
+	}
+	b.stalled.Add(1)
+	if !call.state.CompareAndSwap(callRunning, callAbandoned) {
+		// It finished meanwhile.
+		b.stalled.Add(-1)
+		return b.published(ctx, pctx, topic, <-call.done)
+	}
+	b.countPublishError(true)
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
+	}
+	return fmt.Errorf("liveview: redis: publish to %q: %w: %w within %v", topic, ErrUnavailable, errNoAnswer, b.publishTimeout)
+}
+
+// publishCall is one PUBLISH running on its own goroutine.
+type publishCall struct {
+	cmd   noRetry
+	done  chan error   // capacity 1: the command's error
+	state atomic.Int32 // callRunning, then callDone or callAbandoned
+}
+
+const (
+	callRunning int32 = iota
+	callDone
+	callAbandoned // its Publish stopped waiting and counted it in stalled
+)
+
+// runPublish runs one PUBLISH, on a goroutine of its own.
+func (b *Broker) runPublish(ctx context.Context, call *publishCall) {
+	defer b.pubs.Done()
+	_ = b.client.Process(ctx, call.cmd)
+	if !call.state.CompareAndSwap(callRunning, callDone) {
+		b.stalled.Add(-1) // abandoned: no Publish waits for it any more
+	}
+	call.done <- call.cmd.Err()
+}
+
+// published returns what Publish returns for a PUBLISH that finished with
+// err; pctx is the context of its wait.
+func (b *Broker) published(ctx, pctx context.Context, topic string, err error) error {
+	if err == nil {
+		return nil
+	}
+	b.countPublishError(pctx.Err() != nil)
+	return b.wrap("publish to "+strconv.Quote(topic), ctx, err)
+}
+
+// unavailable returns the error, wrapping ErrUnavailable, with which
+// Publish fails without trying; nil if it may try.
+func (b *Broker) unavailable() error {
+	if b.down.Load() {
 		b.mu.Lock()
-		b.stats.PublishErrors++
+		cause := b.downErr
 		b.mu.Unlock()
-		return b.wrap("publish to "+strconv.Quote(topic), ctx, err)
+		if cause == nil { // it came back meanwhile
+			return nil
+		}
+		return fmt.Errorf("%w: %w: %w", ErrUnavailable, errDown, cause)
+	}
+	if b.stalled.Load() > 0 {
+		return fmt.Errorf("%w: %w", ErrUnavailable, errStalled)
 	}
 	return nil
+}
+
+func (b *Broker) countPublishError(timeout bool) {
+	b.mu.Lock()
+	b.stats.PublishErrors++
+	if timeout {
+		b.stats.PublishTimeouts++
+	}
+	b.mu.Unlock()
 }
 
 // noRetry is a command go-redis must not retry: a PUBLISH that reached Redis
@@ -360,26 +535,28 @@ func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(paylo
 		b.subMu.Unlock()
 		return nil, pubsub.ErrClosed
 	}
+	down, downErr := b.down.Load(), b.downErr
+	if down && !b.local {
+		// Fail fast, without touching the PubSub: the reader may be in a
+		// reconnection attempt that holds it for seconds.
+		b.mu.Unlock()
+		b.subMu.Unlock()
+		return nil, b.wrap(op, ctx, fmt.Errorf("%w: %w", errDown, downErr))
+	}
 	b.refs[ch]++
-	first, down := b.refs[ch] == 1, b.down
+	first := b.refs[ch] == 1
 	b.mu.Unlock()
 
 	var err error
 	switch {
-	case down && !b.local:
-		// Fail fast: trying would hold subMu for a dial per call.
-		err = errDown
-	case first && b.local && down:
-		// Record the channel for the reconnect without touching the
-		// network: go-redis keeps it even though the call fails at once.
-		done, stop := context.WithCancel(context.Background())
-		stop()
-		_ = b.ps.Subscribe(done, ch)
-		err = errDown
+	case down:
+		// Local delivery: local only for now, without touching the PubSub
+		// either; the reader subscribes the channel on Redis once the
+		// connection answers again (see reconnected).
+		err = fmt.Errorf("%w: %w", errDown, downErr)
 	case first:
 		err = b.ps.Subscribe(wctx, ch)
-	case b.local && down:
-		err = errDown
+		b.psChans[ch] = struct{}{} // go-redis keeps it even if the write failed
 	}
 	w := &waiter{topic: topic, handler: handler, ready: make(chan struct{})}
 	if err == nil {
@@ -405,6 +582,8 @@ func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(paylo
 			b.startGapLocked(err)
 		}
 		b.unconfirmed[ch] = struct{}{}
+		warn := !b.localWarned // once per gap, however many topics
+		b.localWarned = true
 		sub, serr := b.mem.Subscribe(context.Background(), topic, handler)
 		b.mu.Unlock()
 		b.subMu.Unlock()
@@ -412,7 +591,9 @@ func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(paylo
 			b.release(ch)
 			return nil, fmt.Errorf("liveview: redis: %s: %w", op, pubsub.ErrClosed)
 		}
-		b.log.Warn("liveview: redis unavailable, subscribed for local delivery only", "topic", topic, "err", err)
+		if warn {
+			b.log.Warn("liveview: redis unavailable, subscribing for local delivery only until it is back", "topic", topic, "err", err)
+		}
 		return &subscription{b: b, ch: ch, sub: sub}, nil
 	}
 	b.subMu.Unlock()
@@ -461,20 +642,23 @@ func (b *Broker) release(ch string) error {
 		delete(b.refs, ch)
 		delete(b.unconfirmed, ch)
 	}
-	down := b.down
+	down := b.down.Load()
 	b.mu.Unlock()
 	if !last || b.closed.Load() {
 		return nil
 	}
+	if _, ok := b.psChans[ch]; !ok || down {
+		// Never given to go-redis, or the connection is down: then the
+		// reader unsubscribes the channel once the connection answers
+		// again (see reconnected), rather than this call waiting behind a
+		// reconnection attempt; no connection holds the subscription now.
+		return nil
+	}
+	delete(b.psChans, ch)
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
 	defer cancel()
-	if down {
-		// go-redis forgets the channel first; the failed write that follows
-		// costs nothing, and no connection holds the subscription anyway.
-		cancel()
-	}
 	err := b.ps.Unsubscribe(ctx, ch)
-	if err == nil || down || b.closed.Load() {
+	if err == nil || b.closed.Load() {
 		return nil
 	}
 	var reply goredis.Error
@@ -507,15 +691,21 @@ func (s *subscription) Unsubscribe() error {
 
 // Close unsubscribes everything, closes the pub/sub connection and waits
 // for the reader goroutine to exit (so it must not be called from a
-// WithGapHandler hook). It never waits for handlers. The client stays
-// open. See [pubsub.Broker.Close].
+// WithGapHandler hook) and for the PUBLISH commands still running in
+// go-redis, including those a Publish stopped waiting for. It never waits
+// for handlers. While Redis is frozen this takes up to the client's
+// ReadTimeout (go-redis's reconnection attempts and commands end then).
+// The client stays open. See [pubsub.Broker.Close].
 func (b *Broker) Close() error {
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
 		return nil
 	}
+	// Under pubMu too: no Publish adds to pubs once it is set.
+	b.pubMu.Lock()
 	b.closed.Store(true)
+	b.pubMu.Unlock()
 	for token, w := range b.waiters {
 		w.err = pubsub.ErrClosed
 		close(w.ready)
@@ -530,6 +720,7 @@ func (b *Broker) Close() error {
 	close(b.stop)
 	err := b.ps.Close()
 	<-b.readDone
+	b.pubs.Wait() // the PUBLISH commands still running in go-redis
 	if err != nil && !errors.Is(err, goredis.ErrClosed) {
 		return fmt.Errorf("liveview: redis: closing the pub/sub connection: %w", err)
 	}
