@@ -20,7 +20,9 @@
 // many instances and connections receive it; a connection that makes its
 // room's first member on an instance costs SUBSCRIBE and PING, and the last
 // one leaving costs UNSUBSCRIBE. The tests measure this with INFO
-// commandstats.
+// commandstats. The only other traffic is the health check: a PING on the
+// pub/sub connection after every second without a reply on it
+// ([WithHealthCheck]).
 //
 // # Delivery
 //
@@ -33,15 +35,35 @@
 //
 // # Faults
 //
-// When Redis goes away, Publish fails at once with an error wrapping
-// [ErrUnavailable] (go-redis is not allowed to retry a PUBLISH, which could
-// deliver it twice). Subscribe fails the same way, unless local delivery is
-// on (see below). The broker reconnects with a backoff of at most a second
-// and resubscribes every active topic. The time in between, when
-// subscribed topics receive nothing, is a gap: it is logged when it starts
-// and when it ends, counted in [Broker.Stats], and passed to the
-// [WithGapHandler] hook. Messages published elsewhere during a gap are lost
-// for this instance; nothing is replayed.
+// A dead Redis (connections refused or reset): Publish fails at once with
+// an error wrapping [ErrUnavailable] (go-redis is not allowed to retry a
+// PUBLISH, which could deliver it twice). Subscribe fails the same way,
+// unless local delivery is on (see below).
+//
+// A frozen Redis (alive, its connections open, but silent: stopped with
+// SIGSTOP, swapping, or behind a network that drops packets) is noticed by
+// the health check of the pub/sub connection: after a second without a
+// reply the broker sends a PING, and when that gets no answer within
+// another second it handles the server as dead, about 2s after it went
+// silent ([WithHealthCheck] sets the second). Until then, a Publish waits
+// at most a second for its answer ([WithPublishTimeout]) and fails with
+// ErrUnavailable; every further Publish fails at once while that PUBLISH
+// is unanswered (so no later message overtakes it; it is not retried, but
+// a Redis that wakes up may still deliver it, once). A Subscribe waits
+// until the hang is noticed, at most 5s ([WithTimeout]). From then on,
+// both fail at once, as with a dead Redis. Each call waits on its own:
+// concurrent Publishes do not queue behind one another.
+//
+// Either way, the broker reconnects with a backoff of at most a second and
+// resubscribes every active topic; a frozen server that resumes answers
+// the pending reconnection attempt, usually within milliseconds. The time
+// in between, when subscribed topics receive nothing, is a gap: it is
+// logged when it starts and when it ends (two lines however long it
+// lasts), counted in [Broker.Stats], and passed to the [WithGapHandler]
+// hook. Messages published elsewhere during a gap are lost for this
+// instance; nothing is replayed. During a freeze go-redis itself waits up
+// to the client's ReadTimeout (5s by default) for each command already
+// sent, in the background, and Close waits for those.
 //
 // # Local delivery
 //
