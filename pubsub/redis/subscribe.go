@@ -25,9 +25,11 @@ type waiter struct {
 // confirmed the subscription: it sends SUBSCRIBE if the topic is new to
 // this broker, then a PING, and waits for the PING's reply on the pub/sub
 // connection, which comes after every message published before the
-// subscription started. The wait is bounded by ctx and WithTimeout. When
-// Redis cannot be reached, or the broker's pub/sub connection is known to
-// be down (it fails at once then, without trying), Subscribe fails with an
+// subscription started. The wait is bounded by ctx and WithTimeout (5s),
+// and ends as soon as the broker finds the connection lost or silent
+// (within about 2s for a frozen Redis, see [WithHealthCheck]). When Redis
+// cannot be reached, or the broker's pub/sub connection is known to be
+// down (it fails at once then, without trying), Subscribe fails with an
 // error wrapping [ErrUnavailable]; with local delivery it returns instead a
 // subscription that receives local messages now and remote ones once Redis
 // is back. See [pubsub.Broker.Subscribe].
