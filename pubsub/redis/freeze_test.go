@@ -64,6 +64,10 @@ func (l *logCounter) lines() []string {
 	return append([]string(nil), l.msgs...)
 }
 
+// otherClient is a go-redis client of another type than *goredis.Client,
+// as a ClusterClient is.
+type otherClient struct{ *goredis.Client }
+
 // TestFrozenServer pauses redis-server (SIGSTOP: alive, connections open,
 // no answers) under a subscribed broker and checks, for several
 // configurations: the first Publish gives up within its bound; the hang is
@@ -76,31 +80,47 @@ func TestFrozenServer(t *testing.T) {
 	tests := []struct {
 		name   string
 		client func(*goredis.Options)
-		opts   []redis.Option
-		local  bool
+		// detached: the client is not a *goredis.Client (as a
+		// ClusterClient), so Publish runs PUBLISH on a goroutine of its own.
+		detached bool
+		opts     []redis.Option
+		local    bool
 		// Bounds of the first Publish and of the detection.
 		publishBound, detectBound time.Duration
 		// hold keeps the server frozen this long after the detection,
 		// checking that the broker still fails at once.
 		hold time.Duration
 	}{
-		{"Defaults", nil, nil, false, boundedWait, detectWithin, 0},
-		{"Local", nil, []redis.Option{redis.WithLocalDelivery()}, true, boundedWait, detectWithin, 0},
-		{"RESP2", func(o *goredis.Options) { o.Protocol = 2 }, nil, false, boundedWait, detectWithin, 0},
-		{"ContextTimeoutEnabled", func(o *goredis.Options) { o.ContextTimeoutEnabled = true }, nil, false, boundedWait, detectWithin, 0},
-		{"Short", nil, []redis.Option{redis.WithPublishTimeout(200 * time.Millisecond), redis.WithHealthCheck(200 * time.Millisecond)}, false, 2 * time.Second, 3 * time.Second, 0},
-		// Beyond go-redis's ReadTimeout (5s): the abandoned PUBLISH and
-		// the reconnection attempts time out inside go-redis meanwhile.
-		{"LongFreeze", nil, nil, false, boundedWait, detectWithin, 7 * time.Second},
-		{"LongFreeze/Local", nil, []redis.Option{redis.WithLocalDelivery()}, true, boundedWait, detectWithin, 7 * time.Second},
+		{name: "Defaults"},
+		{name: "Local", opts: []redis.Option{redis.WithLocalDelivery()}, local: true},
+		{name: "RESP2", client: func(o *goredis.Options) { o.Protocol = 2 }},
+		{name: "ContextTimeoutEnabled", client: func(o *goredis.Options) { o.ContextTimeoutEnabled = true }},
+		{name: "NoReadTimeout", client: func(o *goredis.Options) { o.ReadTimeout = -1 }},
+		{name: "Detached", detached: true},
+		{
+			name:         "Short",
+			opts:         []redis.Option{redis.WithPublishTimeout(200 * time.Millisecond), redis.WithHealthCheck(200 * time.Millisecond)},
+			publishBound: 2 * time.Second, detectBound: 3 * time.Second,
+		},
+		// Beyond go-redis's ReadTimeout (5s): the detached PUBLISH and the
+		// reconnection attempts time out inside go-redis meanwhile.
+		{name: "LongFreeze", hold: 7 * time.Second},
+		{name: "LongFreeze/Local", opts: []redis.Option{redis.WithLocalDelivery()}, local: true, hold: 7 * time.Second},
+		{name: "LongFreeze/Detached", detached: true, hold: 7 * time.Second},
 	}
 	for _, tt := range tests {
+		if tt.publishBound == 0 {
+			tt.publishBound, tt.detectBound = boundedWait, detectWithin
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			o := &goredis.Options{Addr: srv.Addr(), Protocol: 3}
 			if tt.client != nil {
 				tt.client(o)
 			}
-			c := goredis.NewClient(o)
+			var c goredis.UniversalClient = goredis.NewClient(o)
+			if tt.detached {
+				c = otherClient{c.(*goredis.Client)}
+			}
 			t.Cleanup(func() { _ = c.Close() })
 			logs := &logCounter{}
 			gaps := make(chan redis.Gap, 10)

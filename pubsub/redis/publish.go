@@ -3,7 +3,9 @@ package redis
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,10 +23,10 @@ import (
 // means Redis could not be reached or did not answer in time. It comes at
 // once, without trying, while the broker knows Redis to be unavailable:
 // from the moment it sees its pub/sub connection fail or go silent until
-// Redis answers again, and while a PUBLISH that timed out is still
-// unanswered. The message then reached no other instance, or, after a
-// timeout, may still reach them later, once; with local delivery it did
-// reach this one.
+// Redis answers again, and from a PUBLISH that got no answer in time until
+// Redis answers anything. The message then reached no other instance, or,
+// after a timeout, may still reach them later, once; with local delivery it
+// did reach this one.
 func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) error {
 	if topic == "" {
 		return errEmptyTopic
@@ -42,6 +44,25 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 		b.countPublishError(false)
 		return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
 	}
+	pctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
+	defer cancel()
+	if !b.detach {
+		// b.publisher's read and write timeouts are at most the bound, and
+		// pctx bounds waiting for (or dialing) a pooled connection.
+		cmd := noRetry{goredis.NewIntCmd(pctx, "publish", b.prefix+topic, b.encode(payload))}
+		_ = b.publisher.Process(pctx, cmd)
+		return b.published(ctx, pctx, topic, cmd.Err())
+	}
+	return b.publishDetached(ctx, pctx, topic, payload)
+}
+
+// publishDetached runs the PUBLISH on its own goroutine and stops waiting
+// for it when pctx is done: for clients other than *goredis.Client, which
+// bound a command by their own ReadTimeout and, unless they have
+// ContextTimeoutEnabled, ignore the context's deadline. The command keeps
+// its caller's context and goes on until go-redis ends it; the payload is
+// copied, as go-redis may still be writing it after Publish returned.
+func (b *Broker) publishDetached(ctx, pctx context.Context, topic string, payload []byte) error {
 	b.pubMu.RLock()
 	if b.closed.Load() {
 		b.pubMu.RUnlock()
@@ -49,19 +70,10 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 	}
 	b.pubs.Add(1)
 	b.pubMu.RUnlock()
-
-	// go-redis bounds a command by the client's ReadTimeout and, unless the
-	// client has ContextTimeoutEnabled, ignores the context's deadline: the
-	// command runs on its own goroutine, with the caller's context, and
-	// Publish stops waiting at the bound. Abandoned, the command goes on
-	// until go-redis ends it (stalled counts it meanwhile). The payload is
-	// copied, as go-redis may still be writing it after Publish returned.
 	data := b.encode(payload)
 	if len(data) == len(payload) {
 		data = bytes.Clone(payload)
 	}
-	pctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
-	defer cancel()
 	call := &publishCall{cmd: noRetry{goredis.NewIntCmd(ctx, "publish", b.prefix+topic, data)}, done: make(chan error, 1)}
 	go b.runPublish(ctx, call)
 	select {
@@ -69,12 +81,13 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 		return b.published(ctx, pctx, topic, err)
 	case <-pctx.Done():
 	}
-	b.stalled.Add(1)
+	b.abandoned.Add(1)
 	if !call.state.CompareAndSwap(callRunning, callAbandoned) {
 		// It finished meanwhile.
-		b.stalled.Add(-1)
+		b.abandoned.Add(-1)
 		return b.published(ctx, pctx, topic, <-call.done)
 	}
+	b.stalled.Store(true)
 	b.countPublishError(true)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
@@ -92,27 +105,41 @@ type publishCall struct {
 const (
 	callRunning int32 = iota
 	callDone
-	callAbandoned // its Publish stopped waiting and counted it in stalled
+	callAbandoned // its Publish stopped waiting and counted it in abandoned
 )
 
-// runPublish runs one PUBLISH, on a goroutine of its own.
+// runPublish runs one detached PUBLISH, on a goroutine of its own.
 func (b *Broker) runPublish(ctx context.Context, call *publishCall) {
 	defer b.pubs.Done()
 	_ = b.client.Process(ctx, call.cmd)
 	if !call.state.CompareAndSwap(callRunning, callDone) {
-		b.stalled.Add(-1) // abandoned: no Publish waits for it any more
+		b.abandoned.Add(-1) // no Publish waits for it any more
 	}
 	call.done <- call.cmd.Err()
 }
 
 // published returns what Publish returns for a PUBLISH that finished with
-// err; pctx is the context of its wait.
+// err; pctx is the context of its wait. A PUBLISH that got no answer in
+// time stalls Publish until Redis answers again.
 func (b *Broker) published(ctx, pctx context.Context, topic string, err error) error {
 	if err == nil {
+		b.answered()
 		return nil
 	}
-	b.countPublishError(pctx.Err() != nil)
+	var ne net.Error
+	timeout := pctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout())
+	if timeout && ctx.Err() == nil {
+		b.stalled.Store(true)
+	}
+	b.countPublishError(timeout)
 	return b.wrap("publish to "+strconv.Quote(topic), ctx, err)
+}
+
+// answered records that Redis answered something, which ends a stall.
+func (b *Broker) answered() {
+	if b.stalled.Load() {
+		b.stalled.Store(false)
+	}
 }
 
 // unavailable returns the error, wrapping ErrUnavailable, with which
@@ -122,12 +149,11 @@ func (b *Broker) unavailable() error {
 		b.mu.Lock()
 		cause := b.downErr
 		b.mu.Unlock()
-		if cause == nil { // it came back meanwhile
-			return nil
+		if cause != nil { // else it came back meanwhile
+			return fmt.Errorf("%w: %w: %w", ErrUnavailable, errDown, cause)
 		}
-		return fmt.Errorf("%w: %w: %w", ErrUnavailable, errDown, cause)
 	}
-	if b.stalled.Load() > 0 {
+	if b.stalled.Load() || b.abandoned.Load() > 0 {
 		return fmt.Errorf("%w: %w", ErrUnavailable, errStalled)
 	}
 	return nil

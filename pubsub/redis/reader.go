@@ -114,6 +114,7 @@ func (b *Broker) hung() (msg any, ok bool) {
 
 // handle processes one reply from the pub/sub connection.
 func (b *Broker) handle(msg any) {
+	b.answered()
 	b.mu.Lock()
 	if !b.connected {
 		b.mu.Unlock()

@@ -47,9 +47,9 @@
 // another second it handles the server as dead, about 2s after it went
 // silent ([WithHealthCheck] sets the second). Until then, a Publish waits
 // at most a second for its answer ([WithPublishTimeout]) and fails with
-// ErrUnavailable; every further Publish fails at once while that PUBLISH
-// is unanswered (so no later message overtakes it; it is not retried, but
-// a Redis that wakes up may still deliver it, once). A Subscribe waits
+// ErrUnavailable; every further Publish fails at once until Redis answers
+// again (so no later message overtakes it; it is not retried, but a Redis
+// that wakes up may still deliver it, once). A Subscribe waits
 // until the hang is noticed, at most 5s ([WithTimeout]). From then on,
 // both fail at once, as with a dead Redis. Each call waits on its own:
 // concurrent Publishes do not queue behind one another.
@@ -61,9 +61,9 @@
 // logged when it starts and when it ends (two lines however long it
 // lasts), counted in [Broker.Stats], and passed to the [WithGapHandler]
 // hook. Messages published elsewhere during a gap are lost for this
-// instance; nothing is replayed. During a freeze go-redis itself waits up
-// to the client's ReadTimeout (5s by default) for each command already
-// sent, in the background, and Close waits for those.
+// instance; nothing is replayed. During a freeze, Close may take up to
+// the client's ReadTimeout (5s by default), when go-redis gives up the
+// reconnection attempt it is waiting for.
 //
 // # Local delivery
 //
@@ -108,7 +108,7 @@ var (
 	errNoPong     = errors.New("liveview: redis: pub/sub connection did not answer a health check")
 	errDown       = errors.New("liveview: redis: pub/sub connection is down")
 	errNoAnswer   = errors.New("liveview: redis: no answer to PUBLISH")
-	errStalled    = errors.New("liveview: redis: an earlier PUBLISH is still unanswered")
+	errStalled    = errors.New("liveview: redis: no answer since a PUBLISH timed out")
 )
 
 // Defaults of the options that bound waits.
@@ -183,16 +183,24 @@ func WithTimeout(d time.Duration) Option {
 
 // WithPublishTimeout bounds how long Publish waits for Redis to answer its
 // PUBLISH, whatever the deadline of its context (a sooner one wins). When
-// the bound passes, Publish returns an error wrapping [ErrUnavailable];
-// then, until that PUBLISH has been answered or go-redis has given up on
-// it, every further Publish fails at once the same way, so that a handler
-// meets a frozen Redis with one short wait, not one per call, and a later
-// message never overtakes the unanswered one.
+// the bound passes, Publish returns an error wrapping [ErrUnavailable],
+// and every further Publish fails at once the same way until Redis answers
+// again (on the pub/sub connection, where the health check asks within a
+// second, or to another PUBLISH): a handler meets a frozen Redis with one
+// short wait, not one per call, and no later message can overtake the
+// unanswered one. A Publish that must first wait for one of go-redis's
+// pooled connections, all busy, and open it may take up to twice the
+// bound.
 //
-// The PUBLISH is not withdrawn: go-redis keeps waiting for its answer in
-// the background, until the client's ReadTimeout (default 5s), and a Redis
-// that wakes up may still deliver it, once (a PUBLISH is never retried).
-// d <= 0 keeps the default. Default: DefaultPublishTimeout (1s).
+// With a *goredis.Client (from NewClient or NewFailoverClient), PUBLISH
+// goes through a clone of it (Client.WithTimeout) that shares its pool,
+// with read and write timeouts of d, or the client's own if shorter; hooks
+// added to the client after New do not see it. With any other client (a
+// ClusterClient), PUBLISH runs on a goroutine of its own that Publish stops
+// waiting for at the bound; go-redis goes on with it until the client's
+// ReadTimeout, and Close waits for it. Either way a PUBLISH that timed out
+// may still be delivered by a Redis that wakes up, once (it is never
+// retried). d <= 0 keeps the default. Default: DefaultPublishTimeout (1s).
 func WithPublishTimeout(d time.Duration) Option {
 	return func(b *Broker) {
 		if d > 0 {
@@ -257,15 +265,21 @@ type Stats struct {
 // costs in Redis commands and how it behaves on faults. Create it with
 // [New]; all methods are safe for concurrent use.
 type Broker struct {
-	client  goredis.UniversalClient
-	ps      *goredis.PubSub
-	mem     *pubsub.Memory // local fan-out to the subscriptions' goroutines
-	prefix  string
-	local   bool
-	id      [16]byte
-	log     *slog.Logger
-	onGap   func(Gap)
-	timeout time.Duration
+	client goredis.UniversalClient
+	// publisher runs PUBLISH: for a *goredis.Client, a clone sharing its
+	// pool with read and write timeouts of at most publishTimeout, else
+	// client itself, and detach is set: Publish runs the command on a
+	// goroutine of its own to stop waiting for it at the bound.
+	publisher goredis.UniversalClient
+	detach    bool
+	ps        *goredis.PubSub
+	mem       *pubsub.Memory // local fan-out to the subscriptions' goroutines
+	prefix    string
+	local     bool
+	id        [16]byte
+	log       *slog.Logger
+	onGap     func(Gap)
+	timeout   time.Duration
 	// publishTimeout bounds a Publish's wait; health is the silence after
 	// which the reader pings, and the wait for that ping's answer.
 	publishTimeout time.Duration
@@ -278,13 +292,17 @@ type Broker struct {
 	// down: the pub/sub connection failed (or went silent) and has not
 	// answered since. Written under mu, read without it by Publish.
 	down atomic.Bool
-	// stalled counts the PUBLISH commands whose Publish stopped waiting and
-	// that go-redis has not finished yet; Publish fails at once while it
-	// is positive.
-	stalled atomic.Int64
-	// pubMu and pubs track the goroutines running PUBLISH commands, so that
-	// Close waits for them: Publish adds to pubs under a read lock after
-	// checking closed, Close takes the lock once after setting closed.
+	// stalled: a PUBLISH got no answer in time, and Redis has answered
+	// nothing since (a reply on the pub/sub connection, or to another
+	// PUBLISH); abandoned counts the detached PUBLISH commands that Publish
+	// stopped waiting for and go-redis has not ended yet. Publish fails at
+	// once while either holds, so a frozen Redis costs a caller one wait,
+	// and no later PUBLISH can overtake an unanswered one.
+	stalled   atomic.Bool
+	abandoned atomic.Int64
+	// pubMu and pubs track the goroutines of detached PUBLISH commands, so
+	// that Close waits for them: publishDetached adds to pubs under a read
+	// lock after checking closed, and Close sets closed under the lock.
 	pubMu sync.RWMutex
 	pubs  sync.WaitGroup
 
@@ -340,11 +358,28 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 	for _, o := range opts {
 		o(b)
 	}
+	b.publisher, b.detach = client, true
+	if c, ok := client.(*goredis.Client); ok {
+		// The go-redis way to bound one command whatever the context says
+		// (ContextTimeoutEnabled is the client's choice).
+		b.publisher, b.detach = c.WithTimeout(publishIOTimeout(c.Options(), b.publishTimeout)), false
+	}
 	_, _ = rand.Read(b.id[:])
 	b.id[0] |= 1 // never the zero ID of escaped payloads
 	b.ps = client.Subscribe(context.Background())
 	go b.read()
 	return b
+}
+
+// publishIOTimeout returns the read and write timeout of the publisher
+// clone: d, or the client's own timeouts when they are shorter.
+func publishIOTimeout(o *goredis.Options, d time.Duration) time.Duration {
+	for _, t := range []time.Duration{o.ReadTimeout, o.WriteTimeout} {
+		if t > 0 && t < d {
+			d = t
+		}
+	}
+	return d
 }
 
 // Stats returns the broker's counters and state. It is cheap and safe to
@@ -380,10 +415,10 @@ func (b *Broker) wrap(op string, ctx context.Context, err error) error {
 
 // Close unsubscribes everything, closes the pub/sub connection and waits
 // for the reader goroutine to exit (so it must not be called from a
-// WithGapHandler hook) and for the PUBLISH commands still running in
-// go-redis, including those a Publish stopped waiting for. It never waits
-// for handlers. While Redis is frozen this takes up to the client's
-// ReadTimeout (go-redis's reconnection attempts and commands end then).
+// WithGapHandler hook) and for the PUBLISH commands that Publish runs on
+// goroutines of their own (see [WithPublishTimeout]). It never waits for
+// handlers. While Redis is frozen this may take up to the client's
+// ReadTimeout, when go-redis ends its reconnection attempt and commands.
 // The client stays open. See [pubsub.Broker.Close].
 func (b *Broker) Close() error {
 	b.mu.Lock()
