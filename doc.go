@@ -219,9 +219,16 @@
 //
 //   - Redis down: Publish and Broadcast return an error wrapping
 //     redis.ErrUnavailable at once (a handler's Context.Publish returns it
-//     to the handler); nothing waits forever. New connections whose room is
-//     not yet subscribed on that instance are refused with 503 and the
-//     browser retries; existing connections stay open.
+//     to the handler). New connections whose room is not yet subscribed on
+//     that instance are refused with 503 and the browser retries; existing
+//     connections stay open.
+//   - Redis frozen (alive but silent, e.g. stopped with SIGSTOP): noticed
+//     about 2s after it went silent (redis.WithHealthCheck, 1s). Until
+//     then a Publish waits at most 1s (redis.WithPublishTimeout) before
+//     its error, those after the first timeout fail at once, and a new
+//     room's handshake gets its 503 when the hang is noticed; then
+//     everything behaves as with Redis down. A handler's Context.Publish
+//     thus holds its connection's events for at most 1s, not 5s per call.
 //   - Redis back: each instance reconnects within about a second and
 //     resubscribes every room it has members in. Messages published while
 //     an instance was not subscribed (the gap) are lost for its

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -112,7 +113,7 @@ func TestHubCommandCost(t *testing.T) {
 		srv.Do("CONFIG", "RESETSTAT")
 		do()
 		got := commands(srv)
-		delete(got, "ping") // also the broker's health check, when idle for 5s
+		delete(got, "ping") // also the broker's health check, after each idle second
 		delete(want, "ping")
 		if !maps.Equal(got, want) {
 			t.Errorf("%s: Redis commands %v, want %v", name, got, want)
@@ -200,5 +201,161 @@ func TestHubFaults(t *testing.T) {
 		if got := readHTML(t, ws); got != "back" {
 			t.Errorf("after the restart got %q, want %q", got, "back")
 		}
+	}
+}
+
+// event sends one liveview event on ws.
+func event(t *testing.T, ws *websocket.Conn, function string, data map[string]any) {
+	t.Helper()
+	_ = ws.SetWriteDeadline(time.Now().Add(waitTimeout))
+	if err := ws.WriteJSON(map[string]any{"function": function, "data": data}); err != nil {
+		t.Fatalf("send %s: %v", function, err)
+	}
+}
+
+// readFrame reads the next frame and returns its target and html.
+func readFrame(t *testing.T, ws *websocket.Conn) (target, html string) {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(waitTimeout))
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("frame %q: %v", b, err)
+	}
+	target, _ = m["target"].(string)
+	html, _ = m["html"].(string)
+	return target, html
+}
+
+// TestHubFrozenRedis freezes the redis-server two instances share (SIGSTOP:
+// alive, silent): a handler's c.Publish gets its error within the publish
+// bound, the connection that sent the event keeps answering events, and a
+// handshake to a new room is refused with 503 within the bound, then at
+// once once the hang is detected. After SIGCONT, a handler's publishes
+// reach the other instance again, with no reconnect of the connections.
+func TestHubFrozenRedis(t *testing.T) {
+	srv := redisserver.Start(t)
+	a, b := newInstance(t, srv.Addr()), newInstance(t, srv.Addr())
+	for _, in := range []*instance{a, b} {
+		in.hub.Handle("announce", func(c *liveview.Context) error {
+			err := c.Publish("room", liveview.Message{Target: "#news", HTML: c.Data("text")})
+			switch {
+			case errors.Is(err, redis.ErrUnavailable):
+				return c.HTML("#result", "unavailable")
+			case err != nil:
+				return c.HTML("#result", err.Error())
+			}
+			return c.HTML("#result", "ok")
+		})
+		in.hub.Handle("ping", func(c *liveview.Context) error { return c.HTML("#pong", "pong") })
+	}
+	sender, receiver := a.dial(t, "lobby"), b.dial(t, "room")
+	announce := func(text string) (result string, took time.Duration) {
+		t.Helper()
+		start := time.Now()
+		event(t, sender, "announce", map[string]any{"text": text})
+		target, html := readFrame(t, sender)
+		if target != "#result" {
+			t.Fatalf("announce %q: got a frame for %q (%q), want #result", text, target, html)
+		}
+		return html, time.Since(start)
+	}
+	ping := func(when string) {
+		t.Helper()
+		var target, html string
+		d := timed(func() {
+			event(t, sender, "ping", nil)
+			target, html = readFrame(t, sender)
+		})
+		if target != "#pong" || html != "pong" || d > atOnce {
+			t.Errorf("ping %s: %q %q after %v, want pong under %v", when, target, html, d, atOnce)
+		}
+	}
+	handshake := func(room string) (status int, took time.Duration) {
+		t.Helper()
+		start := time.Now()
+		ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.srv.URL, "http")+"/ws/liveview/"+room+"/", nil)
+		took = time.Since(start)
+		if err == nil {
+			ws.Close()
+			return http.StatusSwitchingProtocols, took
+		}
+		if resp == nil {
+			t.Fatalf("handshake to %s: %v", room, err)
+		}
+		return resp.StatusCode, took
+	}
+
+	if got, _ := announce("before"); got != "ok" {
+		t.Fatalf("announce before the freeze: %q", got)
+	}
+	if _, html := readFrame(t, receiver); html != "before" {
+		t.Fatalf("receiver got %q, want before", html)
+	}
+
+	srv.Pause()
+	paused := time.Now()
+	resumed := false
+	defer func() {
+		if !resumed {
+			srv.Resume()
+		}
+	}()
+	got, d := announce("frozen-1")
+	t.Logf("handler's c.Publish during the freeze: %q after %v", got, d)
+	if got != "unavailable" || d > boundedWait {
+		t.Errorf("announce during the freeze: %q after %v, want unavailable under %v", got, d, boundedWait)
+	}
+	ping("after a publish into the freeze")
+	status, d := handshake("new-1")
+	t.Logf("handshake to a new room during the freeze: %d after %v", status, d)
+	if status != http.StatusServiceUnavailable || d > boundedWait {
+		t.Errorf("handshake to a new room during the freeze: %d after %v, want 503 under %v", status, d, boundedWait)
+	}
+
+	waitFor(t, "both brokers to detect the hang", func() bool {
+		return !a.broker.Stats().Connected && !b.broker.Stats().Connected
+	})
+	t.Logf("hang detected %v after SIGSTOP", time.Since(paused))
+	for i := range 3 {
+		got, d := announce("frozen-" + strconv.Itoa(i+2))
+		if got != "unavailable" || d > atOnce {
+			t.Errorf("announce after detection: %q after %v, want unavailable under %v", got, d, atOnce)
+		}
+		ping("after detection")
+	}
+	status, d = handshake("new-2")
+	t.Logf("handshake to a new room after detection: %d after %v", status, d)
+	if status != http.StatusServiceUnavailable || d > atOnce {
+		t.Errorf("handshake to a new room after detection: %d after %v, want 503 under %v", status, d, atOnce)
+	}
+
+	srv.Resume()
+	resumed = true
+	waitFor(t, "both brokers to resubscribe", func() bool {
+		sa, sb := a.broker.Stats(), b.broker.Stats()
+		return sa.Gaps == 1 && sb.Gaps == 1 && sa.GapSince.IsZero() && sb.GapSince.IsZero()
+	})
+	// A publish that timed out may still be delivered once Redis wakes
+	// up (it was never retried, so at most once): skip it.
+	waitFor(t, "publishing to work again", func() bool {
+		got, _ := announce("back")
+		return got == "ok"
+	})
+	for i := 0; ; i++ {
+		_, html := readFrame(t, receiver)
+		if html == "back" {
+			break
+		}
+		if html != "frozen-1" || i > 0 {
+			t.Fatalf("receiver got %q, want back (or once the timed-out frozen-1 before it)", html)
+		}
+	}
+	ping("after the resume")
+	if status, _ := handshake("new-3"); status != http.StatusSwitchingProtocols {
+		t.Errorf("handshake after the resume: %d, want 101", status)
 	}
 }

@@ -20,7 +20,9 @@
 // many instances and connections receive it; a connection that makes its
 // room's first member on an instance costs SUBSCRIBE and PING, and the last
 // one leaving costs UNSUBSCRIBE. The tests measure this with INFO
-// commandstats.
+// commandstats. The only other traffic is the health check: a PING on the
+// pub/sub connection after every second without a reply on it
+// ([WithHealthCheck]).
 //
 // # Delivery
 //
@@ -33,15 +35,35 @@
 //
 // # Faults
 //
-// When Redis goes away, Publish fails at once with an error wrapping
-// [ErrUnavailable] (go-redis is not allowed to retry a PUBLISH, which could
-// deliver it twice). Subscribe fails the same way, unless local delivery is
-// on (see below). The broker reconnects with a backoff of at most a second
-// and resubscribes every active topic. The time in between, when
-// subscribed topics receive nothing, is a gap: it is logged when it starts
-// and when it ends, counted in [Broker.Stats], and passed to the
-// [WithGapHandler] hook. Messages published elsewhere during a gap are lost
-// for this instance; nothing is replayed.
+// A dead Redis (connections refused or reset): Publish fails at once with
+// an error wrapping [ErrUnavailable] (go-redis is not allowed to retry a
+// PUBLISH, which could deliver it twice). Subscribe fails the same way,
+// unless local delivery is on (see below).
+//
+// A frozen Redis (alive, its connections open, but silent: stopped with
+// SIGSTOP, swapping, or behind a network that drops packets) is noticed by
+// the health check of the pub/sub connection: after a second without a
+// reply the broker sends a PING, and when that gets no answer within
+// another second it handles the server as dead, about 2s after it went
+// silent ([WithHealthCheck] sets the second). Until then, a Publish waits
+// at most a second for its answer ([WithPublishTimeout]) and fails with
+// ErrUnavailable; every further Publish fails at once until Redis answers
+// again (so no later message overtakes it; it is not retried, but a Redis
+// that wakes up may still deliver it, once). A Subscribe waits
+// until the hang is noticed, at most 5s ([WithTimeout]). From then on,
+// both fail at once, as with a dead Redis. Each call waits on its own:
+// concurrent Publishes do not queue behind one another.
+//
+// Either way, the broker reconnects with a backoff of at most a second and
+// resubscribes every active topic; a frozen server that resumes answers
+// the pending reconnection attempt, usually within milliseconds. The time
+// in between, when subscribed topics receive nothing, is a gap: it is
+// logged when it starts and when it ends (two lines however long it
+// lasts), counted in [Broker.Stats], and passed to the [WithGapHandler]
+// hook. Messages published elsewhere during a gap are lost for this
+// instance; nothing is replayed. During a freeze, Close may take up to
+// the client's ReadTimeout (5s by default), when go-redis gives up the
+// reconnection attempt it is waiting for.
 //
 // # Local delivery
 //
@@ -64,9 +86,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,8 +96,10 @@ import (
 )
 
 // ErrUnavailable is wrapped by the errors of Publish and Subscribe when
-// Redis cannot be reached or the pub/sub connection was lost. The error
-// also wraps go-redis's own error. Test for it with errors.Is.
+// Redis cannot be reached, does not answer in time (see
+// [WithPublishTimeout] and [WithHealthCheck]), or the pub/sub connection
+// was lost and is not back yet. The error also wraps the cause (go-redis's
+// own error, or the broker's). Test for it with errors.Is.
 var ErrUnavailable = errors.New("liveview: redis unavailable")
 
 var (
@@ -86,16 +107,22 @@ var (
 	errNilHandler = errors.New("liveview: redis: subscribe: nil handler")
 	errNoPong     = errors.New("liveview: redis: pub/sub connection did not answer a health check")
 	errDown       = errors.New("liveview: redis: pub/sub connection is down")
+	errNoAnswer   = errors.New("liveview: redis: no answer to PUBLISH")
+	errStalled    = errors.New("liveview: redis: no answer since a PUBLISH timed out")
 )
 
-// Timing of the pub/sub connection's reader.
+// Defaults of the options that bound waits.
 const (
 	// DefaultTimeout is the default of WithTimeout.
 	DefaultTimeout = 5 * time.Second
-	// healthInterval: a connection silent for this long is pinged; one
-	// silent for twice as long is reconnected.
-	healthInterval = 5 * time.Second
-	// Reconnect attempts back off from minBackoff, doubling up to maxBackoff.
+	// DefaultPublishTimeout is the default of WithPublishTimeout.
+	DefaultPublishTimeout = time.Second
+	// DefaultHealthCheck is the default of WithHealthCheck.
+	DefaultHealthCheck = time.Second
+)
+
+// Reconnect attempts back off from minBackoff, doubling up to maxBackoff.
+const (
 	minBackoff = 50 * time.Millisecond
 	maxBackoff = time.Second
 )
@@ -142,8 +169,10 @@ func WithLogger(l *slog.Logger) Option {
 func WithGapHandler(fn func(Gap)) Option { return func(b *Broker) { b.onGap = fn } }
 
 // WithTimeout bounds how long Subscribe waits for Redis to confirm a
-// subscription, and a Publish whose context has no deadline; d <= 0 keeps
-// the default. Default: DefaultTimeout (5s).
+// subscription (a hang detected meanwhile, see [WithHealthCheck], ends the
+// wait sooner), and how long the broker waits for each of its reconnection
+// attempts. It does not bound Publish: see [WithPublishTimeout]. d <= 0
+// keeps the default. Default: DefaultTimeout (5s).
 func WithTimeout(d time.Duration) Option {
 	return func(b *Broker) {
 		if d > 0 {
@@ -152,10 +181,59 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
+// WithPublishTimeout bounds how long Publish waits for Redis to answer its
+// PUBLISH, whatever the deadline of its context (a sooner one wins). When
+// the bound passes, Publish returns an error wrapping [ErrUnavailable],
+// and every further Publish fails at once the same way until Redis answers
+// again (on the pub/sub connection, where the health check asks within a
+// second, or to another PUBLISH): a handler meets a frozen Redis with one
+// short wait, not one per call, and no later message can overtake the
+// unanswered one. A Publish that must first wait for one of go-redis's
+// pooled connections, all busy, and open it may take up to twice the
+// bound.
+//
+// With a *goredis.Client (from NewClient or NewFailoverClient), PUBLISH
+// goes through a clone of it (Client.WithTimeout) that shares its pool,
+// with read and write timeouts of d, or the client's own if shorter; hooks
+// added to the client after New do not see it. With any other client (a
+// ClusterClient), PUBLISH runs on a goroutine of its own that Publish stops
+// waiting for at the bound; go-redis goes on with it until the client's
+// ReadTimeout, and Close waits for it. Either way a PUBLISH that timed out
+// may still be delivered by a Redis that wakes up, once (it is never
+// retried). d <= 0 keeps the default. Default: DefaultPublishTimeout (1s).
+func WithPublishTimeout(d time.Duration) Option {
+	return func(b *Broker) {
+		if d > 0 {
+			b.publishTimeout = d
+		}
+	}
+}
+
+// WithHealthCheck sets how long the pub/sub connection may stay silent.
+// After d without any reply on it, the broker sends a PING; when nothing
+// arrives within another d, it takes Redis for hung (alive, its
+// connections open, but not answering: stopped with SIGSTOP, swapping, or
+// behind a network that drops packets) and handles it exactly as a lost
+// connection: Publish and Subscribe fail at once with [ErrUnavailable], a
+// gap starts, and the broker reconnects and resubscribes as soon as Redis
+// answers again. A silent server is thus noticed within about 2d. An idle
+// broker sends one PING every d; a Redis that takes longer than d to
+// answer a PING (a long script or command on a busy server) is taken for
+// a hung one, so raise d if yours can. d <= 0 keeps the default. Default:
+// DefaultHealthCheck (1s).
+func WithHealthCheck(d time.Duration) Option {
+	return func(b *Broker) {
+		if d > 0 {
+			b.health = d
+		}
+	}
+}
+
 // Gap is a time during which the broker's subscriptions received nothing
 // because the pub/sub connection was down: from the moment the broker saw
-// the connection fail (it may have failed shortly before) to the moment
-// Redis confirmed every subscription again.
+// the connection fail (it may have failed shortly before), or for a
+// server that went silent from its last reply, to the moment Redis
+// confirmed every subscription again.
 type Gap struct {
 	Start, End time.Time
 	// Channels is the number of Redis channels subscribed when the gap
@@ -171,13 +249,15 @@ func (g Gap) Duration() time.Duration { return g.End.Sub(g.Start) }
 // Stats is a snapshot of a broker's counters, from [Broker.Stats]. The zero
 // Stats is that of a broker that has not connected yet.
 type Stats struct {
-	Connected     bool          // the pub/sub connection is up
-	Channels      int           // Redis channels subscribed (one per topic with local subscribers)
-	Disconnects   int64         // times the pub/sub connection was lost
-	Gaps          int64         // gaps that have ended
-	GapTime       time.Duration // total duration of the ended gaps
-	GapSince      time.Time     // start of the current gap; zero if none
-	PublishErrors int64         // Publish calls that failed after reaching for Redis
+	Connected       bool          // the pub/sub connection is up
+	Channels        int           // Redis channels subscribed (one per topic with local subscribers)
+	Disconnects     int64         // times the pub/sub connection was lost, Hangs included
+	Hangs           int64         // times the health check found the server silent (see WithHealthCheck)
+	Gaps            int64         // gaps that have ended
+	GapTime         time.Duration // total duration of the ended gaps
+	GapSince        time.Time     // start of the current gap; zero if none
+	PublishErrors   int64         // Publish calls that failed because of Redis, those failing at once while it is unavailable included
+	PublishTimeouts int64         // of PublishErrors, those that gave up waiting (WithPublishTimeout or the caller's context)
 }
 
 // Broker is a [pubsub.Broker] over Redis pub/sub. It keeps the whole
@@ -185,43 +265,69 @@ type Stats struct {
 // costs in Redis commands and how it behaves on faults. Create it with
 // [New]; all methods are safe for concurrent use.
 type Broker struct {
-	client  goredis.UniversalClient
-	ps      *goredis.PubSub
-	mem     *pubsub.Memory // local fan-out to the subscriptions' goroutines
-	prefix  string
-	local   bool
-	id      [16]byte
-	log     *slog.Logger
-	onGap   func(Gap)
-	timeout time.Duration
+	client goredis.UniversalClient
+	// publisher runs PUBLISH: for a *goredis.Client, a clone sharing its
+	// pool with read and write timeouts of at most publishTimeout, else
+	// client itself, and detach is set: Publish runs the command on a
+	// goroutine of its own to stop waiting for it at the bound.
+	publisher goredis.UniversalClient
+	detach    bool
+	ps        *goredis.PubSub
+	mem       *pubsub.Memory // local fan-out to the subscriptions' goroutines
+	prefix    string
+	local     bool
+	id        [16]byte
+	log       *slog.Logger
+	onGap     func(Gap)
+	timeout   time.Duration
+	// publishTimeout bounds a Publish's wait; health is the silence after
+	// which the reader pings, and the wait for that ping's answer.
+	publishTimeout time.Duration
+	health         time.Duration
 
 	closed   atomic.Bool
 	stop     chan struct{} // closed by Close: the reader exits
 	readDone chan struct{} // closed when the reader has exited
 
+	// down: the pub/sub connection failed (or went silent) and has not
+	// answered since. Written under mu, read without it by Publish.
+	down atomic.Bool
+	// stalled: a PUBLISH got no answer in time, and Redis has answered
+	// nothing since (a reply on the pub/sub connection, or to another
+	// PUBLISH); abandoned counts the detached PUBLISH commands that Publish
+	// stopped waiting for and go-redis has not ended yet. Publish fails at
+	// once while either holds, so a frozen Redis costs a caller one wait,
+	// and no later PUBLISH can overtake an unanswered one.
+	stalled   atomic.Bool
+	abandoned atomic.Int64
+	// pubMu and pubs track the goroutines of detached PUBLISH commands, so
+	// that Close waits for them: publishDetached adds to pubs under a read
+	// lock after checking closed, and Close sets closed under the lock.
+	pubMu sync.RWMutex
+	pubs  sync.WaitGroup
+
 	// subMu orders the SUBSCRIBE, UNSUBSCRIBE and subscription PING
-	// commands with the reference counts they follow from.
+	// commands with the reference counts they follow from, and guards
+	// psChans.
 	subMu sync.Mutex
+	// psChans: the channels go-redis's PubSub has been given (and
+	// resubscribes by itself on every reconnection). While the connection
+	// is down nobody but the reader touches the PubSub, which may be
+	// blocked for seconds in a reconnection attempt; the difference between
+	// psChans and refs is made up when the connection answers again.
+	psChans map[string]struct{}
 
 	mu          sync.Mutex
 	refs        map[string]int     // Redis channel -> local subscriptions, pending ones included
 	waiters     map[string]*waiter // PING token -> Subscribe waiting for it
 	token       uint64
 	connected   bool                // a reply came since the last failure
-	down        bool                // the connection failed and has not answered since
+	downErr     error               // why down is set
 	gapStart    time.Time           // zero if no gap
 	gapErr      error               // what started the gap
 	unconfirmed map[string]struct{} // channels to be confirmed before the gap ends
+	localWarned bool                // the current gap's local-only Subscribe was logged
 	stats       Stats
-}
-
-// waiter is a Subscribe waiting for the reply to its PING.
-type waiter struct {
-	topic   string
-	handler func([]byte)
-	ready   chan struct{} // closed when sub or err is set
-	sub     pubsub.Subscription
-	err     error
 }
 
 var _ pubsub.Broker = (*Broker)(nil)
@@ -236,24 +342,44 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 		panic("liveview: redis.New: nil client")
 	}
 	b := &Broker{
-		client:      client,
-		mem:         pubsub.NewMemory(),
-		log:         slog.Default(),
-		timeout:     DefaultTimeout,
-		stop:        make(chan struct{}),
-		readDone:    make(chan struct{}),
-		refs:        make(map[string]int),
-		waiters:     make(map[string]*waiter),
-		unconfirmed: make(map[string]struct{}),
+		client:         client,
+		publishTimeout: DefaultPublishTimeout,
+		health:         DefaultHealthCheck,
+		mem:            pubsub.NewMemory(),
+		log:            slog.Default(),
+		timeout:        DefaultTimeout,
+		stop:           make(chan struct{}),
+		psChans:        make(map[string]struct{}),
+		readDone:       make(chan struct{}),
+		refs:           make(map[string]int),
+		waiters:        make(map[string]*waiter),
+		unconfirmed:    make(map[string]struct{}),
 	}
 	for _, o := range opts {
 		o(b)
+	}
+	b.publisher, b.detach = client, true
+	if c, ok := client.(*goredis.Client); ok {
+		// The go-redis way to bound one command whatever the context says
+		// (ContextTimeoutEnabled is the client's choice).
+		b.publisher, b.detach = c.WithTimeout(publishIOTimeout(c.Options(), b.publishTimeout)), false
 	}
 	_, _ = rand.Read(b.id[:])
 	b.id[0] |= 1 // never the zero ID of escaped payloads
 	b.ps = client.Subscribe(context.Background())
 	go b.read()
 	return b
+}
+
+// publishIOTimeout returns the read and write timeout of the publisher
+// clone: d, or the client's own timeouts when they are shorter.
+func publishIOTimeout(o *goredis.Options, d time.Duration) time.Duration {
+	for _, t := range []time.Duration{o.ReadTimeout, o.WriteTimeout} {
+		if t > 0 && t < d {
+			d = t
+		}
+	}
+	return d
 }
 
 // Stats returns the broker's counters and state. It is cheap and safe to
@@ -267,48 +393,6 @@ func (b *Broker) Stats() Stats {
 	s.GapSince = b.gapStart
 	return s
 }
-
-// Publish sends payload to the topic's subscribers on every instance with
-// one PUBLISH. With local delivery, this instance's subscribers get it
-// directly first. A Publish whose context has no deadline is bounded by
-// WithTimeout. See [pubsub.Broker.Publish]; in addition, an error wrapping
-// [ErrUnavailable] means Redis could not be reached, and the message
-// reached no other instance (with local delivery, it did reach this one).
-func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) error {
-	if topic == "" {
-		return errEmptyTopic
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
-	}
-	if b.closed.Load() {
-		return pubsub.ErrClosed
-	}
-	if b.local {
-		_ = b.mem.Publish(context.Background(), topic, payload)
-	}
-	pctx := ctx
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		pctx, cancel = context.WithTimeout(ctx, b.timeout)
-		defer cancel()
-	}
-	cmd := noRetry{goredis.NewIntCmd(pctx, "publish", b.prefix+topic, b.encode(payload))}
-	_ = b.client.Process(pctx, cmd)
-	if err := cmd.Err(); err != nil {
-		b.mu.Lock()
-		b.stats.PublishErrors++
-		b.mu.Unlock()
-		return b.wrap("publish to "+strconv.Quote(topic), ctx, err)
-	}
-	return nil
-}
-
-// noRetry is a command go-redis must not retry: a PUBLISH that reached Redis
-// before its connection failed would be delivered twice.
-type noRetry struct{ *goredis.IntCmd }
-
-func (noRetry) NoRetry() bool { return true }
 
 // wrap turns a go-redis error into the broker's: ErrClosed after Close,
 // the error of the caller's ctx if it is done, a Redis error reply as is,
@@ -329,194 +413,23 @@ func (b *Broker) wrap(op string, ctx context.Context, err error) error {
 	}
 }
 
-// Subscribe registers handler for topic. It returns once Redis has
-// confirmed the subscription: it sends SUBSCRIBE if the topic is new to
-// this broker, then a PING, and waits for the PING's reply on the pub/sub
-// connection, which comes after every message published before the
-// subscription started. The wait is bounded by ctx and WithTimeout. When
-// Redis cannot be reached, or the broker's pub/sub connection is known to
-// be down (it fails at once then, without trying), Subscribe fails with an
-// error wrapping [ErrUnavailable]; with local delivery it returns instead a
-// subscription that receives local messages now and remote ones once Redis
-// is back. See [pubsub.Broker.Subscribe].
-func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(payload []byte)) (pubsub.Subscription, error) {
-	if topic == "" {
-		return nil, errEmptyTopic
-	}
-	if handler == nil {
-		return nil, errNilHandler
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("liveview: redis: subscribe to %q: %w", topic, err)
-	}
-	op := "subscribe to " + strconv.Quote(topic)
-	ch := b.prefix + topic
-	wctx, cancel := context.WithTimeout(ctx, b.timeout)
-	defer cancel()
-
-	b.subMu.Lock()
-	b.mu.Lock()
-	if b.closed.Load() {
-		b.mu.Unlock()
-		b.subMu.Unlock()
-		return nil, pubsub.ErrClosed
-	}
-	b.refs[ch]++
-	first, down := b.refs[ch] == 1, b.down
-	b.mu.Unlock()
-
-	var err error
-	switch {
-	case down && !b.local:
-		// Fail fast: trying would hold subMu for a dial per call.
-		err = errDown
-	case first && b.local && down:
-		// Record the channel for the reconnect without touching the
-		// network: go-redis keeps it even though the call fails at once.
-		done, stop := context.WithCancel(context.Background())
-		stop()
-		_ = b.ps.Subscribe(done, ch)
-		err = errDown
-	case first:
-		err = b.ps.Subscribe(wctx, ch)
-	case b.local && down:
-		err = errDown
-	}
-	w := &waiter{topic: topic, handler: handler, ready: make(chan struct{})}
-	if err == nil {
-		b.mu.Lock()
-		b.token++
-		token := subToken + strconv.FormatUint(b.token, 10)
-		b.waiters[token] = w
-		b.mu.Unlock()
-		if err = b.ps.Ping(wctx, token); err != nil {
-			b.mu.Lock()
-			if b.waiters[token] == w {
-				delete(b.waiters, token)
-			} else {
-				err = nil // the reader resolved it meanwhile
-			}
-			b.mu.Unlock()
-		}
-	}
-	if err != nil && b.local && !b.closed.Load() {
-		// Local only for now; the reader resubscribes on reconnect.
-		b.mu.Lock()
-		if b.gapStart.IsZero() {
-			b.startGapLocked(err)
-		}
-		b.unconfirmed[ch] = struct{}{}
-		sub, serr := b.mem.Subscribe(context.Background(), topic, handler)
-		b.mu.Unlock()
-		b.subMu.Unlock()
-		if serr != nil {
-			b.release(ch)
-			return nil, fmt.Errorf("liveview: redis: %s: %w", op, pubsub.ErrClosed)
-		}
-		b.log.Warn("liveview: redis unavailable, subscribed for local delivery only", "topic", topic, "err", err)
-		return &subscription{b: b, ch: ch, sub: sub}, nil
-	}
-	b.subMu.Unlock()
-	if err != nil {
-		b.release(ch)
-		return nil, b.wrap(op, ctx, err)
-	}
-
-	select {
-	case <-w.ready:
-	case <-wctx.Done():
-		b.mu.Lock()
-		pending := false
-		for token, v := range b.waiters {
-			if v == w {
-				delete(b.waiters, token)
-				pending = true
-			}
-		}
-		b.mu.Unlock()
-		if pending {
-			b.release(ch)
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("liveview: redis: %s: %w", op, ctx.Err())
-			}
-			return nil, fmt.Errorf("liveview: redis: %s: not confirmed within %v: %w", op, b.timeout, ErrUnavailable)
-		}
-		<-w.ready // resolved by the reader while we timed out
-	}
-	if w.err != nil {
-		b.release(ch)
-		return nil, b.wrap(op, context.Background(), w.err)
-	}
-	return &subscription{b: b, ch: ch, sub: w.sub}, nil
-}
-
-// release drops one reference to channel ch, unsubscribing on Redis when it
-// was the last. It returns the error of telling Redis, if that matters.
-func (b *Broker) release(ch string) error {
-	b.subMu.Lock()
-	defer b.subMu.Unlock()
-	b.mu.Lock()
-	b.refs[ch]--
-	last := b.refs[ch] <= 0
-	if last {
-		delete(b.refs, ch)
-		delete(b.unconfirmed, ch)
-	}
-	down := b.down
-	b.mu.Unlock()
-	if !last || b.closed.Load() {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
-	defer cancel()
-	if down {
-		// go-redis forgets the channel first; the failed write that follows
-		// costs nothing, and no connection holds the subscription anyway.
-		cancel()
-	}
-	err := b.ps.Unsubscribe(ctx, ch)
-	if err == nil || down || b.closed.Load() {
-		return nil
-	}
-	var reply goredis.Error
-	if !errors.As(err, &reply) {
-		return nil // the connection failed: the subscription died with it
-	}
-	return fmt.Errorf("liveview: redis: unsubscribe from %q: %w", ch, err)
-}
-
-// subscription is one Subscribe's registration.
-type subscription struct {
-	b    *Broker
-	ch   string
-	sub  pubsub.Subscription // in b.mem
-	once sync.Once
-}
-
-// Unsubscribe stops delivery at once and, for the topic's last local
-// subscription, sends UNSUBSCRIBE. It returns an error only when Redis
-// answered the UNSUBSCRIBE with an error reply; a lost connection needs no
-// unsubscribing. See [pubsub.Subscription.Unsubscribe].
-func (s *subscription) Unsubscribe() error {
-	var err error
-	s.once.Do(func() {
-		_ = s.sub.Unsubscribe()
-		err = s.b.release(s.ch)
-	})
-	return err
-}
-
 // Close unsubscribes everything, closes the pub/sub connection and waits
 // for the reader goroutine to exit (so it must not be called from a
-// WithGapHandler hook). It never waits for handlers. The client stays
-// open. See [pubsub.Broker.Close].
+// WithGapHandler hook) and for the PUBLISH commands that Publish runs on
+// goroutines of their own (see [WithPublishTimeout]). It never waits for
+// handlers. While Redis is frozen this may take up to the client's
+// ReadTimeout, when go-redis ends its reconnection attempt and commands.
+// The client stays open. See [pubsub.Broker.Close].
 func (b *Broker) Close() error {
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
 		return nil
 	}
+	// Under pubMu too: no Publish adds to pubs once it is set.
+	b.pubMu.Lock()
 	b.closed.Store(true)
+	b.pubMu.Unlock()
 	for token, w := range b.waiters {
 		w.err = pubsub.ErrClosed
 		close(w.ready)
@@ -531,211 +444,9 @@ func (b *Broker) Close() error {
 	close(b.stop)
 	err := b.ps.Close()
 	<-b.readDone
+	b.pubs.Wait() // the PUBLISH commands still running in go-redis
 	if err != nil && !errors.Is(err, goredis.ErrClosed) {
 		return fmt.Errorf("liveview: redis: closing the pub/sub connection: %w", err)
 	}
 	return nil
-}
-
-// read is the reader goroutine: the only one that receives from the pub/sub
-// connection. It hands messages to the subscriptions' queues without ever
-// waiting for a handler, and reconnects when the connection fails.
-func (b *Broker) read() {
-	defer close(b.readDone)
-	ctx := context.Background()
-	backoff := minBackoff
-	probe, healthPending := true, false
-	for {
-		select {
-		case <-b.stop:
-			return
-		default:
-		}
-		if probe {
-			// Dials when needed; go-redis resubscribes every channel first.
-			pctx, cancel := context.WithTimeout(ctx, b.timeout)
-			err := b.ps.Ping(pctx, probeToken)
-			cancel()
-			if err != nil {
-				b.lost(err)
-				select {
-				case <-b.stop:
-					return
-				case <-time.After(backoff):
-				}
-				backoff = min(2*backoff, maxBackoff)
-				continue
-			}
-			probe = false
-		}
-		// The read deadline is what detects a server that went silent
-		// (TestSilentServer); go-redis's own Channel only notices when a
-		// write fails, minutes later. Known limit: a reply that starts
-		// arriving just before the deadline and ends after it leaves the
-		// reader mid-reply, and that message may be lost unreported. It
-		// takes a reply straddling the deadline after healthInterval of
-		// silence, which for the usual payloads arrive whole within
-		// microseconds.
-		msg, err := b.ps.ReceiveTimeout(ctx, healthInterval)
-		if err != nil {
-			if b.closed.Load() {
-				return
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				if !healthPending {
-					healthPending = true
-					hctx, cancel := context.WithTimeout(ctx, b.timeout)
-					err = b.ps.Ping(hctx, healthToken)
-					cancel()
-					if err == nil {
-						continue
-					}
-				} else {
-					// No answer for two intervals: a read with a deadline in
-					// the past makes go-redis drop the connection.
-					dead, cancel := context.WithDeadline(ctx, time.Now())
-					msg, err = b.ps.ReceiveTimeout(dead, 0)
-					cancel()
-					if err == nil {
-						healthPending = false
-						b.handle(msg)
-						continue
-					}
-					err = errNoPong
-				}
-			}
-			b.lost(err)
-			probe, healthPending = true, false
-			continue
-		}
-		healthPending, backoff = false, minBackoff
-		b.handle(msg)
-	}
-}
-
-// handle processes one reply from the pub/sub connection.
-func (b *Broker) handle(msg any) {
-	b.mu.Lock()
-	if !b.connected {
-		b.connected, b.down = true, false
-		b.log.Debug("liveview: redis pub/sub connected")
-	}
-	switch m := msg.(type) {
-	case *goredis.Message:
-		b.mu.Unlock()
-		topic, ok := strings.CutPrefix(m.Channel, b.prefix)
-		if !ok {
-			return
-		}
-		payload, own := b.decode(m.Payload)
-		if own {
-			return // delivered locally when published
-		}
-		_ = b.mem.Publish(context.Background(), topic, payload)
-		return
-	case *goredis.Subscription:
-		if m.Kind == "subscribe" {
-			delete(b.unconfirmed, m.Channel)
-		}
-	case *goredis.Pong:
-		if w := b.waiters[m.Payload]; w != nil {
-			delete(b.waiters, m.Payload)
-			w.sub, w.err = b.mem.Subscribe(context.Background(), w.topic, w.handler)
-			close(w.ready)
-		}
-	}
-	var gap *Gap
-	if !b.gapStart.IsZero() && len(b.unconfirmed) == 0 {
-		gap = b.endGapLocked()
-	}
-	b.mu.Unlock()
-	if gap != nil {
-		b.log.Warn("liveview: redis pub/sub resubscribed; messages published during the gap were not delivered here",
-			"gap", gap.Duration(), "channels", gap.Channels)
-		if b.onGap != nil {
-			b.onGap(*gap)
-		}
-	}
-}
-
-// lost records that the pub/sub connection failed with err.
-func (b *Broker) lost(err error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed.Load() {
-		return
-	}
-	wasConnected := b.connected
-	b.connected, b.down = false, true
-	if wasConnected {
-		b.stats.Disconnects++
-		b.log.Warn("liveview: redis pub/sub connection lost, reconnecting", "err", err, "channels", len(b.refs))
-	}
-	if len(b.refs) > 0 && b.gapStart.IsZero() {
-		b.startGapLocked(err)
-		for ch := range b.refs {
-			b.unconfirmed[ch] = struct{}{}
-		}
-	}
-	// Pending Subscribes will not get their PING's reply.
-	for token, w := range b.waiters {
-		delete(b.waiters, token)
-		if b.local {
-			w.sub, w.err = b.mem.Subscribe(context.Background(), w.topic, w.handler)
-		} else {
-			w.err = fmt.Errorf("pub/sub connection lost: %w", err)
-		}
-		close(w.ready)
-	}
-}
-
-func (b *Broker) startGapLocked(err error) {
-	b.gapStart, b.gapErr = time.Now(), err
-}
-
-// endGapLocked ends the current gap, if any, and returns it.
-func (b *Broker) endGapLocked() *Gap {
-	if b.gapStart.IsZero() {
-		return nil
-	}
-	g := &Gap{Start: b.gapStart, End: time.Now(), Channels: len(b.refs), Err: b.gapErr}
-	b.gapStart, b.gapErr = time.Time{}, nil
-	clear(b.unconfirmed)
-	b.stats.Gaps++
-	b.stats.GapTime += g.Duration()
-	return g
-}
-
-// Payload envelope: magic, then the publishing broker's ID, then the
-// payload. A broker with local delivery wraps every payload so that it can
-// drop its own messages when they come back; others send payloads as they
-// are, unless one starts with the magic, which they wrap with a zero ID.
-const magic = "\x00lv1"
-
-func (b *Broker) encode(p []byte) []byte {
-	if !b.local && !strings.HasPrefix(string(p), magic) {
-		return p
-	}
-	out := make([]byte, 0, len(magic)+len(b.id)+len(p))
-	out = append(out, magic...)
-	if b.local {
-		out = append(out, b.id[:]...)
-	} else {
-		out = append(out, make([]byte, len(b.id))...)
-	}
-	return append(out, p...)
-}
-
-// decode unwraps a received payload and reports whether this broker sent
-// it with local delivery on.
-func (b *Broker) decode(s string) (payload []byte, own bool) {
-	rest, ok := strings.CutPrefix(s, magic)
-	if !ok || len(rest) < len(b.id) {
-		return []byte(s), false
-	}
-	if b.local && rest[:len(b.id)] == string(b.id[:]) {
-		return nil, true
-	}
-	return []byte(rest[len(b.id):]), false
 }

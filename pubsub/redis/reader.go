@@ -1,0 +1,262 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// read is the reader goroutine: the only one that receives from the pub/sub
+// connection. It hands messages to the subscriptions' queues without ever
+// waiting for a handler, checks that a silent connection still answers,
+// and reconnects when the connection fails or stops answering.
+func (b *Broker) read() {
+	defer close(b.readDone)
+	ctx := context.Background()
+	backoff := minBackoff
+	probe, healthPending := true, false
+	for {
+		select {
+		case <-b.stop:
+			return
+		default:
+		}
+		if probe {
+			// Dials when needed; go-redis resubscribes every channel first.
+			// Against a frozen server the dial succeeds (the kernel accepts
+			// connections for it) and go-redis's handshake waits up to the
+			// client's ReadTimeout, holding the PubSub: nobody else uses it
+			// while the connection is down.
+			pctx, cancel := context.WithTimeout(ctx, b.timeout)
+			err := b.ps.Ping(pctx, probeToken)
+			cancel()
+			if err != nil {
+				b.lost(err, false)
+				select {
+				case <-b.stop:
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(2*backoff, maxBackoff)
+				continue
+			}
+			probe = false
+		}
+		// The read deadline is what detects a server that went silent
+		// (TestFrozenServer); go-redis's own Channel only notices when a
+		// write fails, minutes later. Known limit: a reply that starts
+		// arriving just before the deadline and ends after it leaves the
+		// reader mid-reply, and that message may be lost unreported. It
+		// takes a reply straddling the deadline after a whole health
+		// interval of silence, and the usual payloads arrive whole within
+		// microseconds.
+		msg, err := b.ps.ReceiveTimeout(ctx, b.health)
+		if err == nil {
+			healthPending, backoff = false, minBackoff
+			b.handle(msg)
+			continue
+		}
+		if b.closed.Load() {
+			return
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			if !healthPending {
+				// Silent for one interval: ask.
+				healthPending = true
+				hctx, cancel := context.WithTimeout(ctx, b.timeout)
+				err = b.ps.Ping(hctx, healthToken)
+				cancel()
+				if err == nil {
+					continue
+				}
+			} else {
+				// No answer within another interval: the server is hung.
+				healthPending = false
+				if msg, ok := b.hung(); ok {
+					b.handle(msg)
+				} else {
+					probe = true
+				}
+				continue
+			}
+		}
+		b.lost(err, false)
+		probe, healthPending = true, false
+	}
+}
+
+// hung drops the connection of a server that did not answer the health
+// check and records the loss. If a reply arrived at the last moment, it
+// returns it instead, and the connection stays.
+func (b *Broker) hung() (msg any, ok bool) {
+	// Under subMu, no Subscribe or release reaches the PubSub between the
+	// drop and lost: go-redis would dial for it, holding subMu meanwhile.
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	// A read with a deadline in the past makes go-redis drop the
+	// connection (its attempt to dial again fails at once, with that
+	// deadline).
+	dead, cancel := context.WithDeadline(context.Background(), time.Now())
+	msg, err := b.ps.ReceiveTimeout(dead, 0)
+	cancel()
+	if err == nil {
+		return msg, true
+	}
+	b.lost(fmt.Errorf("%w within %v", errNoPong, b.health), true)
+	return nil, false
+}
+
+// handle processes one reply from the pub/sub connection.
+func (b *Broker) handle(msg any) {
+	b.answered()
+	b.mu.Lock()
+	if !b.connected {
+		b.mu.Unlock()
+		b.reconnected()
+		b.mu.Lock()
+	}
+	switch m := msg.(type) {
+	case *goredis.Message:
+		b.mu.Unlock()
+		topic, ok := strings.CutPrefix(m.Channel, b.prefix)
+		if !ok {
+			return
+		}
+		payload, own := b.decode(m.Payload)
+		if own {
+			return // delivered locally when published
+		}
+		_ = b.mem.Publish(context.Background(), topic, payload)
+		return
+	case *goredis.Subscription:
+		if m.Kind == "subscribe" {
+			delete(b.unconfirmed, m.Channel)
+		}
+	case *goredis.Pong:
+		if w := b.waiters[m.Payload]; w != nil {
+			delete(b.waiters, m.Payload)
+			w.sub, w.err = b.mem.Subscribe(context.Background(), w.topic, w.handler)
+			close(w.ready)
+		}
+	}
+	var gap *Gap
+	if !b.gapStart.IsZero() && len(b.unconfirmed) == 0 {
+		gap = b.endGapLocked()
+	}
+	b.mu.Unlock()
+	if gap != nil {
+		b.log.Warn("liveview: redis pub/sub resubscribed; messages published during the gap were not delivered here",
+			"gap", gap.Duration(), "channels", gap.Channels)
+		if b.onGap != nil {
+			b.onGap(*gap)
+		}
+	}
+}
+
+// reconnected records that the pub/sub connection answers (again), ending
+// the fail-fast of Publish and Subscribe, and gives go-redis the channels
+// that Subscribe and release did not give it while the connection was down:
+// it subscribes the channels that gained local subscribers meanwhile (their
+// confirmations end the gap) and unsubscribes those that lost them all.
+func (b *Broker) reconnected() {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	b.mu.Lock()
+	b.connected, b.downErr = true, nil
+	b.down.Store(false)
+	var add, drop []string
+	for ch := range b.refs {
+		if _, ok := b.psChans[ch]; !ok {
+			add = append(add, ch)
+		}
+	}
+	for ch := range b.psChans {
+		if _, ok := b.refs[ch]; !ok {
+			drop = append(drop, ch)
+		}
+	}
+	b.mu.Unlock()
+	b.log.Debug("liveview: redis pub/sub connected")
+	if len(add) == 0 && len(drop) == 0 {
+		return
+	}
+	// Writes only: the replies come to the reader, after this returns. A
+	// failed write makes go-redis reconnect, and resubscribe psChans.
+	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
+	defer cancel()
+	if len(add) > 0 {
+		for _, ch := range add {
+			b.psChans[ch] = struct{}{}
+		}
+		_ = b.ps.Subscribe(ctx, add...)
+	}
+	if len(drop) > 0 {
+		for _, ch := range drop {
+			delete(b.psChans, ch)
+		}
+		_ = b.ps.Unsubscribe(ctx, drop...)
+	}
+}
+
+// lost records that the pub/sub connection failed with err; hang: it went
+// silent, which was noticed two health intervals after its last reply.
+func (b *Broker) lost(err error, hang bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed.Load() {
+		return
+	}
+	wasConnected := b.connected
+	b.connected, b.downErr = false, err
+	b.down.Store(true)
+	if wasConnected {
+		b.stats.Disconnects++
+		if hang {
+			b.stats.Hangs++
+		}
+		b.log.Warn("liveview: redis pub/sub connection lost, reconnecting", "err", err, "channels", len(b.refs))
+	}
+	if len(b.refs) > 0 && b.gapStart.IsZero() {
+		b.startGapLocked(err)
+		if hang {
+			b.gapStart = b.gapStart.Add(-2 * b.health)
+		}
+		for ch := range b.refs {
+			b.unconfirmed[ch] = struct{}{}
+		}
+	}
+	// Pending Subscribes will not get their PING's reply.
+	for token, w := range b.waiters {
+		delete(b.waiters, token)
+		if b.local {
+			w.sub, w.err = b.mem.Subscribe(context.Background(), w.topic, w.handler)
+		} else {
+			w.err = fmt.Errorf("pub/sub connection lost: %w", err)
+		}
+		close(w.ready)
+	}
+}
+
+func (b *Broker) startGapLocked(err error) {
+	b.gapStart, b.gapErr = time.Now(), err
+}
+
+// endGapLocked ends the current gap, if any, and returns it.
+func (b *Broker) endGapLocked() *Gap {
+	if b.gapStart.IsZero() {
+		return nil
+	}
+	g := &Gap{Start: b.gapStart, End: time.Now(), Channels: len(b.refs), Err: b.gapErr}
+	b.gapStart, b.gapErr = time.Time{}, nil
+	b.localWarned = false
+	clear(b.unconfirmed)
+	b.stats.Gaps++
+	b.stats.GapTime += g.Duration()
+	return g
+}
