@@ -48,6 +48,8 @@ type Hub struct {
 	conns  map[*conn]struct{}
 	topics map[string]*topic
 	wg     sync.WaitGroup // one per connection being served
+
+	drain drain // drain.go: handshake admission, server registration
 }
 
 // Plugin returns the Echo middleware of the default Hub with the default
@@ -153,7 +155,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     h.checkOrigin,
 	}
-	m.HandleConnect(h.onConnect)
+	m.HandleConnect(h.upgraded) // drain.go: ends the handshake's admission, then onConnect
 	m.HandleDisconnect(h.onDisconnect)
 	m.HandleMessage(h.onMessage)
 	m.HandleMessageBinary(h.onBinary)
@@ -217,6 +219,11 @@ func (h *Hub) matchWS(path string) (string, bool) {
 }
 
 func (h *Hub) serveWS(c echo.Context, seg string) error {
+	if ok, err := h.admit(c); !ok { // drain.go: probe, handshake cap, server registration
+		return err
+	}
+	defer h.handshakeDone(c.Request())
+
 	r := c.Request()
 	if !h.checkOrigin(r) {
 		h.log.Warn("liveview: handshake refused: origin not allowed", "origin", r.Header.Get("Origin"), "host", r.Host)
@@ -346,18 +353,28 @@ func (h *Hub) publish(ctx context.Context, topic string, m Message) error {
 	return nil
 }
 
-// Close closes every connection with 1001 (going away, so browsers
-// reconnect to another instance) and waits for them to end. See Shutdown.
+// Close closes every connection with 1012 (service restart, so browsers
+// reconnect, spread over Config.DrainWindow) and waits for them to end. See
+// Shutdown.
 func (h *Hub) Close() error { return h.Shutdown(context.Background()) }
 
-// Shutdown stops accepting connections, closes every connection with 1001
-// (going away) and waits until their handlers and goroutines have finished
-// or ctx is done. It then closes the Broker if the Hub created it. Echo's
-// own Shutdown ignores hijacked connections, so register it:
+// Shutdown stops accepting connections (new handshakes get 503 with
+// Retry-After), closes every connection with 1012 (service restart) and the
+// reason "liveview:restart:<Config.DrainWindow in ms>", so the bundled
+// client reconnects after a random delay within that window, and waits
+// until the connections' handlers and goroutines have finished or ctx is
+// done. It then closes the Broker if the Hub created it.
 //
-//	e.Server.RegisterOnShutdown(func() { hub.Shutdown(ctx) })
+// Echo's own Shutdown ignores hijacked connections, so the Hub registers
+// this method with the Shutdown of every http.Server that serves its
+// endpoint (at the first request it sees there): e.Shutdown(ctx) starts
+// the drain. net/http runs it in a goroutine and does not wait for it, so
+// call Shutdown after e.Shutdown to wait until every close frame is out:
 //
-// Calling it again waits again and returns nil.
+//	_ = e.Shutdown(ctx)
+//	_ = hub.Shutdown(ctx)
+//
+// Calling it again, or concurrently, waits again and returns nil.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
@@ -367,7 +384,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	for _, c := range conns {
-		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+		h.closeForRestart(c) // drain.go: 1012 with the drain window
 	}
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
