@@ -46,6 +46,12 @@ const (
 	// calls Hub.Shutdown with their own context.
 	serverShutdownTimeout = 30 * time.Second
 
+	// closeWorkers is how many connections Shutdown closes at once. Closing
+	// one whose socket takes no more data (a client gone silent, its TCP
+	// window zero) waits closeTimeout for the close frame; one after the
+	// other, a few such clients would delay everyone's 1012 by seconds.
+	closeWorkers = 16
+
 	// refusalLogEvery is the interval of the refusal summary: the first
 	// refusal after a quiet interval is logged at once, the next ones are
 	// counted and logged as one line at the end of the interval.
@@ -76,6 +82,21 @@ func restartReason(window time.Duration) string {
 // tells the client over which window to spread its reconnect.
 func (h *Hub) closeForRestart(c *conn) {
 	c.closeWith(websocket.CloseServiceRestart, restartReason(h.cfg.DrainWindow))
+}
+
+// closeAllForRestart closes every conn with 1012, closeWorkers at a time,
+// and returns when all are closed.
+func (h *Hub) closeAllForRestart(conns []*conn) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(closeWorkers, len(conns)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(conns)); i = next.Add(1) - 1 {
+				h.closeForRestart(conns[i])
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // admit runs first for every request to the endpoint. It registers the Hub

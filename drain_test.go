@@ -340,3 +340,57 @@ func TestServerShutdownDrains(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownWithStuckClients: clients that stopped reading (their socket
+// takes no more data) cost closeTimeout each to close; Shutdown closes
+// several at a time, so they do not delay each other's close, nor the 1012
+// of the healthy clients, by closeTimeout apiece.
+func TestShutdownWithStuckClients(t *testing.T) {
+	const stuck = 6
+	big := strings.Repeat("x", 512<<10)
+	ts := newTestServer(t, Config{SendQueueSize: 64, WriteTimeout: time.Minute}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("ping", echoHandler)
+	})
+	var clients []*client
+	for range stuck {
+		c := ts.dial(t, "stuck")
+		c.ping("x")
+		clients = append(clients, c) // and never read again
+	}
+	healthy := ts.dial(t, "healthy")
+	// 48 frames of 512 KiB (24 MiB) per stuck client: more than loopback
+	// socket buffers hold, fewer than its queue, so its writer blocks.
+	for range 48 {
+		if err := ts.hub.Publish(context.Background(), "stuck", Message{Target: "#big", HTML: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "every stuck client's writer to block", func() bool {
+		ts.hub.mu.RLock()
+		defer ts.hub.mu.RUnlock()
+		blocked := 0
+		for c := range ts.hub.conns {
+			if c.room == "stuck" && c.queued.Load() > 8 {
+				blocked++
+			}
+		}
+		return blocked == stuck
+	})
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+	defer cancel()
+	if err := ts.hub.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	// One after the other they would take stuck * closeTimeout (6 s); at
+	// once, about one closeTimeout.
+	if limit := stuck * closeTimeout / 2; took >= limit {
+		t.Errorf("Shutdown with %d stuck clients took %v, want well under %v", stuck, took, stuck*closeTimeout)
+	}
+	t.Logf("Shutdown with %d stuck clients took %v", stuck, took)
+	if code, _ := closeCode(t, healthy); code != websocket.CloseServiceRestart {
+		t.Errorf("healthy client: close %d, want 1012", code)
+	}
+}
