@@ -383,7 +383,26 @@ func TestDrainSpreadsReconnects(t *testing.T) {
 		t.FailNow()
 	}
 	const allOpen = `Array.from(document.querySelectorAll("iframe")).every((f) => f.contentWindow.myWebSocket && f.contentWindow.myWebSocket.readyState === 1)`
-	waitLong(t, "every client connected to A", time.Minute, func() bool { return a.open.Load() == int64(clients) })
+	// states tells, per tab, what the clients that are not connected do.
+	states := func() string {
+		var out []string
+		for _, ctx := range ctxs {
+			var st map[string]int
+			if err := chromedp.Run(ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll("iframe")).reduce((m, f) => {
+				const w = f.contentWindow, k = !w.lvTimes ? "no script" : !w.myWebSocket ? "no socket" : "readyState " + w.myWebSocket.readyState + ", " + w.lvTimes.created.length + " sockets";
+				m[k] = (m[k] || 0) + 1;
+				return m;
+			}, {})`, &st)); err != nil {
+				out = append(out, err.Error())
+				continue
+			}
+			out = append(out, fmt.Sprint(st))
+		}
+		return strings.Join(out, "\n")
+	}
+	if !waitFor(time.Minute, func() bool { return a.open.Load() == int64(clients) }) {
+		t.Fatalf("%d of %d clients connected to A after a minute; per tab:\n%s", a.open.Load(), clients, states())
+	}
 	t.Logf("%d clients in %d tabs connected to A in %v", clients, tabs, time.Since(start).Round(time.Millisecond))
 
 	// A shuts down: e.Shutdown alone closes its sockets (1012 and the window).
@@ -397,7 +416,9 @@ func TestDrainSpreadsReconnects(t *testing.T) {
 	if err := a.hub.Shutdown(ctx); err != nil {
 		t.Fatalf("A: hub.Shutdown: %v", err)
 	}
-	waitLong(t, "every client reconnected to B", window+20*time.Second, func() bool { return b.open.Load() == int64(clients) })
+	if !waitFor(window+20*time.Second, func() bool { return b.open.Load() == int64(clients) }) {
+		t.Fatalf("%d of %d clients reconnected to B; per tab:\n%s", b.open.Load(), clients, states())
+	}
 	t.Logf("all %d clients reconnected to B %v after A's shutdown began", clients, time.Since(t0).Round(time.Millisecond))
 
 	// None lost: every client's socket is open, on B, in its own room.
@@ -559,13 +580,21 @@ func checkSpread(t *testing.T, what string, offsets []time.Duration, window time
 // waitLong polls cond every 50 ms for at most d.
 func waitLong(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
+	if !waitFor(d, cond) {
+		t.Fatalf("timed out after %v waiting for %s", d, what)
+	}
+}
+
+// waitFor polls cond every 50 ms for at most d and reports whether it held.
+func waitFor(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
+			return false
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return true
 }
 
 // TestDrainRestartUX: during a planned restart's wait the banner stays
