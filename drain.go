@@ -32,13 +32,13 @@ const (
 	restartReasonPrefix = "liveview:restart:"
 
 	// retryAfter is what a refused handshake and a busy probe are told to
-	// wait (the Retry-After header, in whole seconds). A probe also answers
-	// 503 for this long after the last refusal, so a client that probes
-	// right after its handshake was refused learns why even if the load has
-	// just dropped.
+	// wait (the Retry-After header, in whole seconds).
 	retryAfter = time.Second
 
-	// probeMemory is how long after a refusal the probe still answers 503.
+	// probeMemory is how long after a refusal the probe still answers 503,
+	// so that a client probing right after its handshake was refused
+	// learns why even if the load has just dropped (the probe comes a
+	// round trip later, more on a busy machine).
 	probeMemory = 2 * retryAfter
 
 	// serverShutdownTimeout bounds the drain started by an http.Server's
