@@ -159,6 +159,27 @@ type Config struct {
 	// that is disconnected. Default: 10s.
 	WriteTimeout time.Duration
 
+	// DrainWindow is the window over which clients spread their reconnects
+	// after Hub.Shutdown (or the Shutdown of the http.Server serving the
+	// Hub): every socket is closed with 1012 (service restart) and the
+	// reason "liveview:restart:<milliseconds>", and the bundled client
+	// reconnects after a random delay in [0, DrainWindow] instead of all
+	// clients at once. A negative value asks clients to reconnect at once.
+	// Shutdown itself does not wait for the window. Default: 5s.
+	DrainWindow time.Duration
+
+	// MaxHandshakes caps the WebSocket handshakes the Hub runs at once,
+	// from the request reaching the endpoint to the end of the upgrade
+	// (Room, OnConnect and the Broker subscription included). Above it, a
+	// handshake is answered 503 with "Retry-After: 1" at once, and the
+	// bundled client waits that long (jittered) before it tries again; the
+	// refusals are logged as one summary line per 10 seconds. It bounds the
+	// work a reconnect storm puts on one instance (when another instance
+	// stopped without draining, or Redis is slow) without refusing the
+	// connections themselves, which are not counted. A negative value
+	// removes the cap. Default: 100.
+	MaxHandshakes int
+
 	// Broker carries Broadcast and Publish between instances. Hubs given the
 	// same Broker behave as instances of one app. The Hub does not close a
 	// Broker it was given. Default: a new in-memory broker per Hub
@@ -208,6 +229,8 @@ const (
 	DefaultWriteTimeout     = 10 * time.Second
 	DefaultMaxConnsPerIP    = 256
 	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultDrainWindow      = 5 * time.Second
+	DefaultMaxHandshakes    = 100
 )
 
 // withDefaults returns cfg with every zero field set to its default: the
@@ -251,6 +274,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if cfg.DrainWindow == 0 {
+		cfg.DrainWindow = DefaultDrainWindow
+	}
+	if cfg.MaxHandshakes == 0 {
+		cfg.MaxHandshakes = DefaultMaxHandshakes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -291,7 +291,7 @@ func (h *Hub) onConnect(s *melody.Session) {
 	}
 	h.mu.Unlock()
 	if closed {
-		c.closeWith(websocket.CloseGoingAway, "server shutting down")
+		h.closeForRestart(c) // drain.go: 1012 with the drain window
 	}
 }
 

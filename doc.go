@@ -183,6 +183,10 @@
 //   - Error frames never list the registered handlers and never carry
 //     internal error text unless Config.Debug; return an *Error to show a
 //     message to the user.
+//   - At most Config.MaxHandshakes (100) handshakes run at once per Hub;
+//     the excess is answered 503 with Retry-After at once and logged as a
+//     summary, so a reconnect storm or a slow OnConnect cannot pile up
+//     handshakes on one instance.
 //
 // Fragments are inserted as HTML and inline scripts in them run: escape
 // user input (html/template does) and remember that Broadcast reaches every
@@ -245,6 +249,26 @@
 // UNSUBSCRIBE (likewise for the broadcast topic and an instance's first and
 // last connection). Each instance holds one Redis pub/sub connection in
 // all.
+//
+// # Shutdown
+//
+// The Hub registers its Shutdown with every http.Server that serves its
+// endpoint (at the first request there), so e.Shutdown(ctx) alone drains
+// the WebSockets, which Echo's Shutdown otherwise ignores. net/http starts
+// that drain in a goroutine and does not wait for it: call Hub.Shutdown(ctx)
+// after e.Shutdown to wait until every close frame is out.
+//
+//	_ = e.Shutdown(ctx)
+//	_ = liveview.Default().Shutdown(ctx)
+//
+// A drain closes every socket with 1012 (service restart) and the reason
+// "liveview:restart:<ms>" carrying Config.DrainWindow; the bundled client
+// reconnects after a random delay within that window rather than all at
+// once, without showing its #no-connection banner meanwhile. The instances
+// that remain answer handshakes beyond Config.MaxHandshakes with 503 and
+// Retry-After, which the client learns by probing the endpoint with a plain
+// GET (answered 426, or 503 + Retry-After, without running Room or
+// OnConnect) and honours.
 //
 // # Coming from Django LiveView
 //

@@ -45,6 +45,11 @@ var (
 	// answers new WebSocket handshakes with 503.
 	ErrHubClosed = errors.New("liveview: hub closed")
 
+	// ErrTooManyHandshakes answers a WebSocket handshake with 503 and
+	// Retry-After while Config.MaxHandshakes handshakes are already in
+	// progress on the Hub; the bundled client waits and retries.
+	ErrTooManyHandshakes = errors.New("liveview: too many handshakes in progress")
+
 	// ErrNotMounted is returned by the package-level [Publish] and
 	// [Broadcast] before [Plugin] or [PluginWithConfig] created the default
 	// Hub.

@@ -40,6 +40,9 @@ import (
 // the checks, and the app's Room and OnConnect with them, run in admit on
 // a short-lived goroutine of their own, and the frames here are kept small.
 func (h *Hub) serveWS(c echo.Context, seg string) error {
+	if ok, err := h.gate(c); !ok { // drain.go: probe, handshake cap, server registration
+		return err
+	}
 	done := make(chan *conn, 1)
 	var (
 		err      error
@@ -57,6 +60,9 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 		done <- cn
 	}()
 	cn := <-done
+	if cn == nil {
+		h.handshakeDone(c.Request())
+	}
 	if panicked != nil {
 		panic(panicked) // where Echo's Recover middleware, if any, sees it
 	}
@@ -186,6 +192,7 @@ func (h *Hub) finish(cn *conn, err error) error {
 	if err == nil {
 		return nil
 	}
+	h.handshakeDone(cn.req) // the upgrade failed: melody's connect handler did not run
 	h.leaveAll(cn)
 	cn.cancel()
 	if errors.Is(err, melody.ErrClosed) {

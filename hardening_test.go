@@ -17,9 +17,9 @@ import (
 	"github.com/echo-liveview/liveview/pubsub"
 )
 
-// dialStatus tries a handshake to path with header h and returns the
+// tryDial tries a handshake to path with header h and returns the
 // connection (nil when refused) and the HTTP status.
-func (ts *testServer) dialStatus(t *testing.T, path string, h http.Header) (*websocket.Conn, int) {
+func (ts *testServer) tryDial(t *testing.T, path string, h http.Header) (*websocket.Conn, int) {
 	t.Helper()
 	d := websocket.Dialer{HandshakeTimeout: readTimeout}
 	ws, resp, err := d.Dial("ws"+strings.TrimPrefix(ts.srv.URL, "http")+path, h)
@@ -74,7 +74,7 @@ func TestOriginScheme(t *testing.T) {
 			if tt.proto != "" {
 				h.Set("X-Forwarded-Proto", tt.proto)
 			}
-			if _, got := tt.ts.dialStatus(t, "/ws/liveview/lobby/", h); got != tt.status {
+			if _, got := tt.ts.tryDial(t, "/ws/liveview/lobby/", h); got != tt.status {
 				t.Fatalf("status %d, want %d", got, tt.status)
 			}
 		})
@@ -198,14 +198,14 @@ func TestConnsPerIP(t *testing.T) {
 	origin := http.Header{"Origin": {ts.srv.URL}}
 	var open []*websocket.Conn
 	for range 3 {
-		ws, status := ts.dialStatus(t, "/ws/liveview/lobby/", origin)
+		ws, status := ts.tryDial(t, "/ws/liveview/lobby/", origin)
 		if status != 101 {
 			t.Fatalf("status %d", status)
 		}
 		open = append(open, ws)
 	}
 	for range 20 {
-		if _, status := ts.dialStatus(t, "/ws/liveview/lobby/", origin); status != http.StatusTooManyRequests {
+		if _, status := ts.tryDial(t, "/ws/liveview/lobby/", origin); status != http.StatusTooManyRequests {
 			t.Fatalf("over the limit: status %d", status)
 		}
 	}
@@ -215,12 +215,12 @@ func TestConnsPerIP(t *testing.T) {
 	// Another address (X-Forwarded-For, which Echo's default RealIP reads)
 	// is not affected.
 	other := http.Header{"Origin": {ts.srv.URL}, "X-Forwarded-For": {"203.0.113.9"}}
-	if _, status := ts.dialStatus(t, "/ws/liveview/lobby/", other); status != 101 {
+	if _, status := ts.tryDial(t, "/ws/liveview/lobby/", other); status != 101 {
 		t.Fatalf("other address: %d", status)
 	}
 	open[0].Close()
 	waitFor(t, func() bool {
-		ws, status := ts.dialStatus(t, "/ws/liveview/lobby/", origin)
+		ws, status := ts.tryDial(t, "/ws/liveview/lobby/", origin)
 		if ws != nil {
 			ws.Close()
 		}
@@ -283,7 +283,7 @@ func TestHandshakeTimeout(t *testing.T) {
 			tt.cfg.HandshakeTimeout = timeout
 			ts := newTestServer(t, tt.cfg, nil)
 			start := time.Now()
-			if _, status := ts.dialStatus(t, "/ws/liveview/lobby/", http.Header{"Origin": {ts.srv.URL}}); status != http.StatusServiceUnavailable {
+			if _, status := ts.tryDial(t, "/ws/liveview/lobby/", http.Header{"Origin": {ts.srv.URL}}); status != http.StatusServiceUnavailable {
 				t.Fatalf("status %d, want 503", status)
 			}
 			if d := time.Since(start); d < timeout || d > 10*timeout {
@@ -312,10 +312,10 @@ func TestOnConnectPanicReachesEcho(t *testing.T) {
 	defer srv.Close()
 	defer h.Close()
 	ts := &testServer{hub: h, srv: srv, e: e}
-	if _, status := ts.dialStatus(t, "/ws/liveview/lobby/?boom=1", nil); status != http.StatusInternalServerError {
+	if _, status := ts.tryDial(t, "/ws/liveview/lobby/?boom=1", nil); status != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", status)
 	}
-	ws, status := ts.dialStatus(t, "/ws/liveview/lobby/", nil)
+	ws, status := ts.tryDial(t, "/ws/liveview/lobby/", nil)
 	if status != 101 {
 		t.Fatalf("after the panic: %d", status)
 	}

@@ -201,3 +201,10 @@ func (l *logRecorder) String() string {
 func (l *logRecorder) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
+
+// queuedBytes returns c's backlog: the bytes queued and not yet written.
+func (c *conn) queuedBytes() int {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	return c.backlog
+}

@@ -88,6 +88,7 @@ const (
 	logIPLimit
 	logRoomRefused
 	logSubscribeFailed
+	logTooManyHandshakes
 	numHubKinds
 )
 
@@ -142,9 +143,79 @@ func (h *Hub) logEvent(c *conn, kind logKind, level slog.Level, msg string, args
 	c.logs.log(h.log, kind, int(numConnKinds), level, msg, args...)
 }
 
+// hubLogs summarises the Hub's lines about refused handshakes, per kind:
+// the first line of a kind after a quiet interval is logged at once; the
+// ones that follow within logEvery are counted, and when the interval ends
+// one line with the same message says how many ("refused"), so a count is
+// never lost however the refusals stop. Its zero value is ready.
+type hubLogs struct {
+	mu    sync.Mutex
+	kinds [numHubKinds]hubKind
+	every time.Duration // logEvery when 0; tests shorten it
+}
+
+type hubKind struct {
+	timer *time.Timer // the pending summary; nil while quiet
+	count int         // lines held back since the last one
+	level slog.Level
+	msg   string
+}
+
 // logHandshake logs a refused handshake, summarised per kind for the Hub.
 func (h *Hub) logHandshake(kind logKind, level slog.Level, msg string, args ...any) {
-	h.handshakeLogs.log(h.log, kind, int(numHubKinds), level, msg, args...)
+	l := &h.handshakeLogs
+	l.mu.Lock()
+	k := &l.kinds[kind]
+	if k.timer != nil {
+		k.count++
+		k.level, k.msg = level, msg
+		l.mu.Unlock()
+		return
+	}
+	every := l.every
+	if every <= 0 {
+		every = logEvery
+	}
+	k.timer = time.AfterFunc(every, func() { h.summariseHandshakes(kind, every) })
+	l.mu.Unlock()
+	h.log.Log(context.Background(), level, msg, args...)
+}
+
+// summariseHandshakes logs the lines of kind held back in the interval
+// that just ended and, if there were any, watches one more interval.
+func (h *Hub) summariseHandshakes(kind logKind, every time.Duration) {
+	l := &h.handshakeLogs
+	l.mu.Lock()
+	k := &l.kinds[kind]
+	n, level, msg := k.count, k.level, k.msg
+	k.count = 0
+	if n == 0 {
+		k.timer = nil
+		l.mu.Unlock()
+		return
+	}
+	k.timer = time.AfterFunc(every, func() { h.summariseHandshakes(kind, every) })
+	l.mu.Unlock()
+	h.log.Log(context.Background(), level, msg, "refused", n, "interval", every)
+}
+
+// stopHandshakeLogs stops the pending summaries (Hub.Shutdown), logging
+// what they held.
+func (h *Hub) stopHandshakeLogs() {
+	l := &h.handshakeLogs
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range l.kinds {
+		k := &l.kinds[i]
+		if k.timer != nil {
+			k.timer.Stop()
+			k.timer = nil
+		}
+		if k.count > 0 {
+			h.log.Log(context.Background(), k.level, k.msg, "refused", k.count)
+			k.count = 0
+		}
+	}
 }
 
 // logHeld writes one line for the lines of c held back and not yet

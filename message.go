@@ -63,6 +63,31 @@ import (
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
 //   - any key added through Message.Extra.
+//
+// Close codes and the endpoint's HTTP answers (no frame keys, but part of
+// the protocol all the same; an upstream client treats them as any other
+// close or failed handshake):
+//
+//   - Close 1012 (service restart) with the reason "liveview:restart:<ms>"
+//     (e.g. "liveview:restart:5000"): the server is draining (Hub.Shutdown,
+//     Config.DrainWindow). The client reconnects after a uniformly random
+//     delay in [0, ms], not counted as a failed attempt, instead of at once
+//     with every other client. Without that reason it uses its own
+//     restartWindowMs. Close 1000 still means "do not reconnect"; any other
+//     code, a reconnect with the normal backoff.
+//   - 503 Service Unavailable with Retry-After (seconds) answers a
+//     handshake while the Hub is closed or already runs
+//     Config.MaxHandshakes handshakes.
+//   - The probe: a request to the endpoint without an Upgrade header (the
+//     client sends a plain GET after a handshake that failed before the
+//     socket opened, since a browser cannot read a failed handshake's
+//     status) is answered without running Room or OnConnect: 426 Upgrade
+//     Required (with Upgrade: websocket) normally, 503 with Retry-After
+//     while the Hub is closed, at its handshake cap or within two seconds
+//     of refusing a handshake for it. On 503 the client waits one to two
+//     times Retry-After instead of its backoff; on anything else, or when
+//     the probe fails (network, CORS for another webSocketConfig.host), it
+//     keeps its backoff. Both answers carry Cache-Control: no-store.
 
 // Event is one decoded client -> server frame.
 type Event struct {

@@ -39,7 +39,7 @@ type Hub struct {
 
 	allowedOrigins []origin // Config.AllowedOrigins, parsed
 	ips            ipLimits
-	handshakeLogs  logLimiter
+	handshakeLogs  hubLogs
 
 	logOnce    sync.Once
 	finishOnce sync.Once
@@ -50,6 +50,8 @@ type Hub struct {
 	conns  map[*conn]struct{}
 	topics map[string]*topic
 	wg     sync.WaitGroup // one per connection being served
+
+	drain drain // drain.go: handshake admission, server registration
 }
 
 // Plugin returns the Echo middleware of the default Hub with the default
@@ -157,7 +159,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 		CheckOrigin:      func(*http.Request) bool { return true }, // admit checked it, with Echo's view of the scheme
 		HandshakeTimeout: cfg.HandshakeTimeout,
 	}
-	m.HandleConnect(h.onConnect)
+	m.HandleConnect(h.upgraded) // drain.go: ends the handshake's admission, then onConnect
 	m.HandleDisconnect(h.onDisconnect)
 	m.HandleMessage(h.onMessage)
 	m.HandleMessageBinary(h.onBinary)
@@ -259,18 +261,28 @@ func (h *Hub) publish(ctx context.Context, topic string, m Message, from *conn) 
 	return nil
 }
 
-// Close closes every connection with 1001 (going away, so browsers
-// reconnect to another instance) and waits for them to end. See Shutdown.
+// Close closes every connection with 1012 (service restart, so browsers
+// reconnect, spread over Config.DrainWindow) and waits for them to end. See
+// Shutdown.
 func (h *Hub) Close() error { return h.Shutdown(context.Background()) }
 
-// Shutdown stops accepting connections, closes every connection with 1001
-// (going away) and waits until their handlers and goroutines have finished
-// or ctx is done. It then closes the Broker if the Hub created it. Echo's
-// own Shutdown ignores hijacked connections, so register it:
+// Shutdown stops accepting connections (new handshakes get 503 with
+// Retry-After), closes every connection with 1012 (service restart) and the
+// reason "liveview:restart:<Config.DrainWindow in ms>", so the bundled
+// client reconnects after a random delay within that window, and waits
+// until the connections' handlers and goroutines have finished or ctx is
+// done. It then closes the Broker if the Hub created it.
 //
-//	e.Server.RegisterOnShutdown(func() { hub.Shutdown(ctx) })
+// Echo's own Shutdown ignores hijacked connections, so the Hub registers
+// this method with the Shutdown of every http.Server that serves its
+// endpoint (at the first request it sees there): e.Shutdown(ctx) starts
+// the drain. net/http runs it in a goroutine and does not wait for it, so
+// call Shutdown after e.Shutdown to wait until every close frame is out:
 //
-// Calling it again waits again and returns nil.
+//	_ = e.Shutdown(ctx)
+//	_ = hub.Shutdown(ctx)
+//
+// Calling it again, or concurrently, waits again and returns nil.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
@@ -279,9 +291,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	h.mu.Unlock()
-	for _, c := range conns {
-		c.closeWith(websocket.CloseGoingAway, "server shutting down")
-	}
+	h.closeAllForRestart(conns) // drain.go: 1012 with the drain window, several at a time
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
 	select {
@@ -291,6 +301,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	var err error
 	h.finishOnce.Do(func() {
+		h.stopHandshakeLogs()
 		_ = h.melody.Close()
 		if h.ownsBroker {
 			if cerr := h.broker.Close(); cerr != nil {

@@ -241,7 +241,7 @@ func TestPassThroughAndScript(t *testing.T) {
 		{"/static/liveview/liveview.min.js", 200, ""},
 		{"/static/liveview/liveview.js", 200, ""},
 		{ts.hub.ScriptURL(), 200, ""},
-		{"/ws/liveview/lobby/", 400, ""}, // a plain GET on the endpoint is not an upgrade
+		{"/ws/liveview/lobby/", 426, ""}, // a plain GET on the endpoint is not an upgrade: the client's probe
 	} {
 		t.Run(tt.path, func(t *testing.T) {
 			resp, err := http.Get(ts.srv.URL + tt.path)
@@ -623,8 +623,8 @@ func TestShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cs {
-		if err := c.readError(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
-			t.Fatalf("want 1001, got %v", err)
+		if err := c.readError(); !websocket.IsCloseError(err, websocket.CloseServiceRestart) {
+			t.Fatalf("want 1012, got %v", err)
 		}
 	}
 	_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL("a"), nil)

@@ -3,10 +3,12 @@
 // port, and clicks and types in a real headless Chromium driven by chromedp.
 //
 // It is a module of its own so that chromedp never enters the library's
-// module graph, and it does not import the library: it only sees what a user
-// of an example sees. The one exception is the standard-library-only test
-// helper internal/redisserver (a replace directive points at the parent
-// module), which starts the redis-server that multi-instance tests share.
+// module graph, and it mostly does not import the library: it sees what a
+// user of an example sees. The exceptions (a replace directive points at the
+// parent module) are the standard-library-only test helper
+// internal/redisserver, which starts the redis-server that multi-instance
+// tests share, and the drain tests (drain_test.go), which run two Hubs in
+// the test binary behind a proxy to watch what reaches the second one.
 //
 // One browser serves the whole test binary (see [Main]); each [NewTab] opens a
 // tab in a fresh browser context, so tests share no cookies or storage.
@@ -175,6 +177,13 @@ func RequireBinary(t testing.TB, name string) string {
 // [TabTimeout]. The tab closes when the test ends.
 func NewTab(t testing.TB) context.Context {
 	t.Helper()
+	return NewTabTimeout(t, TabTimeout)
+}
+
+// NewTabTimeout is [NewTab] with a context that ends after timeout, for the
+// few tests that need a tab for longer than [TabTimeout].
+func NewTabTimeout(t testing.TB, timeout time.Duration) context.Context {
+	t.Helper()
 	switch {
 	case errors.Is(browserErr, errNoChromium):
 		SkipOrFail(t, "%v", browserErr)
@@ -207,7 +216,7 @@ func NewTab(t testing.TB) context.Context {
 	}
 
 	tabCtx, closeTab := chromedp.NewContext(browserCtx, chromedp.WithTargetID(targetID))
-	ctx, cancel := context.WithTimeout(tabCtx, TabTimeout)
+	ctx, cancel := context.WithTimeout(tabCtx, timeout)
 	t.Cleanup(func() {
 		cancel()
 		closeTab() // closes the tab and waits
@@ -446,8 +455,8 @@ func (a *App) Restart() {
 	}
 }
 
-// Stop ends the app gracefully (SIGTERM: it closes its WebSockets with 1001,
-// going away) and waits for it. Stopping a stopped app does nothing.
+// Stop ends the app gracefully (SIGTERM: it closes its WebSockets with 1012,
+// service restart) and waits for it. Stopping a stopped app does nothing.
 func (a *App) Stop() { a.end(false) }
 
 // Kill ends the app abruptly (SIGKILL: its sockets just drop) and waits.

@@ -439,7 +439,7 @@ func TestClientReconnect(t *testing.T) {
 	}
 	Run(t, ctx, "remembering the socket", chromedp.Evaluate(`window.first = window.myWebSocket; webSocketConfig.queueLimit = 3`, nil))
 
-	app.Stop() // graceful: close 1001, the client reconnects
+	app.Stop() // graceful: close 1012, the client reconnects within the drain window
 	WaitJS(t, ctx, "the banner", banner+`.contains("no-connection--show") && !`+banner+`.contains("no-connection--hide")`)
 	for n := 1; n <= 5; n++ {
 		send(n)

@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// maxGzipBytes is the size budget of the minified client, gzipped.
-const maxGzipBytes = 20 * 1024
+// maxGzipBytes is the size budget of the minified client, gzipped: 24 KB.
+const maxGzipBytes = 24 * 1024
 
 func readDist(t *testing.T, name string) []byte {
 	t.Helper()

@@ -584,13 +584,13 @@
     }
   };
   function add(map, key, value) {
-    fetch(map, key).add(value);
+    fetch2(map, key).add(value);
   }
   function del(map, key, value) {
-    fetch(map, key).delete(value);
+    fetch2(map, key).delete(value);
     prune(map, key);
   }
-  function fetch(map, key) {
+  function fetch2(map, key) {
     let values = map.get(key);
     if (!values) {
       values = /* @__PURE__ */ new Set();
@@ -2508,6 +2508,8 @@
       // first reconnect delay, before jitter
       reconnectMaxMs: 3e4,
       // cap of the reconnect delay
+      restartWindowMs: 5e3,
+      // spread after a close 1012 whose reason has no window
       queueLimit: 100,
       // events kept while the socket is not open
       legacyRoomStorage: false,
@@ -3758,11 +3760,14 @@
 
   // src/socket.js
   var NORMAL_CLOSURE = 1e3;
+  var SERVICE_RESTART = 1012;
+  var RESTART_REASON = /^liveview:restart:(\d+)$/;
   var BACKOFF = 1.5;
   var socket = null;
   var room = null;
   var attempts = 0;
   var timer = null;
+  var restarting = false;
   var offline = false;
   var lastRef = 0;
   var sentRefs = /* @__PURE__ */ new Set();
@@ -3770,12 +3775,15 @@
   function connect() {
     clearTimeout(timer);
     timer = null;
+    restarting = false;
     if (isOpen() || isConnecting()) return;
     const cfg = config();
     room = resolveRoom(cfg);
+    const url = socketURL(cfg, room);
     let ws;
+    let up = false;
     try {
-      ws = new WebSocket(socketURL(cfg, room));
+      ws = new WebSocket(url);
     } catch (err) {
       console.error("LiveView: cannot open the WebSocket", err);
       connectionLost();
@@ -3784,6 +3792,7 @@
     socket = ws;
     window.myWebSocket = ws;
     ws.addEventListener("open", () => {
+      up = true;
       if (ws === socket) opened();
     });
     ws.addEventListener("message", (event) => {
@@ -3793,10 +3802,11 @@
     ws.addEventListener("close", (event) => {
       if (ws !== socket) return;
       forgetSent();
-      if (event.code !== NORMAL_CLOSURE) connectionLost();
+      if (event.code === SERVICE_RESTART) restart(event.reason);
+      else if (event.code !== NORMAL_CLOSURE) connectionLost(!up && url);
     });
     ws.addEventListener("error", () => {
-      if (ws === socket) connectionLost();
+      if (ws === socket) connectionLost(!up && url);
     });
   }
   function send(message, trigger) {
@@ -3808,7 +3818,7 @@
     enqueue(message);
     if (offline) return;
     if (isOpen()) flush();
-    else if (timer === null && !isConnecting()) connect();
+    else if ((timer === null || restarting) && !isConnecting()) connect();
   }
   function watchNetwork() {
     offline = navigator.onLine === false;
@@ -3847,17 +3857,37 @@
     finishAll(sentRefs);
     sentRefs = /* @__PURE__ */ new Set();
   }
-  function connectionLost() {
+  function connectionLost(probeURL) {
     showBanner();
-    scheduleReconnect();
+    scheduleReconnect(probeURL);
   }
-  function scheduleReconnect() {
+  function restart(reason) {
+    const m = RESTART_REASON.exec(reason);
+    clearTimeout(timer);
+    restarting = true;
+    timer = setTimeout(connect, Math.random() * (m ? +m[1] : number("restartWindowMs")));
+  }
+  function scheduleReconnect(probeURL) {
     if (timer !== null) return;
     attempts += 1;
     const base = number("reconnectBaseMs");
     const max = number("reconnectMaxMs");
     const delay = Math.min(base * Math.pow(BACKOFF, attempts - 1), max);
-    timer = setTimeout(connect, delay / 2 + Math.random() * delay / 2);
+    const backoff = delay / 2 + Math.random() * delay / 2;
+    if (!probeURL) {
+      timer = setTimeout(connect, backoff);
+      return;
+    }
+    const probe = timer = {};
+    fetch(probeURL.replace(/^ws/, "http"), { cache: "no-store" }).then(
+      (res) => {
+        const s = +res.headers.get("Retry-After");
+        return res.status === 503 && s > 0 ? Math.min(s * 1e3 * (1 + Math.random()), max) : backoff;
+      },
+      () => backoff
+    ).then((ms) => {
+      if (timer === probe) timer = setTimeout(connect, ms);
+    });
   }
   function transmit(message) {
     const frame = JSON.stringify({

@@ -9,6 +9,7 @@ function defaults() {
     path: "/ws/liveview/", // upstream ignores "path"; we honour it
     reconnectBaseMs: 1000, // first reconnect delay, before jitter
     reconnectMaxMs: 30000, // cap of the reconnect delay
+    restartWindowMs: 5000, // spread after a close 1012 whose reason has no window
     queueLimit: 100, // events kept while the socket is not open
     legacyRoomStorage: false, // true: upstream's localStorage["room"]
     loadingStates: true, // false: no ref on events, no loading states

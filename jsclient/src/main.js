@@ -13,6 +13,8 @@
  *     path               "/ws/liveview/"  [+] honoured (upstream ignores it)
  *     reconnectBaseMs    1000             [+] first reconnect delay (jittered)
  *     reconnectMaxMs     30000            [+] cap of the delay; never gives up
+ *     restartWindowMs    5000             [+] spread after a close 1012 whose
+ *                                          reason carries no window
  *     queueLimit         100              [+] events kept while disconnected
  *     legacyRoomStorage  false            [+] true: upstream's localStorage room
  *     loadingStates      true             [+] false: no ref, no loading states
@@ -45,6 +47,19 @@
  *   ref        [+] answers the event with that ref: its loading state ends
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
+ *
+ * Close codes and the probe [+] (the server's message.go lists the same):
+ *   1000       deliberate: no reconnect, no banner (until the next event)
+ *   1012       "liveview:restart:<ms>": the server drains; reconnect after a
+ *              random delay in [0, ms] (else restartWindowMs), not counted as
+ *              a failed attempt, without the banner; an event made meanwhile
+ *              reconnects at once
+ *   other      reconnect with jittered backoff, banner shown
+ *   An attempt that fails before the socket opens is followed by a probe: a
+ *   plain GET of the endpoint's http(s) URL (the browser hides a failed
+ *   handshake's status). 503 + Retry-After: wait 1-2x Retry-After (at most
+ *   reconnectMaxMs) instead of the backoff; 426, anything else or a failed
+ *   fetch (network, CORS with another host): the backoff.
  *
  * Globals: window.Stimulus, window.myWebSocket (replaced on reconnect),
  * window.webSocketConfig. sessionStorage["liveview-history"]: the journal.

@@ -1,7 +1,9 @@
 // The page's WebSocket: connecting, reconnecting, the offline queue and
 // frame dispatch. Fixes upstream's bugs: reconnection never gives up, and
 // the offline flag is cleared by "online", which also flushes the queue, so
-// no event stays queued after a blip the socket survived (§2.6).
+// no event stays queued after a blip the socket survived (§2.6). A server
+// that drains (close 1012) or is too busy (503 + Retry-After) spreads the
+// reconnects of its clients instead of getting them all at once.
 
 import { config, number } from "./config.js";
 import { resolveRoom } from "./room.js";
@@ -12,13 +14,19 @@ import { finishAll, startLoading } from "./loading.js";
 // A close with this code is deliberate: no reconnect, no banner.
 const NORMAL_CLOSURE = 1000;
 
+// A close with this code (service restart) is a planned drain: reconnect
+// after a random delay within the window of its reason.
+const SERVICE_RESTART = 1012;
+const RESTART_REASON = /^liveview:restart:(\d+)$/;
+
 // Reconnect delays grow by this factor per failed attempt (as upstream).
 const BACKOFF = 1.5;
 
 let socket = null; // the current WebSocket, also window.myWebSocket
 let room = null; // the current connection's room, stamped on every send
 let attempts = 0; // reconnect attempts since the last successful open
-let timer = null; // the pending reconnect, if any
+let timer = null; // the pending reconnect (or probe), if any
+let restarting = false; // the pending reconnect waits out a planned restart
 let offline = false; // between the window's "offline" and "online" events
 let lastRef = 0; // the last ref put on an event
 let sentRefs = new Set(); // refs sent on the current socket, not answered
@@ -28,12 +36,15 @@ const queue = []; // events waiting for an open socket, oldest first
 export function connect() {
   clearTimeout(timer);
   timer = null;
+  restarting = false;
   if (isOpen() || isConnecting()) return;
   const cfg = config();
   room = resolveRoom(cfg);
+  const url = socketURL(cfg, room);
   let ws;
+  let up = false; // whether ws opened: a failure before that gets a probe
   try {
-    ws = new WebSocket(socketURL(cfg, room));
+    ws = new WebSocket(url);
   } catch (err) {
     console.error("LiveView: cannot open the WebSocket", err);
     connectionLost();
@@ -42,6 +53,7 @@ export function connect() {
   socket = ws;
   window.myWebSocket = ws;
   ws.addEventListener("open", () => {
+    up = true;
     if (ws === socket) opened();
   });
   ws.addEventListener("message", (event) => {
@@ -51,10 +63,11 @@ export function connect() {
   ws.addEventListener("close", (event) => {
     if (ws !== socket) return;
     forgetSent();
-    if (event.code !== NORMAL_CLOSURE) connectionLost();
+    if (event.code === SERVICE_RESTART) restart(event.reason);
+    else if (event.code !== NORMAL_CLOSURE) connectionLost(!up && url);
   });
   ws.addEventListener("error", () => {
-    if (ws === socket) connectionLost();
+    if (ws === socket) connectionLost(!up && url);
   });
 }
 
@@ -72,8 +85,9 @@ export function send(message, trigger) {
   enqueue(message);
   if (offline) return;
   if (isOpen()) flush();
-  // A socket closed normally (code 1000) is reopened by the next event.
-  else if (timer === null && !isConnecting()) connect();
+  // A socket closed normally (code 1000) is reopened by the next event, and
+  // so is one waiting out a planned restart: a user beats the spread.
+  else if ((timer === null || restarting) && !isConnecting()) connect();
 }
 
 // watchNetwork follows the browser's offline/online events. Offline, events
@@ -131,22 +145,57 @@ function forgetSent() {
   sentRefs = new Set();
 }
 
-// connectionLost shows the banner and schedules a reconnect.
-function connectionLost() {
+// connectionLost shows the banner and schedules a reconnect; probeURL is
+// the URL of an attempt that failed before the socket opened, else falsy.
+function connectionLost(probeURL) {
   showBanner();
-  scheduleReconnect();
+  scheduleReconnect(probeURL);
+}
+
+// restart waits out a planned restart (close 1012): a uniformly random delay
+// within the server's window (the reason "liveview:restart:<ms>", else
+// restartWindowMs), so the clients of a draining server spread their
+// reconnects. It is no failed attempt and shows no banner: events wait in
+// the queue, and one made meanwhile reconnects at once (see send).
+function restart(reason) {
+  const m = RESTART_REASON.exec(reason);
+  clearTimeout(timer);
+  restarting = true;
+  timer = setTimeout(connect, Math.random() * (m ? +m[1] : number("restartWindowMs")));
 }
 
 // scheduleReconnect waits min(base * 1.5^(attempt-1), max) with equal
 // jitter (half fixed, half random) so clients cut off together spread out.
-// It never gives up; one attempt is pending at a time.
-function scheduleReconnect() {
+// It never gives up; one attempt (or probe) is pending at a time.
+//
+// After an attempt that failed before opening it first probes: a browser
+// hides the HTTP status of a failed handshake, so it GETs the endpoint's
+// http(s) URL. A 503 with Retry-After (a busy or draining server) replaces
+// the backoff by one to two times Retry-After, at most reconnectMaxMs;
+// any other answer or a failed probe (network, CORS) keeps the backoff.
+function scheduleReconnect(probeURL) {
   if (timer !== null) return;
   attempts += 1;
   const base = number("reconnectBaseMs");
   const max = number("reconnectMaxMs");
   const delay = Math.min(base * Math.pow(BACKOFF, attempts - 1), max);
-  timer = setTimeout(connect, delay / 2 + (Math.random() * delay) / 2);
+  const backoff = delay / 2 + (Math.random() * delay) / 2;
+  if (!probeURL) {
+    timer = setTimeout(connect, backoff);
+    return;
+  }
+  const probe = (timer = {}); // pending; connect() replaces it
+  fetch(probeURL.replace(/^ws/, "http"), { cache: "no-store" })
+    .then(
+      (res) => {
+        const s = +res.headers.get("Retry-After");
+        return res.status === 503 && s > 0 ? Math.min(s * 1000 * (1 + Math.random()), max) : backoff;
+      },
+      () => backoff,
+    )
+    .then((ms) => {
+      if (timer === probe) timer = setTimeout(connect, ms);
+    });
 }
 
 // transmit stamps lang and room and sends; false if the socket refused it.
