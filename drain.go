@@ -52,7 +52,6 @@ const (
 	// window zero) waits closeTimeout for the close frame; one after the
 	// other, a few such clients would delay everyone's 1012 by seconds.
 	closeWorkers = 16
-
 )
 
 // drain is the Hub's drain and admission state. Its zero value is ready.
