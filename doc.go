@@ -15,6 +15,8 @@
 //	liveview.Handle("say_hello", func(c *liveview.Context) error {
 //		return c.Render("#greeting", "greeting.html", c.FormValue("name"))
 //	})
+//	e.Server.ReadHeaderTimeout = 5 * time.Second // a half-sent request never holds a connection
+//	e.Server.IdleTimeout = 2 * time.Minute
 //	e.Logger.Fatal(e.Start(":8080"))
 //
 // with, in the page:

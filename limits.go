@@ -87,6 +87,7 @@ const (
 	logOriginRefused logKind = iota
 	logIPLimit
 	logRoomRefused
+	logSignedRoom
 	logSubscribeFailed
 	logTooManyHandshakes
 	numHubKinds
@@ -151,7 +152,7 @@ func (h *Hub) logEvent(c *conn, kind logKind, level slog.Level, msg string, args
 type hubLogs struct {
 	mu    sync.Mutex
 	kinds [numHubKinds]hubKind
-	every time.Duration // logEvery when 0; tests shorten it
+	every time.Duration // logEvery when 0; tests shorten it, or turn summaries off with a negative value
 }
 
 type hubKind struct {
@@ -161,10 +162,16 @@ type hubKind struct {
 	msg   string
 }
 
-// logHandshake logs a refused handshake, summarised per kind for the Hub.
+// logHandshake logs a refused handshake, summarised per kind for the Hub
+// (hubLogs).
 func (h *Hub) logHandshake(kind logKind, level slog.Level, msg string, args ...any) {
 	l := &h.handshakeLogs
 	l.mu.Lock()
+	if l.every < 0 {
+		l.mu.Unlock()
+		h.log.Log(context.Background(), level, msg, args...)
+		return
+	}
 	k := &l.kinds[kind]
 	if k.timer != nil {
 		k.count++

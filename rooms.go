@@ -79,9 +79,6 @@ var (
 	errRoomNoSubject = fmt.Errorf("%w: signed room is bound to a subject, the connection has none", ErrInvalidRoom)
 )
 
-// maxLoggedSegment is how many bytes of a refused segment reach the log.
-const maxLoggedSegment = 48
-
 // SignRoom returns room with a signature appended ("room.<signature>"), for
 // <html data-room> when Config.RoomSecret is set: the endpoint then accepts
 // only segments signed with that secret, so a client cannot join a room the
@@ -187,8 +184,8 @@ func (h *Hub) signedRoom(c echo.Context, seg string) (string, error) {
 		if errors.Is(err, errRoomExpired) { // an old page reconnecting: expected
 			level = slog.LevelInfo
 		}
-		h.log.Log(c.Request().Context(), level, "liveview: handshake refused: "+strings.TrimPrefix(err.Error(), ErrInvalidRoom.Error()+": "),
-			"segment", clipSegment(seg), "len", len(seg))
+		h.logHandshake(logSignedRoom, level, "liveview: handshake refused: "+strings.TrimPrefix(err.Error(), ErrInvalidRoom.Error()+": "),
+			"segment", clip(seg, MaxClientStringLog), "len", len(seg))
 	}
 	return room, err
 }
@@ -262,11 +259,3 @@ func parseMeta(meta string) (exp int64, ok bool) {
 	return exp, err == nil
 }
 
-// clipSegment returns at most maxLoggedSegment bytes of a client-supplied
-// segment as valid UTF-8, with "..." when it was cut.
-func clipSegment(seg string) string {
-	if len(seg) <= maxLoggedSegment {
-		return strings.ToValidUTF8(seg, "?")
-	}
-	return strings.ToValidUTF8(seg[:maxLoggedSegment], "?") + "..."
-}

@@ -209,6 +209,7 @@ func TestSignedRoomsHandshake(t *testing.T) {
 		},
 		Logger: logs.logger(),
 	}, func(h *Hub, e *echo.Echo) {
+		h.handshakeLogs.every = -1 // a line per refusal, not a summary: the test reads each
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
 				c.Set("user", c.Request().Header.Get("X-User"))
@@ -296,7 +297,7 @@ func TestSignedRoomsHandshake(t *testing.T) {
 		!strings.Contains(out, "the connection has none") || !strings.Contains(out, "not a signed room") {
 		t.Errorf("the log does not name each reason:\n%s", out)
 	}
-	if !strings.Contains(logs.String(), hugeSegment[:maxLoggedSegment]+"...") {
+	if !strings.Contains(logs.String(), hugeSegment[:MaxClientStringLog]+"...") {
 		t.Error("the oversize segment is not logged truncated")
 	}
 	if subjectCalls.Load() == 0 {

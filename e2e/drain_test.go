@@ -343,12 +343,14 @@ func TestDrainSpreadsReconnects(t *testing.T) {
 	}
 	tabs := (clients + drainPerTab - 1) / drainPerTab
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := startInstance(t, liveview.Config{Logger: quiet, DrainWindow: window})
+	// Every client comes through the proxy, one address: no per-address cap.
+	a := startInstance(t, liveview.Config{Logger: quiet, DrainWindow: window, MaxConnsPerIP: -1})
 	var bLog syncBuffer
 	var slow atomic.Int64
 	b := startInstance(t, liveview.Config{
 		Logger:        slog.New(slog.NewTextHandler(&bLog, nil)),
 		MaxHandshakes: 3,
+		MaxConnsPerIP: -1,
 		// B's first three handshakes take a second each (a cold cache, say):
 		// B is at its cap for about a second and refuses what comes then.
 		OnConnect: func(echo.Context, *liveview.Context) error {

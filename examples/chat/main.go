@@ -92,8 +92,11 @@ func main() {
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = liveview.Default().Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
+	// e.Shutdown stops accepting and starts the Hub's drain (1012: browsers
+	// reconnect to another instance, spread over Config.DrainWindow); the
+	// Hub's own Shutdown waits until every WebSocket is closed.
 	_ = e.Shutdown(shutdown)
+	_ = liveview.Default().Shutdown(shutdown)
 	if broker != nil {
 		_ = broker.Close() // the Hub does not close a Broker it was given
 		_ = rdb.Close()

@@ -72,10 +72,10 @@ func main() {
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	_ = e.Shutdown(shutdown) // starts every Hub's drain
 	for _, h := range hubs {
-		_ = h.Shutdown(shutdown) // Echo's Shutdown ignores WebSockets
+		_ = h.Shutdown(shutdown) // waits for it
 	}
-	_ = e.Shutdown(shutdown)
 }
 
 // newServer returns e's HTTP server (e.Server, so e.Shutdown stops it) set
@@ -99,8 +99,11 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 	e := echo.New()
 	e.HideBanner = true
 	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
-	e.Use(liveview.Plugin())
-	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/"})
+	// A short drain window: the browser tests restart this server and
+	// should not wait the default 5 s for the pages to reconnect.
+	const drain = 200 * time.Millisecond
+	e.Use(liveview.PluginWithConfig(liveview.Config{DrainWindow: drain}))
+	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/", DrainWindow: drain})
 	custom.Handle("record", record)
 	e.Use(custom.Middleware())
 
