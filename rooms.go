@@ -258,4 +258,3 @@ func parseMeta(meta string) (exp int64, ok bool) {
 	exp, err := strconv.ParseInt(digits, 36, 64)
 	return exp, err == nil
 }
-
