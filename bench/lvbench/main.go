@@ -51,6 +51,7 @@ var (
 	duration = flag.Duration("duration", 5*time.Second, "length of each round-trip run")
 	rounds   = flag.Int("rounds", 20, "broadcasts per fan-out run")
 	heapProf = flag.String("heapprofile", "", "write the heap profile of each system with its idle connections to FILE.<system>")
+	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of each server during the 50-connection round trip to FILE.<system>")
 	only     = flag.String("only", "roundtrip,fanout,idle", "comma-separated scenarios to run")
 	systems  = []string{"melody", "hub"}
 )
@@ -251,6 +252,9 @@ type roundtrip struct {
 func runRoundtrip(base string, pid, conns int, d time.Duration) roundtrip {
 	wss := dialMany(base, conns)
 	defer closeAll(wss)
+	if *cpuProf != "" && conns > 1 {
+		go saveProfile(base, fmt.Sprintf("/cpu?seconds=%d", max(int(d.Seconds())-1, 1)), fmt.Sprintf("%s.%d", *cpuProf, pid))
+	}
 	cpu0, mallocs0 := cpuTime(pid), mallocs(base)
 	var (
 		mu   sync.Mutex
@@ -537,8 +541,11 @@ func startRedis() (addr string, stop func()) {
 }
 
 // saveHeap stores the server's heap profile in file.
-func saveHeap(base, file string) {
-	resp, err := http.Get("http://" + base + "/heap")
+func saveHeap(base, file string) { saveProfile(base, "/heap", file) }
+
+// saveProfile stores the profile the server answers at path in file.
+func saveProfile(base, path, file string) {
+	resp, err := http.Get("http://" + base + path)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -551,5 +558,5 @@ func saveHeap(base, file string) {
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("lvbench: heap profile in %s", file)
+	log.Printf("lvbench: profile in %s", file)
 }
