@@ -171,24 +171,38 @@
 //
 // # Security
 //
-// Defaults, each tested:
+// Defaults, each tested (the README's "Security and operations defaults"
+// has the table of what each one protects against):
 //
-//   - WebSocket handshakes from another origin are refused unless listed in
-//     Config.AllowedOrigins (cross-site WebSocket hijacking).
-//   - Rooms come from the server (Config.Room) or are validated; the client's
-//     JSON room is ignored.
+//   - WebSocket handshakes from another origin (scheme, host and port) are
+//     refused unless listed in Config.AllowedOrigins (cross-site WebSocket
+//     hijacking).
+//   - Rooms come from the server (Config.Room, signed segments) or are
+//     validated; the client's JSON room is ignored.
 //   - Frames larger than Config.MaxMessageSize (64 KiB) close the socket with
-//     1009; events beyond Config.RateLimit get an error frame.
+//     1009; events beyond Config.RateLimit (and Config.IPRateLimit, per
+//     address, when set) get an error frame; so does a frame that does not
+//     decode, which counts against the limits too.
+//   - Config.MaxConnsPerIP (256) connections per client address (429
+//     above), Config.MaxHandshakes (100) handshakes in progress (503 with
+//     Retry-After above), Config.HandshakeTimeout (10 s) per handshake.
+//   - A slow client is disconnected only when it is behind itself (see # Slow
+//     clients); Config.PublishLimit bounds what one connection's events may
+//     publish to everybody.
 //   - Binary frames, invalid JSON and JSON that is not an object get an
 //     error frame; the socket and the server live on. Handler panics are
 //     recovered and logged.
 //   - Error frames never list the registered handlers and never carry
 //     internal error text unless Config.Debug; return an *Error to show a
 //     message to the user.
-//   - At most Config.MaxHandshakes (100) handshakes run at once per Hub;
-//     the excess is answered 503 with Retry-After at once and logged as a
-//     summary, so a reconnect storm or a slow OnConnect cannot pile up
-//     handshakes on one instance.
+//   - Nothing a client chooses floods the log: its strings are clipped to
+//     MaxClientStringLog bytes, and each kind of rejection is logged at most
+//     once per 10 s per connection (refused handshakes: per Hub), with the
+//     count of the lines left out.
+//
+// Request headers arrive before the Hub sees a request: set
+// http.Server.ReadHeaderTimeout (e.Server.ReadHeaderTimeout), or half-sent
+// requests hold connections forever.
 //
 // Fragments are inserted as HTML and inline scripts in them run: escape
 // user input (html/template does) and remember that Broadcast reaches every
