@@ -58,17 +58,8 @@ func (in *instance) dial(t *testing.T, room string) *websocket.Conn {
 // readHTML reads the next frame and returns its html.
 func readHTML(t *testing.T, ws *websocket.Conn) string {
 	t.Helper()
-	_ = ws.SetReadDeadline(time.Now().Add(waitTimeout))
-	_, b, err := ws.ReadMessage()
-	if err != nil {
-		t.Fatalf("read: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("frame %q: %v", b, err)
-	}
-	s, _ := m["html"].(string)
-	return s
+	_, html := readFrame(t, ws)
+	return html
 }
 
 // commands returns the commands counted since the last CONFIG RESETSTAT,
