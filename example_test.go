@@ -178,3 +178,36 @@ func send(hub *liveview.Hub, frame string) {
 	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	_, _, _ = ws.ReadMessage()
 }
+
+// Signed rooms bound to the user: the page gets a room token only its own
+// user can join, valid for an hour; the same token from another account is
+// refused.
+func ExampleHub_SignRoomFor() {
+	hub := liveview.New(liveview.Config{
+		RoomSecret: []byte("at least 32 random bytes, not this"),
+		// The subject of a connection: here a header a login middleware
+		// would have checked; usually the session's user ID.
+		RoomSubject: func(c echo.Context) string { return c.Request().Header.Get("X-User") },
+		Logger:      slog.New(slog.DiscardHandler),
+	})
+	defer hub.Close()
+	e := echo.New()
+	e.Use(hub.Middleware())
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+
+	token := hub.SignRoomFor("order-17", "alice", time.Hour) // for <html data-room="...">
+	for _, user := range []string{"alice", "mallory"} {
+		ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws/liveview/"+token+"/",
+			http.Header{"X-User": {user}})
+		if err != nil {
+			fmt.Println(user, "refused:", resp.StatusCode)
+			continue
+		}
+		ws.Close()
+		fmt.Println(user, "joined")
+	}
+	// Output:
+	// alice joined
+	// mallory refused: 403
+}
