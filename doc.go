@@ -198,7 +198,8 @@
 //   - Nothing a client chooses floods the log: its strings are clipped to
 //     MaxClientStringLog bytes, and each kind of rejection is logged at most
 //     once per 10 s per connection (refused handshakes: per Hub), with the
-//     count of the lines left out.
+//     count of the lines left out; all connections together write at most
+//     20 lines about rejected events per second.
 //
 // Request headers arrive before the Hub sees a request: set
 // http.Server.ReadHeaderTimeout (e.Server.ReadHeaderTimeout), or half-sent

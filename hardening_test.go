@@ -336,3 +336,37 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not met in time")
 }
+
+// TestEventLinesHubBudget: many connections, each logging every kind of
+// rejection once, cannot flood the log either: the Hub writes at most its
+// budget of such lines, then one summary with the count left out.
+func TestEventLinesHubBudget(t *testing.T) {
+	logs := &logRecorder{}
+	ts := newTestServer(t, Config{Logger: logs.logger(), RateLimit: 0.001, RateBurst: 3}, func(h *Hub, _ *echo.Echo) {
+		h.handshakeLogs.every = 200 * time.Millisecond
+	})
+	const conns = 60
+	start := time.Now()
+	for range conns {
+		c := ts.dial(t, "lobby")
+		c.sendRaw(websocket.TextMessage, []byte(`{"function":"nope"}`))
+		c.sendRaw(websocket.TextMessage, []byte(`{bad`))
+		c.sendRaw(websocket.BinaryMessage, []byte(`x`))
+		c.sendRaw(websocket.TextMessage, []byte(`{"function":"nope"}`)) // over the rate limit
+		for range 4 {
+			c.read()
+		}
+	}
+	elapsed := time.Since(start)
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "over the Hub's budget") })
+	time.Sleep(500 * time.Millisecond) // the summary of the interval
+	out := logs.String()
+	lines := strings.Count(out, "\n")
+	if most := eventLinesBurst + int(eventLinesPerSecond*elapsed.Seconds()) + 10; lines > most {
+		t.Fatalf("%d lines for %d connections x 4 rejections in %v, want at most %d", lines, conns, elapsed, most)
+	}
+	if !strings.Contains(out, "refused=") {
+		t.Errorf("no summary with the count of lines left out:\n%s", out)
+	}
+	t.Logf("%d connections x 4 kinds of rejection in %v: %d log lines", conns, elapsed, lines)
+}

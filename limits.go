@@ -90,10 +90,28 @@ const (
 	logSignedRoom
 	logSubscribeFailed
 	logTooManyHandshakes
+	logEventLinesDropped
 	numHubKinds
 )
 
+// Lines about rejected events, for the whole Hub: each connection logs a
+// kind at most once per logEvery, and all connections together at most
+// eventLinesPerSecond lines per second (bursts of eventLinesBurst), so that
+// many connections, from many addresses, cannot flood the log either. Lines
+// over the Hub's budget are counted and reported by one summary line per
+// logEvery.
+const (
+	eventLinesPerSecond = 20
+	eventLinesBurst     = 100
+)
+
 var connKindNames = [numConnKinds]string{"bad_message", "unknown_function", "rate_limited", "user_error", "bind_error", "handler_failed", "handler_panicked"}
+
+// lineLogger is where a logLimiter writes: an *slog.Logger, or the Hub's
+// budgeted eventLineLogger.
+type lineLogger interface {
+	Log(ctx context.Context, level slog.Level, msg string, args ...any)
+}
 
 // logLimiter summarises the log lines of one connection or one Hub. Its
 // zero value is ready and holds no memory until a line is logged.
@@ -105,7 +123,7 @@ type logLimiter struct {
 // log writes the line unless a line of its kind was written less than
 // logEvery ago, in which case it is counted. A line that follows held-back
 // ones says how many with the attribute "suppressed".
-func (l *logLimiter) log(lg *slog.Logger, kind logKind, n int, level slog.Level, msg string, args ...any) {
+func (l *logLimiter) log(lg lineLogger, kind logKind, n int, level slog.Level, msg string, args ...any) {
 	l.mu.Lock()
 	if l.kinds == nil {
 		l.kinds = make([]throttle, n)
@@ -138,10 +156,27 @@ func (l *logLimiter) held() []int {
 	return out
 }
 
-// logEvent logs a line about one of c's events, summarised per kind.
+// logEvent logs a line about one of c's events, summarised per kind per
+// connection, within the Hub's budget of such lines.
 func (h *Hub) logEvent(c *conn, kind logKind, level slog.Level, msg string, args ...any) {
 	args = append(args, "room", c.room, "remote", c.req.RemoteAddr)
-	c.logs.log(h.log, kind, int(numConnKinds), level, msg, args...)
+	c.logs.log(h.eventLines, kind, int(numConnKinds), level, msg, args...)
+}
+
+// eventLineLogger is the logger of logEvent: h.log, unless the Hub's budget
+// of lines about rejected events is spent.
+type eventLineLogger struct {
+	h       *Hub
+	limiter *rate.Limiter
+}
+
+func (l *eventLineLogger) Log(ctx context.Context, level slog.Level, msg string, args ...any) {
+	if !l.limiter.Allow() {
+		l.h.logHandshake(logEventLinesDropped, slog.LevelWarn,
+			"liveview: lines about rejected events left out: over the Hub's budget of 20 per second")
+		return
+	}
+	l.h.log.Log(ctx, level, msg, args...)
 }
 
 // hubLogs summarises the Hub's lines about refused handshakes, per kind:
@@ -240,7 +275,7 @@ func (h *Hub) logHeld(c *conn) {
 			total += n
 		}
 	}
-	h.log.Warn("liveview: connection closed; lines about its rejected events were left out", append(args, "suppressed", total)...)
+	h.eventLines.Log(context.Background(), slog.LevelWarn, "liveview: connection closed; lines about its rejected events were left out", append(args, "suppressed", total)...)
 }
 
 // ipState counts one client address's connections and, when

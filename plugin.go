@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
 
 	"github.com/echo-liveview/liveview/jsclient"
 	"github.com/echo-liveview/liveview/pubsub"
@@ -40,6 +41,7 @@ type Hub struct {
 	allowedOrigins []origin // Config.AllowedOrigins, parsed
 	ips            ipLimits
 	handshakeLogs  hubLogs
+	eventLines     *eventLineLogger // limits.go
 
 	logOnce    sync.Once
 	finishOnce sync.Once
@@ -138,6 +140,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 
 		allowedOrigins: parseAllowedOrigins(cfg.AllowedOrigins),
 	}
+	h.eventLines = &eventLineLogger{h: h, limiter: rate.NewLimiter(eventLinesPerSecond, eventLinesBurst)}
 	if h.broker == nil {
 		h.broker = pubsub.NewMemory()
 		h.ownsBroker = true
