@@ -187,7 +187,8 @@ func (c *conn) allowEvent() bool {
 // frames, so each kind is logged at most once per 10 s per connection (the
 // next line of the kind carries "suppressed", the number left out; a
 // connection that closes with lines left out gets one last line with the
-// counts), and strings the client chose are clipped.
+// counts), all connections together write at most 20 such lines per
+// second, and strings the client chose are clipped.
 //
 // With Config.Debug the internal error text is appended. Custom
 // Config.ErrorHandler functions may delegate to it.
