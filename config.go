@@ -103,7 +103,10 @@ type Config struct {
 	// MaxConnsPerIP bounds the open connections, and the handshakes in
 	// progress, of one client address (echo.Context.RealIP, so it follows
 	// Echo's IPExtractor behind a proxy); the next handshake is refused with
-	// 429. Many users behind one NAT share an address: raise it for them. A
+	// 429. Set e.IPExtractor: without one, Echo's RealIP believes any
+	// client's X-Forwarded-For, which would let a client dodge this limit
+	// (the Hub logs a warning the first time it sees such a header then).
+	// Many users behind one NAT share an address: raise it for them. A
 	// negative value disables the limit. Default: 256.
 	MaxConnsPerIP int
 

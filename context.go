@@ -26,7 +26,9 @@ type MiddlewareFunc func(next HandlerFunc) HandlerFunc
 // A Context is safe to keep after the handler returns and to use from other
 // goroutines (the Go form of Django LiveView's "start a thread, send later"):
 // sends after the connection closed return ErrConnClosed. Reads are safe
-// concurrently; Get and Set are synchronised.
+// concurrently; Get and Set are synchronised. The strings it returns share
+// the memory of the frame they came in (at most Config.MaxMessageSize), so
+// a Context or string kept for long keeps that frame too.
 type Context struct {
 	conn *conn
 

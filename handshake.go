@@ -40,6 +40,7 @@ import (
 // the checks, and the app's Room and OnConnect with them, run in admit on
 // a short-lived goroutine of their own, and the frames here are kept small.
 func (h *Hub) serveWS(c echo.Context, seg string) error {
+	r := c.Request()               // the handshake's key in the admission count, whatever Room or OnConnect do
 	if ok, err := h.gate(c); !ok { // drain.go: probe, handshake cap, server registration
 		return err
 	}
@@ -61,7 +62,7 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 	}()
 	cn := <-done
 	if cn == nil {
-		h.handshakeDone(c.Request())
+		h.handshakeDone(r)
 	}
 	if panicked != nil {
 		panic(panicked) // where Echo's Recover middleware, if any, sees it
@@ -82,7 +83,7 @@ func (h *Hub) admit(c echo.Context, seg string) (*conn, error) {
 			"origin", clip(r.Header.Get("Origin"), MaxClientStringLog), "host", clip(r.Host, MaxClientStringLog), "scheme", c.Scheme())
 		return nil, echo.NewHTTPError(http.StatusForbidden, "origin not allowed")
 	}
-	ip := c.RealIP()
+	ip := h.clientIP(c)
 	ipState := h.acquireIP(ip)
 	if ipState == nil {
 		h.logHandshake(logIPLimit, slog.LevelWarn, "liveview: handshake refused: too many connections from one address (Config.MaxConnsPerIP)",

@@ -370,3 +370,36 @@ func TestEventLinesHubBudget(t *testing.T) {
 	}
 	t.Logf("%d connections x 4 kinds of rejection in %v: %d log lines", conns, elapsed, lines)
 }
+
+// TestHandshakeSlotFreedWhenHooksReplaceTheRequest: an OnConnect that
+// replaces the request (c.SetRequest, as middleware-like code may) and
+// refuses does not leak its slot of Config.MaxHandshakes.
+func TestHandshakeSlotFreedWhenHooksReplaceTheRequest(t *testing.T) {
+	ts := newTestServer(t, Config{MaxHandshakes: 1, OnConnect: func(c echo.Context, _ *Context) error {
+		c.SetRequest(c.Request().Clone(c.Request().Context()))
+		return echo.NewHTTPError(http.StatusForbidden, "no")
+	}}, nil)
+	for i := range 5 {
+		if _, status := ts.tryDial(t, "/ws/liveview/lobby/", nil); status != http.StatusForbidden {
+			t.Fatalf("handshake %d: status %d, want 403 (503 means a leaked slot)", i, status)
+		}
+	}
+}
+
+// TestSpoofableClientIPWarnsOnce: without e.IPExtractor, a forwarded-for
+// header decides the client address; the Hub says so, once.
+func TestSpoofableClientIPWarnsOnce(t *testing.T) {
+	logs := &logRecorder{}
+	ts := newTestServer(t, Config{Logger: logs.logger()}, nil)
+	direct := newTestServer(t, Config{Logger: logs.logger()}, func(_ *Hub, e *echo.Echo) { e.IPExtractor = echo.ExtractIPDirect() })
+	for range 3 {
+		for _, s := range []*testServer{ts, direct} {
+			if _, status := s.tryDial(t, "/ws/liveview/lobby/", http.Header{"X-Forwarded-For": {"198.51.100.1"}}); status != 101 {
+				t.Fatalf("status %d", status)
+			}
+		}
+	}
+	if n := strings.Count(logs.String(), "e.IPExtractor is not set"); n != 1 {
+		t.Fatalf("%d warnings, want 1:\n%s", n, logs.String())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 )
 
@@ -276,6 +277,24 @@ func (h *Hub) logHeld(c *conn) {
 		}
 	}
 	h.eventLines.Log(context.Background(), slog.LevelWarn, "liveview: connection closed; lines about its rejected events were left out", append(args, "suppressed", total)...)
+}
+
+// clientIP is the address Config.MaxConnsPerIP and IPRateLimit count:
+// echo.Context.RealIP, as Echo's own rate limiter does. Without an
+// e.IPExtractor, Echo's RealIP believes the X-Forwarded-For and X-Real-IP
+// headers of any client, so a client could dodge the limits; the first
+// time such a header meets a Hub whose Echo has no IPExtractor, one warning
+// says so.
+func (h *Hub) clientIP(c echo.Context) string {
+	if c.Echo().IPExtractor == nil {
+		hdr := c.Request().Header
+		if hdr.Get(echo.HeaderXForwardedFor) != "" || hdr.Get(echo.HeaderXRealIP) != "" {
+			h.ipWarnOnce.Do(func() {
+				h.log.Warn("liveview: e.IPExtractor is not set, so the client address (Config.MaxConnsPerIP, IPRateLimit) comes from X-Forwarded-For/X-Real-IP headers any client can send; set e.IPExtractor = echo.ExtractIPFromXFFHeader(...) behind a proxy, echo.ExtractIPDirect() without one")
+			})
+		}
+	}
+	return c.RealIP()
 }
 
 // ipState counts one client address's connections and, when

@@ -44,6 +44,7 @@ type Hub struct {
 	eventLines     *eventLineLogger // limits.go
 
 	logOnce    sync.Once
+	ipWarnOnce sync.Once // limits.go: clientIP
 	finishOnce sync.Once
 	i18nLogged sync.Map // "locale\x00id" of translation problems already logged
 

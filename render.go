@@ -73,7 +73,8 @@ func (c *Context) sendRendered(m Message, name string, data any) error {
 // (language.Tag) and LocalizerKey (*i18n.Localizer) with the message's
 // locale, resolved only if asked, so a translating renderer (Templates)
 // renders in the message's language; keys the renderer sets last for this
-// render only.
+// render only. Like Echo's own contexts it is pooled: a renderer must not
+// keep it after Render returns.
 func (c *Context) render(name string, data any) (*bytes.Buffer, error) {
 	e := c.conn.echo
 	if e == nil || e.Renderer == nil {
