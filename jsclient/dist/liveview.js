@@ -4000,8 +4000,14 @@
     }
   };
 
-  // src/keyboard.js
-  var NAMES = {
+  // ../internal/clientrules/keys.json
+  var modifiers = [
+    { name: "ctrl", key: "Control" },
+    { name: "alt", key: "Alt" },
+    { name: "meta", key: "Meta" },
+    { name: "shift", key: "Shift" }
+  ];
+  var names = {
     Escape: "esc",
     " ": "space",
     ArrowUp: "up",
@@ -4015,20 +4021,393 @@
     PageUp: "page_up",
     PageDown: "page_down"
   };
-  var FOCUSABLE = "a[href], button, input, select, textarea, [contenteditable]";
-  function keyStrings(event) {
-    const key = NAMES[event.key] || String(event.key).toLowerCase();
-    const mods = [];
-    if (event.ctrlKey) mods.push("ctrl");
-    if (event.altKey) mods.push("alt");
-    if (event.metaKey) mods.push("meta");
-    const full = [...mods, ...event.shiftKey ? ["shift"] : [], key].join("+");
-    const upstreamShift = event.shiftKey && !/^[a-zA-Z0-9]$/.test(event.key);
-    const upstream = [...mods, ...upstreamShift ? ["shift"] : [], key].join("+");
-    return full === upstream ? [full] : [full, upstream];
+  var shiftDropped = "^[a-zA-Z0-9]$";
+  var keys = [
+    "Unidentified",
+    "Alt",
+    "AltGraph",
+    "CapsLock",
+    "Control",
+    "Fn",
+    "FnLock",
+    "Meta",
+    "NumLock",
+    "ScrollLock",
+    "Shift",
+    "Symbol",
+    "SymbolLock",
+    "Hyper",
+    "Super",
+    "Enter",
+    "Tab",
+    "ArrowDown",
+    "ArrowLeft",
+    "ArrowRight",
+    "ArrowUp",
+    "End",
+    "Home",
+    "PageDown",
+    "PageUp",
+    "Backspace",
+    "Clear",
+    "Copy",
+    "CrSel",
+    "Cut",
+    "Delete",
+    "EraseEof",
+    "ExSel",
+    "Insert",
+    "Paste",
+    "Redo",
+    "Undo",
+    "Accept",
+    "Again",
+    "Attn",
+    "Cancel",
+    "ContextMenu",
+    "Escape",
+    "Execute",
+    "Find",
+    "Help",
+    "Pause",
+    "Play",
+    "Props",
+    "Select",
+    "ZoomIn",
+    "ZoomOut",
+    "BrightnessDown",
+    "BrightnessUp",
+    "Eject",
+    "LogOff",
+    "Power",
+    "PowerOff",
+    "PrintScreen",
+    "Hibernate",
+    "Standby",
+    "WakeUp",
+    "AllCandidates",
+    "Alphanumeric",
+    "CodeInput",
+    "Compose",
+    "Convert",
+    "Dead",
+    "FinalMode",
+    "GroupFirst",
+    "GroupLast",
+    "GroupNext",
+    "GroupPrevious",
+    "ModeChange",
+    "NextCandidate",
+    "NonConvert",
+    "PreviousCandidate",
+    "Process",
+    "SingleCandidate",
+    "HangulMode",
+    "HanjaMode",
+    "JunjaMode",
+    "Eisu",
+    "Hankaku",
+    "Hiragana",
+    "HiraganaKatakana",
+    "KanaMode",
+    "KanjiMode",
+    "Katakana",
+    "Romaji",
+    "Zenkaku",
+    "ZenkakuHankaku",
+    "F1",
+    "F2",
+    "F3",
+    "F4",
+    "F5",
+    "F6",
+    "F7",
+    "F8",
+    "F9",
+    "F10",
+    "F11",
+    "F12",
+    "F13",
+    "F14",
+    "F15",
+    "F16",
+    "F17",
+    "F18",
+    "F19",
+    "F20",
+    "F21",
+    "F22",
+    "F23",
+    "F24",
+    "Soft1",
+    "Soft2",
+    "Soft3",
+    "Soft4",
+    "ChannelDown",
+    "ChannelUp",
+    "Close",
+    "MailForward",
+    "MailReply",
+    "MailSend",
+    "MediaClose",
+    "MediaFastForward",
+    "MediaPause",
+    "MediaPlay",
+    "MediaPlayPause",
+    "MediaRecord",
+    "MediaRewind",
+    "MediaStop",
+    "MediaTrackNext",
+    "MediaTrackPrevious",
+    "New",
+    "Open",
+    "Print",
+    "Save",
+    "SpellCheck",
+    "Key11",
+    "Key12",
+    "AudioBalanceLeft",
+    "AudioBalanceRight",
+    "AudioBassBoostDown",
+    "AudioBassBoostToggle",
+    "AudioBassBoostUp",
+    "AudioBassDown",
+    "AudioBassUp",
+    "AudioFaderFront",
+    "AudioFaderRear",
+    "AudioSurroundModeNext",
+    "AudioTrebleDown",
+    "AudioTrebleUp",
+    "AudioVolumeDown",
+    "AudioVolumeUp",
+    "AudioVolumeMute",
+    "MicrophoneToggle",
+    "MicrophoneVolumeDown",
+    "MicrophoneVolumeUp",
+    "MicrophoneVolumeMute",
+    "SpeechCorrectionList",
+    "SpeechInputToggle",
+    "LaunchApplication1",
+    "LaunchApplication2",
+    "LaunchApplication3",
+    "LaunchApplication4",
+    "LaunchApplication5",
+    "LaunchApplication6",
+    "LaunchApplication7",
+    "LaunchApplication8",
+    "LaunchApplication9",
+    "LaunchApplication10",
+    "LaunchApplication11",
+    "LaunchApplication12",
+    "LaunchApplication13",
+    "LaunchApplication14",
+    "LaunchApplication15",
+    "LaunchApplication16",
+    "LaunchCalculator",
+    "LaunchCalendar",
+    "LaunchContacts",
+    "LaunchMail",
+    "LaunchMediaPlayer",
+    "LaunchMusicPlayer",
+    "LaunchMyComputer",
+    "LaunchPhone",
+    "LaunchScreenSaver",
+    "LaunchSpreadsheet",
+    "LaunchWebBrowser",
+    "LaunchWebCam",
+    "LaunchWordProcessor",
+    "BrowserBack",
+    "BrowserFavorites",
+    "BrowserForward",
+    "BrowserHome",
+    "BrowserRefresh",
+    "BrowserSearch",
+    "BrowserStop",
+    "AppSwitch",
+    "Call",
+    "Camera",
+    "CameraFocus",
+    "EndCall",
+    "GoBack",
+    "GoHome",
+    "HeadsetHook",
+    "LastNumberRedial",
+    "Notification",
+    "MannerMode",
+    "VoiceDial",
+    "TV",
+    "TV3DMode",
+    "TVAntennaCable",
+    "TVAudioDescription",
+    "TVAudioDescriptionMixDown",
+    "TVAudioDescriptionMixUp",
+    "TVContentsMenu",
+    "TVDataService",
+    "TVInput",
+    "TVInputComponent1",
+    "TVInputComponent2",
+    "TVInputComposite1",
+    "TVInputComposite2",
+    "TVInputHDMI1",
+    "TVInputHDMI2",
+    "TVInputHDMI3",
+    "TVInputHDMI4",
+    "TVInputVGA1",
+    "TVMediaContext",
+    "TVNetwork",
+    "TVNumberEntry",
+    "TVPower",
+    "TVRadioService",
+    "TVSatellite",
+    "TVSatelliteBS",
+    "TVSatelliteCS",
+    "TVSatelliteToggle",
+    "TVTerrestrialAnalog",
+    "TVTerrestrialDigital",
+    "TVTimer",
+    "AVRInput",
+    "AVRPower",
+    "ColorF0Red",
+    "ColorF1Green",
+    "ColorF2Yellow",
+    "ColorF3Blue",
+    "ColorF4Grey",
+    "ColorF5Brown",
+    "ClosedCaptionToggle",
+    "Dimmer",
+    "DisplaySwap",
+    "DVR",
+    "Exit",
+    "FavoriteClear0",
+    "FavoriteClear1",
+    "FavoriteClear2",
+    "FavoriteClear3",
+    "FavoriteRecall0",
+    "FavoriteRecall1",
+    "FavoriteRecall2",
+    "FavoriteRecall3",
+    "FavoriteStore0",
+    "FavoriteStore1",
+    "FavoriteStore2",
+    "FavoriteStore3",
+    "Guide",
+    "GuideNextDay",
+    "GuidePreviousDay",
+    "Info",
+    "InstantReplay",
+    "Link",
+    "ListProgram",
+    "LiveContent",
+    "Lock",
+    "MediaApps",
+    "MediaAudioTrack",
+    "MediaLast",
+    "MediaSkipBackward",
+    "MediaSkipForward",
+    "MediaStepBackward",
+    "MediaStepForward",
+    "MediaTopMenu",
+    "NavigateIn",
+    "NavigateNext",
+    "NavigateOut",
+    "NavigatePrevious",
+    "NextFavoriteChannel",
+    "NextUserProfile",
+    "OnDemand",
+    "Pairing",
+    "PinPDown",
+    "PinPMove",
+    "PinPToggle",
+    "PinPUp",
+    "PlaySpeedDown",
+    "PlaySpeedReset",
+    "PlaySpeedUp",
+    "RandomToggle",
+    "RcLowBattery",
+    "RecordSpeedNext",
+    "RfBypass",
+    "ScanChannelsToggle",
+    "ScreenModeNext",
+    "Settings",
+    "SplitScreenToggle",
+    "STBInput",
+    "STBPower",
+    "Subtitle",
+    "Teletext",
+    "VideoModeNext",
+    "Wink",
+    "ZoomToggle",
+    "Finish",
+    "Decimal",
+    "Multiply",
+    "Add",
+    "Divide",
+    "Subtract",
+    "Separator"
+  ];
+
+  // src/warn.js
+  var warned = /* @__PURE__ */ new Set();
+  function warnOnce(text, ...args) {
+    if (warned.has(text)) return;
+    warned.add(text);
+    console.warn("LiveView: " + text, ...args);
   }
-  function bindKeyboardMap(el, send2) {
-    if (el.dataset.keyboardMapInitialized === "true") return null;
+
+  // src/keyboard.js
+  var RENAMES = new Map(Object.entries(names).map(([k, v]) => [k.toLowerCase(), v]));
+  var SHIFT_DROPPED = new RegExp(shiftDropped);
+  var PRINTABLE_ASCII = /^[ -~]+$/;
+  var FOCUSABLE = "a[href], button, input, select, textarea, [contenteditable]";
+  var known = null;
+  function keyName(key) {
+    const k = String(key).toLowerCase();
+    return RENAMES.get(k) || k;
+  }
+  function modifierOf(s) {
+    s = s.toLowerCase();
+    return modifiers.find((m) => m.name === s || m.key.toLowerCase() === s);
+  }
+  function keyStrings(event) {
+    const key = keyName(event.key);
+    const full = [];
+    const upstream = [];
+    for (const m of modifiers) {
+      if (!event[m.name + "Key"]) continue;
+      full.push(m.name);
+      if (m.name !== "shift" || !SHIFT_DROPPED.test(event.key)) upstream.push(m.name);
+    }
+    const f = full.concat(key).join("+");
+    const u = upstream.concat(key).join("+");
+    return f === u ? [f] : [f, u];
+  }
+  function normalizeKey(entry2) {
+    const parts = entry2.split("+");
+    let key = parts.pop();
+    if (key === "" && parts[parts.length - 1] === "") {
+      parts.pop();
+      key = "+";
+    }
+    const mods = /* @__PURE__ */ new Set();
+    for (const p of parts) {
+      const m = modifierOf(p);
+      if (!m) return [entry2, `"${p}" is not a modifier (ctrl, alt, meta, shift)`];
+      mods.add(m);
+    }
+    let name = keyName(key);
+    const alone = modifierOf(name);
+    if (alone) {
+      mods.add(alone);
+      name = alone.key.toLowerCase();
+    }
+    if (!name) return [entry2, "it names no key"];
+    if (!known) known = new Set(keys.map(keyName).concat(Object.values(names)));
+    if ([...name].length > 1 && PRINTABLE_ASCII.test(name) && !known.has(name)) {
+      return [entry2, `"${key}" is not a key name`];
+    }
+    return [modifiers.filter((m) => mods.has(m)).map((m) => m.name).concat(name).join("+"), ""];
+  }
+  function parseKeyMap(el) {
     let map;
     try {
       map = JSON.parse(el.dataset.liveviewKeyboardMap);
@@ -4036,14 +4415,43 @@
       console.error("LiveView: invalid data-liveview-keyboard-map", el, err);
       return null;
     }
-    if (!map || typeof map !== "object") return null;
+    if (!map || typeof map !== "object" || Array.isArray(map)) {
+      console.error("LiveView: data-liveview-keyboard-map must be a JSON object", el);
+      return null;
+    }
+    const table = /* @__PURE__ */ new Map();
+    const never = (entry2, why) => warnOnce(`data-liveview-keyboard-map key "${entry2}" can never match: ${why}`, el);
+    for (const [entry2, fn] of Object.entries(map)) {
+      if (typeof fn !== "string") {
+        never(entry2, "its function is not a string");
+        continue;
+      }
+      const [key, problem] = normalizeKey(entry2);
+      if (problem) never(entry2, problem);
+      const held = table.get(key);
+      if (!held) {
+        table.set(key, [entry2, fn]);
+      } else if (key === entry2) {
+        table.set(key, [entry2, fn]);
+        never(held[0], `"${entry2}" is the same key`);
+      } else {
+        never(entry2, `"${held[0]}" is the same key`);
+      }
+    }
+    return table;
+  }
+  function bindKeyboardMap(el, send2) {
+    if (el.dataset.keyboardMapInitialized === "true") return null;
+    const table = parseKeyMap(el);
+    if (!table) return null;
     if (!el.hasAttribute("tabindex") && !el.matches(FOCUSABLE)) el.setAttribute("tabindex", "-1");
     el.dataset.keyboardMapInitialized = "true";
     const listener = (event) => {
       for (const s of keyStrings(event)) {
-        if (Object.prototype.hasOwnProperty.call(map, s)) {
+        const hit = table.get(s);
+        if (hit) {
           event.preventDefault();
-          send2(el, map[s], "keyboard");
+          send2(el, hit[1], "keyboard");
           return;
         }
       }

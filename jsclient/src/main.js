@@ -61,6 +61,16 @@
  *   reconnectMaxMs) instead of the backoff; 426, anything else or a failed
  *   fetch (network, CORS with another host): the backoff.
  *
+ * Keyboard maps (data-liveview-keyboard-map) [+]: entries may use the
+ *   standard KeyboardEvent.key names ("Escape", "ArrowUp", "Control+s") and
+ *   any case or modifier order besides upstream's short names ("esc",
+ *   "up", "ctrl+s"), which keep working unchanged; the names and rules are
+ *   in ../../internal/clientrules/keys.json and keys.go (Go embeds the
+ *   same table). An entry that can never match gets a console warning.
+ *
+ * Console warnings [+], each text once per page: a keyboard-map entry that
+ *   can never match.
+ *
  * Globals: window.Stimulus, window.myWebSocket (replaced on reconnect),
  * window.webSocketConfig. sessionStorage["liveview-history"]: the journal.
  * Document events: liveview:history-restored (as 2.3), [+] liveview:error,
