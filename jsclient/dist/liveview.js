@@ -4592,6 +4592,37 @@
     send(message, el);
   }
 
+  // src/outside.js
+  var PAGE = '[data-controller~="page"]';
+  var LIVE = "[data-liveview-function], [data-liveview-init], [data-liveview-keyboard-map], [data-liveview-intersect-appear], [data-liveview-intersect-disappear], [data-liveview-focus]";
+  function watchOutside() {
+    const observer = new MutationObserver((records) => {
+      for (const record of records) {
+        for (const node of record.addedNodes) {
+          if (node.nodeType === Node.ELEMENT_NODE && warnOutside(node)) {
+            observer.disconnect();
+            return;
+          }
+        }
+      }
+    });
+    const start = () => {
+      if (!warnOutside(document.documentElement)) {
+        observer.observe(document.documentElement, { childList: true, subtree: true });
+      }
+    };
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
+  function warnOutside(root) {
+    if (!root.isConnected || root.closest(PAGE)) return false;
+    const all = [root, ...root.querySelectorAll(LIVE)];
+    const el = all.find((x) => x.matches(LIVE) && !x.closest(PAGE));
+    if (!el) return false;
+    warnOnce('data-liveview-* attributes outside any data-controller="page" element do nothing: put data-controller="page" on <body> (or around them). The first one:', el);
+    return true;
+  }
+
   // src/main.js
   window.Stimulus = Application.start();
   window.Stimulus.register("page", PageController);
@@ -4599,4 +4630,5 @@
   initHistory();
   watchNetwork();
   connect();
+  watchOutside();
 })();

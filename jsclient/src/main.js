@@ -69,7 +69,8 @@
  *   same table). An entry that can never match gets a console warning.
  *
  * Console warnings [+], each text once per page: a keyboard-map entry that
- *   can never match.
+ *   can never match; data-liveview-* elements outside any
+ *   data-controller="page" element (at start and when inserted).
  *
  * Globals: window.Stimulus, window.myWebSocket (replaced on reconnect),
  * window.webSocketConfig. sessionStorage["liveview-history"]: the journal.
@@ -82,6 +83,7 @@ import PageController from "./controllers/page_controller.js";
 import { config } from "./config.js";
 import { initHistory } from "./history.js";
 import { connect, watchNetwork } from "./socket.js";
+import { watchOutside } from "./outside.js";
 
 // Stimulus is exported for users' own controllers, as upstream does.
 window.Stimulus = Application.start();
@@ -93,3 +95,4 @@ config();
 initHistory();
 watchNetwork();
 connect();
+watchOutside();
