@@ -15,16 +15,32 @@ import (
 // Config configures a Hub. The zero value is ready to use: every field's
 // documentation ends with its default.
 type Config struct {
-	// Path is the WebSocket endpoint; it must contain the segment ":room".
-	// Requests for it (with or without the trailing slash) are upgraded and
-	// never reach the app's routes. Default: "/ws/liveview/:room/", the URL
-	// Django LiveView's client uses.
+	// Prefix is the URL path the app lives under, such as "/app" when it is
+	// an Echo group (e.Group("/app")) or behind a reverse proxy that
+	// forwards /app/... as it is: Path and ScriptPath are under it, so the
+	// endpoint becomes /app/ws/liveview/:room/ and the client
+	// /app/static/liveview/. It is the one setting a prefix needs: the
+	// script tag that Hub.ScriptTag ({{liveviewScript}}) writes points at
+	// the prefixed client and tells it the prefixed endpoint
+	// (data-liveview-path), so the page sets no webSocketConfig.path. A
+	// missing leading slash is added and a trailing one removed. The Hub
+	// matches the prefixed paths only, so a proxy that strips the prefix
+	// should be set to keep it (nginx: proxy_pass without a URI); else
+	// leave Prefix "" and write the public URLs into the page yourself (the
+	// script's src and webSocketConfig.path). Default: "" (the site root).
+	Prefix string
+
+	// Path is the WebSocket endpoint, under Prefix; it must contain the
+	// segment ":room". Requests for it (with or without the trailing slash)
+	// are upgraded and never reach the app's routes. Default:
+	// "/ws/liveview/:room/", the URL Django LiveView's client uses.
 	Path string
 
-	// ScriptPath is the URL prefix under which the JavaScript client is
-	// served: liveview.min.js, the readable liveview.js and the
-	// content-hashed liveview.<hash>.min.js (see Hub.ScriptURL). Other files
-	// under the prefix pass through to the app. Default: "/static/liveview/".
+	// ScriptPath is the URL path, under Prefix, where the JavaScript client
+	// is served: liveview.min.js, the readable liveview.js and the
+	// content-hashed liveview.<hash>.min.js (see Hub.ScriptURL and
+	// Hub.ScriptTag). Other files under it pass through to the app.
+	// Default: "/static/liveview/".
 	ScriptPath string
 
 	// Room returns the room of a connecting client, e.g. the user's ID from
@@ -247,6 +263,13 @@ func (cfg Config) withDefaults() Config {
 	}
 	if !strings.HasSuffix(cfg.ScriptPath, "/") {
 		cfg.ScriptPath += "/"
+	}
+	if cfg.Prefix = strings.TrimRight(cfg.Prefix, "/"); cfg.Prefix != "" {
+		if !strings.HasPrefix(cfg.Prefix, "/") {
+			cfg.Prefix = "/" + cfg.Prefix
+		}
+		cfg.Path = cfg.Prefix + "/" + strings.TrimPrefix(cfg.Path, "/")
+		cfg.ScriptPath = cfg.Prefix + "/" + strings.TrimPrefix(cfg.ScriptPath, "/")
 	}
 	if cfg.MaxMessageSize <= 0 {
 		cfg.MaxMessageSize = DefaultMaxMessageSize

@@ -27,19 +27,25 @@ const (
 	prefsKey = "liveview.prefs"
 )
 
-// TemplateFuncs returns the placeholder functions to parse translating
-// templates with, before NewTemplates binds them to each language:
+// TemplateFuncs returns the functions to parse page templates with: t and
+// locale are placeholders until NewTemplates binds them to each language,
+// liveviewScript works with any renderer:
 //
 //	{{t "welcome"}}                   the message "welcome"
 //	{{t "unread" .Count}}             with a plural count (a number)
 //	{{t "hello" .}}                   with template data (a map or struct)
 //	<html lang="{{locale}}">          the language the template renders in
+//	{{liveviewScript}}                the client's script tag (Hub.ScriptTag)
 //
-// t takes the arguments of Context.T.
+// t takes the arguments of Context.T. liveviewScript writes the default
+// Hub's tag (the last Plugin or PluginWithConfig), found when the template
+// runs, so templates may be parsed before the plugin is created; it fails
+// the render when there is none yet.
 func TemplateFuncs() template.FuncMap {
 	return template.FuncMap{
-		"t":      func(id string, _ ...any) string { return id },
-		"locale": func() string { return "" },
+		"t":              func(id string, _ ...any) string { return id },
+		"locale":         func() string { return "" },
+		"liveviewScript": defaultScriptTag,
 	}
 }
 

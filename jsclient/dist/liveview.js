@@ -2498,11 +2498,13 @@
   }
 
   // src/config.js
+  var tag = document.currentScript || document.querySelector("script[data-liveview-path]");
+  var tagPath = tag && tag.dataset.liveviewPath || "";
   function defaults() {
     return {
       host: window.location.host,
       protocol: window.location.protocol === "https:" ? "wss" : "ws",
-      path: "/ws/liveview/",
+      path: tagPath || "/ws/liveview/",
       // upstream ignores "path"; we honour it
       reconnectBaseMs: 1e3,
       // first reconnect delay, before jitter
@@ -3844,9 +3846,15 @@
   }
   function socketURL(cfg, room2) {
     let path = String(cfg.path);
+    const seg = encodeURIComponent(room2);
     if (!path.startsWith("/")) path = "/" + path;
-    if (!path.endsWith("/")) path += "/";
-    return `${cfg.protocol}://${cfg.host}${path}${encodeURIComponent(room2)}/`;
+    if (path.includes(":room")) {
+      path = path.replace(":room", () => seg);
+    } else {
+      if (!path.endsWith("/")) path += "/";
+      path += seg + "/";
+    }
+    return `${cfg.protocol}://${cfg.host}${path}`;
   }
   function opened() {
     attempts = 0;

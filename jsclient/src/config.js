@@ -1,12 +1,19 @@
 // window.webSocketConfig: the user's settings, completed with our defaults.
 // It is read at every use, so a page or a test may change it at run time.
 
+// The endpoint the server wrote on the script tag that loaded us
+// (<script src=... data-liveview-path="/app/ws/liveview/:room/" defer>, as
+// Hub.ScriptTag writes it). document.currentScript is set while a classic
+// script runs, deferred or not; the query covers a client loaded another way.
+const tag = document.currentScript || document.querySelector("script[data-liveview-path]");
+const tagPath = (tag && tag.dataset.liveviewPath) || "";
+
 // Defaults for every key we read; a user-predefined object keeps its values.
 function defaults() {
   return {
     host: window.location.host,
     protocol: window.location.protocol === "https:" ? "wss" : "ws",
-    path: "/ws/liveview/", // upstream ignores "path"; we honour it
+    path: tagPath || "/ws/liveview/", // upstream ignores "path"; we honour it
     reconnectBaseMs: 1000, // first reconnect delay, before jitter
     reconnectMaxMs: 30000, // cap of the reconnect delay
     restartWindowMs: 5000, // spread after a close 1012 whose reason has no window

@@ -10,7 +10,15 @@
  *   from window.webSocketConfig, whose keys and defaults are:
  *     host               location.host
  *     protocol           "wss" on https pages, else "ws"
- *     path               "/ws/liveview/"  [+] honoured (upstream ignores it)
+ *     path               "/ws/liveview/"  [+] honoured (upstream ignores it).
+ *                        The path before the room, with or without its
+ *                        slashes ("/app/ws/liveview/" -> /app/ws/liveview/<room>/),
+ *                        or [+] a pattern with ":room", like Config.Path,
+ *                        used as is ("/app/ws/:room/live" -> /app/ws/<room>/live).
+ *                        [+] Default: the data-liveview-path attribute of the
+ *                        script tag that loaded the client (Hub.ScriptTag,
+ *                        {{liveviewScript}}, writes it with Config.Prefix
+ *                        and Config.Path), else "/ws/liveview/".
  *     reconnectBaseMs    1000             [+] first reconnect delay (jittered)
  *     reconnectMaxMs     30000            [+] cap of the delay; never gives up
  *     restartWindowMs    5000             [+] spread after a close 1012 whose

@@ -123,12 +123,19 @@ function isConnecting() {
   return socket !== null && socket.readyState === WebSocket.CONNECTING;
 }
 
-// socketURL builds `${protocol}://${host}${path}${room}/`.
+// socketURL builds `${protocol}://${host}${path}${room}/`, or, when path is
+// a pattern with ":room" (as Config.Path), puts the room there.
 function socketURL(cfg, room) {
   let path = String(cfg.path);
+  const seg = encodeURIComponent(room);
   if (!path.startsWith("/")) path = "/" + path;
-  if (!path.endsWith("/")) path += "/";
-  return `${cfg.protocol}://${cfg.host}${path}${encodeURIComponent(room)}/`;
+  if (path.includes(":room")) {
+    path = path.replace(":room", () => seg);
+  } else {
+    if (!path.endsWith("/")) path += "/";
+    path += seg + "/";
+  }
+  return `${cfg.protocol}://${cfg.host}${path}`;
 }
 
 // opened resets the backoff, hides the banner and flushes the queue.
