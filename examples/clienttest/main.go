@@ -6,7 +6,9 @@
 //	go run ./examples/clienttest -addr 127.0.0.1:9000
 //
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
-// /p/frames, /p/wire and /p/custompath (a second Hub on /custom/ws/:room/). A
+// /p/frames, /p/wire and /p/custompath (a second Hub on /custom/ws/:room/);
+// /p/keys, /p/nopage and /app/p/prefixed (a third Hub under /app), see
+// traps.go. A
 // ?noroom=1 page has no <html data-room>; ?legacy=1 sets
 // webSocketConfig.legacyRoomStorage. Most handlers append
 // what they received, as JSON, to the page's #log list, so a test can read
@@ -106,6 +108,7 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/", DrainWindow: drain})
 	custom.Handle("record", record)
 	e.Use(custom.Middleware())
+	prefixed := addTrapPages(e, drain)
 
 	// A script that counts its loads, so a test can see that a <script src>
 	// in a fragment was never fetched.
@@ -141,7 +144,7 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 			return c.Render(http.StatusOK, name+".html", data)
 		})
 	}
-	return e, []*liveview.Hub{liveview.Default(), custom}
+	return e, []*liveview.Hub{liveview.Default(), custom, prefixed}
 }
 
 // record appends the event, as JSON, to #log.
