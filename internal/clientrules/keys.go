@@ -21,9 +21,13 @@
 //   - shiftDropped: a regular expression (the same in JS and Go) matching
 //     the KeyboardEvent.key values before which Django LiveView drops
 //     "shift" (Shift+A gives "a"): single letters and digits.
-//   - keys: the named KeyboardEvent.key values of the UI Events "key
-//     values" specification (plus the few older ones MDN lists), used to
-//     tell a key name that can never match ("escpe") from a real one.
+//   - keys: the commonly used named KeyboardEvent.key values of the UI
+//     Events "key values" specification (modifiers and locks, whitespace,
+//     navigation, editing, UI, F1-F24, media and browser keys), used to
+//     warn about a key name that may never match ("escpe"). Not every named
+//     key: the full list would cost the client about 1.1 KB gzipped of the
+//     24 KB budget for a warning; a listed name is only a warning's business,
+//     never a condition for matching.
 //   - about: a sentence for readers; no rule.
 //
 // The rules built on it, identical in keyboard.js and here:
@@ -42,10 +46,12 @@
 //     it is, so every map that worked there works the same.
 //   - An entry that can never match is kept as written (as upstream does)
 //     and reported: a part before the key that is no modifier ("cmd+k"), no
-//     key ("ctrl+"), a key of several printable ASCII characters that is no
-//     key name ("escpe", "ctrl-s"), a value that is not a string, or an
-//     entry that normalises to the key of another one, where the entry
-//     already in normal form wins, else the first (so "esc" beats "Escape").
+//     key ("ctrl+"), a value that is not a string, or an entry that
+//     normalises to the key of another one, where the entry already in
+//     normal form wins, else the first (so "esc" beats "Escape"). A key of
+//     several printable ASCII characters that the table does not list
+//     ("escpe", "ctrl-s") is normalised like any other and reported as one
+//     that may never match.
 //     The client warns once per distinct problem in the console
 //     ("LiveView: " + the problem text); [ParseKeyMap] returns the same
 //     texts.
@@ -179,7 +185,11 @@ func (e KeyEvent) Strings() []string {
 // NormalizeKey returns the key string a data-liveview-keyboard-map entry
 // stands for ("Control+Shift+P" -> "ctrl+shift+p", "escape" -> "esc"), and
 // "" as problem; or, for an entry that can never match, the entry itself
-// and why, as the client's warning says it. The client's normalizeKey.
+// and why ("can never match: ..."), as the client's warning says it; or,
+// for a key name the table does not list, its key string and a warning
+// ("may never match: ..."): the table lists the common named keys only, to
+// keep the client small, so such a name still matches a KeyboardEvent.key
+// of that name. The client's normalizeKey.
 func NormalizeKey(entry string) (key, problem string) {
 	parts := strings.Split(entry, "+")
 	last := parts[len(parts)-1]
@@ -192,7 +202,7 @@ func NormalizeKey(entry string) (key, problem string) {
 	for _, p := range parts {
 		i := table.modifierOf(p)
 		if i < 0 {
-			return entry, fmt.Sprintf(`"%s" is not a modifier (ctrl, alt, meta, shift)`, p)
+			return entry, fmt.Sprintf(`can never match: "%s" is not a modifier (ctrl, alt, meta, shift)`, p)
 		}
 		mods[i] = true
 	}
@@ -203,9 +213,7 @@ func NormalizeKey(entry string) (key, problem string) {
 	}
 	switch {
 	case name == "":
-		return entry, "it names no key"
-	case utf8.RuneCountInString(name) > 1 && printableASCII(name) && !table.known[name]:
-		return entry, fmt.Sprintf(`"%s" is not a key name`, last)
+		return entry, "can never match: it names no key"
 	}
 	var out []string
 	for i, m := range table.Modifiers {
@@ -213,7 +221,11 @@ func NormalizeKey(entry string) (key, problem string) {
 			out = append(out, m.Name)
 		}
 	}
-	return strings.Join(append(out, name), "+"), ""
+	key = strings.Join(append(out, name), "+")
+	if utf8.RuneCountInString(name) > 1 && printableASCII(name) && !table.known[name] {
+		return key, fmt.Sprintf(`may never match: "%s" is not a key name LiveView knows (it matches only a KeyboardEvent.key "%s", in any case)`, last, last)
+	}
+	return key, ""
 }
 
 // printableASCII reports whether s has only characters from space to "~".
@@ -257,7 +269,7 @@ func ParseKeyMap(attr string) (m KeyMap, problems []string, err error) {
 	entryOf := map[string]string{} // key string -> the entry that holds it
 	seen := map[string]bool{}
 	report := func(entry, why string) {
-		p := fmt.Sprintf(`data-liveview-keyboard-map key "%s" can never match: %s`, entry, why)
+		p := fmt.Sprintf(`data-liveview-keyboard-map key "%s" %s`, entry, why)
 		if !seen[p] {
 			seen[p] = true
 			problems = append(problems, p)
@@ -266,7 +278,7 @@ func ParseKeyMap(attr string) (m KeyMap, problems []string, err error) {
 	for _, e := range entries {
 		fn, isString := e.value.(string)
 		if !isString {
-			report(e.key, "its function is not a string")
+			report(e.key, "can never match: its function is not a string")
 			continue
 		}
 		key, problem := NormalizeKey(e.key)
@@ -279,7 +291,7 @@ func ParseKeyMap(attr string) (m KeyMap, problems []string, err error) {
 				winner, loser = e.key, held
 				entryOf[key], m[key] = e.key, fn
 			}
-			report(loser, fmt.Sprintf(`"%s" is the same key`, winner))
+			report(loser, fmt.Sprintf(`can never match: "%s" is the same key`, winner))
 			continue
 		}
 		entryOf[key], m[key] = e.key, fn

@@ -54,7 +54,8 @@ export function keyStrings(event) {
 
 // normalizeKey returns [the key string a map entry stands for, ""], e.g.
 // "Control+Shift+P" -> "ctrl+shift+p", "escape" -> "esc", "shift" (alone)
-// -> "shift+shift"; or, when the entry can never match, [entry, why].
+// -> "shift+shift"; or, when the entry can never match, [entry, why]; or,
+// for a name the table does not list, [its key string, a warning].
 // Upstream's own spellings are already normal, so they stay as they are.
 export function normalizeKey(entry) {
   const parts = entry.split("+");
@@ -66,7 +67,7 @@ export function normalizeKey(entry) {
   const mods = new Set();
   for (const p of parts) {
     const m = modifierOf(p);
-    if (!m) return [entry, `"${p}" is not a modifier (ctrl, alt, meta, shift)`];
+    if (!m) return [entry, `can never match: "${p}" is not a modifier (ctrl, alt, meta, shift)`];
     mods.add(m);
   }
   let name = keyName(key);
@@ -75,12 +76,13 @@ export function normalizeKey(entry) {
     mods.add(alone); // a modifier pressed alone
     name = alone.key.toLowerCase();
   }
-  if (!name) return [entry, "it names no key"];
+  if (!name) return [entry, "can never match: it names no key"];
   if (!known) known = new Set(keys.map(keyName).concat(Object.values(names)));
+  const normal = modifiers.filter((m) => mods.has(m)).map((m) => m.name).concat(name).join("+");
   if ([...name].length > 1 && PRINTABLE_ASCII.test(name) && !known.has(name)) {
-    return [entry, `"${key}" is not a key name`];
+    return [normal, `may never match: "${key}" is not a key name LiveView knows (it matches only a KeyboardEvent.key "${key}", in any case)`];
   }
-  return [modifiers.filter((m) => mods.has(m)).map((m) => m.name).concat(name).join("+"), ""];
+  return [normal, ""];
 }
 
 // parseKeyMap turns the attribute into key string -> function, warning
@@ -99,11 +101,10 @@ function parseKeyMap(el) {
     return null;
   }
   const table = new Map(); // key string -> [entry, function]
-  const never = (entry, why) =>
-    warnOnce(`data-liveview-keyboard-map key "${entry}" can never match: ${why}`, el);
+  const never = (entry, why) => warnOnce(`data-liveview-keyboard-map key "${entry}" ${why}`, el);
   for (const [entry, fn] of Object.entries(map)) {
     if (typeof fn !== "string") {
-      never(entry, "its function is not a string");
+      never(entry, "can never match: its function is not a string");
       continue;
     }
     const [key, problem] = normalizeKey(entry);
@@ -114,9 +115,9 @@ function parseKeyMap(el) {
     } else if (key === entry) {
       // The entry in normal form wins (upstream matched only that one).
       table.set(key, [entry, fn]);
-      never(held[0], `"${entry}" is the same key`);
+      never(held[0], `can never match: "${entry}" is the same key`);
     } else {
-      never(entry, `"${held[0]}" is the same key`);
+      never(entry, `can never match: "${held[0]}" is the same key`);
     }
   }
   return table;

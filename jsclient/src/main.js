@@ -74,7 +74,8 @@
  *   any case or modifier order besides upstream's short names ("esc",
  *   "up", "ctrl+s"), which keep working unchanged; the names and rules are
  *   in ../../internal/clientrules/keys.json and keys.go (Go embeds the
- *   same table). An entry that can never match gets a console warning.
+ *   same table). An entry that can never match, or names a key the table
+ *   does not list, gets a console warning.
  *
  * Console warnings [+], each text once per page: a keyboard-map entry that
  *   can never match; data-liveview-* elements outside any
