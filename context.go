@@ -101,22 +101,30 @@ func (c *Context) Lang() string { return c.fe.lang }
 
 // Data returns the data attribute key as a string, "" when absent. Keys are
 // snake_cased like Django LiveView: data-data-comment-id arrives as
-// "data_comment_id", data-product-id as "product_id".
+// "data_comment_id", data-product-id as "product_id". As Django LiveView's
+// docs promise, the data-data-* spelling is also found without its prefix
+// and a camelCase key is also found snake_cased: "comment_id" and
+// "commentId" find "data_comment_id" when the event has no "comment_id"
+// (the key as given always wins; see datakeys.go for the rules). With
+// Config.Debug, a key not found while a near spelling is present is
+// logged once as a hint.
 func (c *Context) Data(key string) string {
 	if c.fast {
-		if p := lookup(c.fe.data, key); p != nil {
+		if p := lookupData(c.fe.data, key); p != nil {
 			return p.str()
 		}
-		return ""
+	} else if c.event != nil {
+		if v, ok := dataValue(c.event.Data, key); ok {
+			return stringValue(v)
+		}
 	}
-	if c.event == nil {
-		return ""
-	}
-	return stringValue(c.event.Data[key])
+	c.missingData("Data", key)
+	return ""
 }
 
-// DataMap returns all data attributes of the event (snake_cased keys). The
-// map is shared by the Context: do not modify it. Nil when there were none.
+// DataMap returns all data attributes of the event (snake_cased keys, as
+// sent: "data_comment_id", without the aliases Data finds). The map is
+// shared by the Context: do not modify it. Nil when there were none.
 func (c *Context) DataMap() map[string]any {
 	if ev := c.maps(); ev != nil {
 		return ev.Data
@@ -125,18 +133,21 @@ func (c *Context) DataMap() map[string]any {
 }
 
 // FormValue returns the form field name as a string, "" when absent.
-// Checkboxes give "true" or "false".
+// Checkboxes give "true" or "false". Names are the HTML field names,
+// exactly; with Config.Debug, a name not found while a near spelling is
+// present ("Email" for "email") is logged once as a hint.
 func (c *Context) FormValue(name string) string {
 	if c.fast {
 		if p := lookup(c.fe.form, name); p != nil {
 			return p.str()
 		}
-		return ""
+	} else if c.event != nil {
+		if v, ok := c.event.Form[name]; ok {
+			return stringValue(v)
+		}
 	}
-	if c.event == nil {
-		return ""
-	}
-	return stringValue(c.event.Form[name])
+	c.missingForm(name)
+	return ""
 }
 
 // Form returns all form fields of the event keyed by HTML field name (values

@@ -55,6 +55,8 @@ type Hub struct {
 	wg     sync.WaitGroup // one per connection being served
 
 	drain drain // drain.go: handshake admission, server registration
+
+	hints hintLog // datakeys.go: the Config.Debug hints already logged
 }
 
 // Plugin returns the Echo middleware of the default Hub with the default
