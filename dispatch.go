@@ -174,7 +174,9 @@ func (c *conn) allowEvent() bool {
 //   - bad frame: {"error": "Invalid message"}
 //   - unknown function: {"error": "Unknown function: <name>"} (never the
 //     list of registered handlers; the name clipped to MaxClientStringLog
-//     bytes)
+//     bytes). The log line, never the frame, names the closest registered
+//     function under "did_you_mean" when one is near ("say_helo" for
+//     "say_hello", "sayHello" for "say_hello").
 //   - rate limited: {"error": "Rate limit exceeded"}
 //   - *Error: {"error": <its Message>, "function": <name>}
 //   - *BindError (a returned c.Bind error): {"error": "Invalid value: <form field names>", "function": <name>}
@@ -208,7 +210,8 @@ func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 	case errors.Is(err, ErrUnknownFunction):
 		m.Error = "Unknown function: " + fn
 		m.Function = ""
-		h.logEvent(cn, logUnknownFunction, slog.LevelWarn, "liveview: unknown function", "function", fn)
+		h.logEvent(cn, logUnknownFunction, slog.LevelWarn, "liveview: unknown function", "function", fn,
+			"did_you_mean", functionSuggestion{reg: h.reg, name: fn})
 	case errors.Is(err, ErrRateLimited):
 		m.Error = "Rate limit exceeded"
 		m.Function = ""

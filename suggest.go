@@ -1,13 +1,15 @@
 package liveview
 
 import (
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 )
 
-// Near spellings, for the server log only: the data key a Context.Data
-// that found nothing probably meant (Config.Debug). Nothing here ever
-// reaches a client.
+// Near spellings, for the server log only: the registered function an
+// unknown one probably meant (DefaultErrorHandler), and the data key a
+// Context.Data that found nothing probably meant (Config.Debug). Nothing
+// here ever reaches a client.
 
 // maxSuggestLen bounds the strings compared (client-chosen ones are
 // clipped to MaxClientStringLog before), so one comparison costs at most
@@ -83,4 +85,30 @@ func editDistance(a, b string, limit int) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// functionSuggestion is the "did_you_mean" attribute of the log line about
+// an unknown function: the closest registered name, computed only when the
+// line is really written (the line is summarised per connection and
+// budgeted per Hub, and a client may send unknown names as fast as its
+// rate limit allows). An empty group, which slog's handlers leave out,
+// when no name is near.
+type functionSuggestion struct {
+	reg  *registry
+	name string
+}
+
+func (s functionSuggestion) LogValue() slog.Value {
+	chains := *s.reg.chains.Load()
+	best := closest(s.name, func(yield func(string) bool) {
+		for n := range chains {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	if best == "" {
+		return slog.GroupValue()
+	}
+	return slog.StringValue(best)
 }
