@@ -16,8 +16,12 @@ import (
 type HandlerFunc func(c *Context) error
 
 // MiddlewareFunc wraps a HandlerFunc, Echo-style. It runs before the handler
-// for every event of a registered function; it cancels the call by
-// returning without calling next. Middleware runs in the order added.
+// for every event of the functions it applies to: every handler of the Hub
+// (Hub.Use, Use), of a group (Hub.Group, HandlerGroup.Use) or one handler
+// (the mw of Handle). It cancels the call by returning without calling
+// next, typically with an *Error for the user. Middleware runs in the order
+// added, the Hub's first, then the groups' from the outermost, then the
+// handler's own.
 type MiddlewareFunc func(next HandlerFunc) HandlerFunc
 
 // Context is one client event: what the browser sent, the connection it came

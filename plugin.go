@@ -91,13 +91,16 @@ func Default() *Hub {
 }
 
 // Handle registers fn for the function name on the default Hub (the Go
-// counterpart of @liveview_handler). Registering a name again replaces the
-// handler and logs a warning. Call it from init() to register handlers from
-// their own files.
-func Handle(name string, fn HandlerFunc) { defaultRegistry.handle(name, fn) }
+// counterpart of @liveview_handler), with middleware mw for this handler
+// only (see HandlerGroup for the order). Registering a name again replaces
+// the handler and logs a warning. Call it from init() to register handlers
+// from their own files.
+func Handle(name string, fn HandlerFunc, mw ...MiddlewareFunc) {
+	defaultRegistry.handle(&defaultRegistry.root, name, fn, mw)
+}
 
 // Use adds middleware to every handler of the default Hub.
-func Use(mw ...MiddlewareFunc) { defaultRegistry.use(mw...) }
+func Use(mw ...MiddlewareFunc) { defaultRegistry.use(&defaultRegistry.root, mw...) }
 
 // Publish sends m to every connection in room through the default Hub. It
 // returns ErrNotMounted before Plugin was called.
@@ -175,12 +178,15 @@ func newHub(cfg Config, reg *registry) *Hub {
 	return h
 }
 
-// Handle registers fn for the function name. Registering a name again
-// replaces the handler and logs a warning.
-func (h *Hub) Handle(name string, fn HandlerFunc) { h.reg.handle(name, fn) }
+// Handle registers fn for the function name, with middleware mw for this
+// handler only, run after the Hub's (see HandlerGroup). Registering a name
+// again replaces the handler and logs a warning.
+func (h *Hub) Handle(name string, fn HandlerFunc, mw ...MiddlewareFunc) {
+	h.reg.handle(&h.reg.root, name, fn, mw)
+}
 
 // Use adds middleware to every handler, run in the order added.
-func (h *Hub) Use(mw ...MiddlewareFunc) { h.reg.use(mw...) }
+func (h *Hub) Use(mw ...MiddlewareFunc) { h.reg.use(&h.reg.root, mw...) }
 
 // ScriptURL returns the URL of the content-hashed client script, served with
 // immutable caching: use it in templates instead of liveview.min.js to never
