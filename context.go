@@ -202,8 +202,12 @@ func (c *Context) Set(key string, val any) {
 // (the client reads slower than it is sent to) does it wait for room, up to
 // Config.WriteTimeout, and then return ErrSlowClient and close the
 // connection (the browser reconnects). It returns ErrConnClosed when the
-// connection is gone.
+// connection is gone. A Message.Content is rendered first, in the event's
+// locale; a render error is returned and nothing is sent.
 func (c *Context) Send(m Message) error {
+	if m.Content != nil {
+		return withContent(c.conn.ctx, c.env(), m, c.Send)
+	}
 	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
 	if err != nil {
 		return err
@@ -247,18 +251,26 @@ func (c *Context) ScrollTop() error {
 }
 
 // Broadcast sends m to every connection of every instance sharing the Hub's
-// Broker, this one included. What one connection's events may broadcast and
-// publish is bounded by Config.PublishLimit: beyond it Broadcast returns an
-// error wrapping ErrRateLimited and sends nothing.
+// Broker, this one included. A Message.Content is rendered once, in the
+// event's locale, before it is sent. What one connection's events may
+// broadcast and publish is bounded by Config.PublishLimit: beyond it
+// Broadcast returns an error wrapping ErrRateLimited and sends nothing.
 func (c *Context) Broadcast(m Message) error {
+	if m.Content != nil {
+		return withContent(c.conn.ctx, c.env(), m, c.Broadcast)
+	}
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), broadcastTopic, m, c.conn)
 }
 
 // Publish sends m to every connection in room, on every instance sharing
-// the Hub's Broker. Like Broadcast, it is bounded by Config.PublishLimit.
+// the Hub's Broker. Like Broadcast, it renders a Message.Content once, in
+// the event's locale, and is bounded by Config.PublishLimit.
 func (c *Context) Publish(room string, m Message) error {
 	if room == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidRoom)
+	}
+	if m.Content != nil {
+		return withContent(c.conn.ctx, c.env(), m, func(m Message) error { return c.Publish(room, m) })
 	}
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), roomTopicPrefix+room, m, c.conn)
 }

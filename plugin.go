@@ -56,7 +56,8 @@ type Hub struct {
 
 	drain drain // drain.go: handshake admission, server registration
 
-	hints hintLog // datakeys.go: the Config.Debug hints already logged
+	hints  hintLog   // datakeys.go: the Config.Debug hints already logged
+	render hubRender // component.go: the Echo of Hub renders, the missing-Renderer warning
 }
 
 // Plugin returns the Echo middleware of the default Hub with the default
@@ -199,7 +200,9 @@ func (h *Hub) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p := c.Request().URL.Path
-			if seg, ok := h.matchWS(p); ok {
+			seg, ws := h.matchWS(p)
+			h.sawRequest(c.Echo(), ws) // component.go: the Echo of Hub renders; the missing-Renderer warning
+			if ws {
 				return h.serveWS(c, seg)
 			}
 			if strings.HasPrefix(p, h.cfg.ScriptPath) && isClientFile(p[len(h.cfg.ScriptPath):]) {
@@ -235,7 +238,8 @@ func (h *Hub) matchWS(path string) (string, bool) {
 }
 
 // Publish sends m to every connection in room, on every instance sharing
-// the Broker. The frame is encoded once.
+// the Broker. The frame is encoded once, and a Message.Content rendered
+// once, in the language WithLocale put in ctx (else the default one).
 func (h *Hub) Publish(ctx context.Context, room string, m Message) error {
 	if room == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidRoom)
@@ -244,7 +248,7 @@ func (h *Hub) Publish(ctx context.Context, room string, m Message) error {
 }
 
 // Broadcast sends m to every connection on every instance sharing the
-// Broker.
+// Broker, rendering a Message.Content like Publish.
 func (h *Hub) Broadcast(ctx context.Context, m Message) error {
 	return h.publish(ctx, broadcastTopic, m, nil)
 }
@@ -260,7 +264,7 @@ func (h *Hub) publish(ctx context.Context, topic string, m Message, from *conn) 
 	if closed {
 		return ErrHubClosed
 	}
-	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
+	b, err := h.encode(ctx, &m) // component.go: renders Message.Content
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,36 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// Trap 9: an app without e.Renderer hears about it at the first
+// connection, not at the first render.
+func TestTrapNoRendererWarning(t *testing.T) {
+	const warning = "e.Renderer is not set"
+	tests := []struct {
+		name     string
+		renderer echo.Renderer
+		want     int
+	}{
+		{"no renderer: one warning", nil, 1},
+		{"renderer: none", testTemplates, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs logRecorder
+			ts := newTestServer(t, Config{Logger: logs.logger()}, func(h *Hub, e *echo.Echo) {
+				e.Renderer = tt.renderer
+				h.Handle("ping", echoHandler)
+			})
+			for range 2 {
+				c := ts.dial(t, "lobby")
+				c.ping("1") // the handshake, and so the warning, is over
+			}
+			if n := strings.Count(logs.String(), warning); n != tt.want {
+				t.Fatalf("%d warnings, want %d:\n%s", n, tt.want, logs.String())
+			}
+		})
+	}
+}
+
 // Trap 9: an unknown function's log line suggests the registered name that
 // was probably meant; the client never learns it.
 func TestTrapUnknownFunctionSuggestion(t *testing.T) {
