@@ -177,21 +177,40 @@ func renderComponent(ctx context.Context, env *renderEnv, comp Component) (*byte
 // errHTMLAndContent refuses a Message that says twice what to insert.
 var errHTMLAndContent = errors.New("liveview: Message has both HTML and Content; set one")
 
-// withContent renders m.Content, then calls send with m carrying the
-// result as HTML (aliasing the render buffer until send returns).
-func withContent(ctx context.Context, env *renderEnv, m Message, send func(Message) error) error {
+// rendered renders m.Content into a pooled buffer and makes m carry it as
+// HTML instead (aliasing the buffer: send m, then give the buffer back
+// with putBuffer). A nil env (MarshalJSON) renders with ctx as is.
+func rendered(ctx context.Context, env *renderEnv, m *Message) (*bytes.Buffer, error) {
 	if m.HTML != "" {
-		return errHTMLAndContent
+		return nil, errHTMLAndContent
 	}
 	buf, err := renderComponent(ctx, env, m.Content)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.Content = nil
 	m.HTML = unsafe.String(unsafe.SliceData(buf.Bytes()), buf.Len())
-	err = send(m)
-	putBuffer(buf)
-	return err
+	return buf, nil
+}
+
+// rendered is the package's rendered for a send through c: a Template
+// goes straight to the connection's renderer (no environment to build),
+// anything else gets c's environment.
+func (c *Context) rendered(m *Message) (*bytes.Buffer, error) {
+	t, ok := m.Content.(templateComponent)
+	if !ok {
+		return rendered(c.conn.ctx, c.env(), m)
+	}
+	if m.HTML != "" {
+		return nil, errHTMLAndContent
+	}
+	buf, err := c.render(t.name, t.data)
+	if err != nil {
+		return nil, err
+	}
+	m.Content = nil
+	m.HTML = unsafe.String(unsafe.SliceData(buf.Bytes()), buf.Len())
+	return buf, nil
 }
 
 // env returns the render environment of a send through c: its
@@ -241,11 +260,13 @@ func (h *Hub) encode(ctx context.Context, m *Message) ([]byte, error) {
 	if m.Content == nil {
 		return m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
 	}
-	var b []byte
-	err := withContent(ctx, h.env(ctx), *m, func(m Message) (err error) {
-		b, err = m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
-		return err
-	})
+	r := *m
+	buf, err := rendered(ctx, h.env(ctx), &r)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.appendJSON(make([]byte, 0, 64+len(r.HTML)))
+	putBuffer(buf)
 	return b, err
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -246,5 +248,44 @@ func TestTrapComponents(t *testing.T) {
 	}
 	if b, err := (Message{Target: "#k", Content: card{"y"}}).MarshalJSON(); err != nil || string(b) != `{"target":"#k","html":"<div class=\"card\" lang=\"und\">hello, y</div>"}` {
 		t.Fatalf("MarshalJSON: %s, %v", b, err)
+	}
+}
+
+// BenchmarkPublishRendered compares a handler publishing a rendered
+// template the old way (Fragment, error check, Message) and in one call
+// (Append): the one call costs no more.
+//
+//	go test -run '^$' -bench PublishRendered -benchmem .
+func BenchmarkPublishRendered(b *testing.B) {
+	for _, tt := range []struct {
+		name string
+		fn   HandlerFunc
+	}{
+		{"fragment", func(c *Context) error {
+			html, err := c.Fragment("item.html", c.FormValue("name"))
+			if err != nil {
+				return err
+			}
+			return c.Publish("lobby", Message{Target: "#list", HTML: html, Append: true})
+		}},
+		{"append", func(c *Context) error {
+			return c.Publish("lobby", Append("#list", "item.html", c.FormValue("name")))
+		}},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			h := New(Config{Logger: discardLogger(), RateLimit: -1, PublishLimit: -1})
+			defer h.Close()
+			h.Handle("click", tt.fn)
+			e := echo.New()
+			e.Renderer = testTemplates
+			req := httptest.NewRequest(http.MethodGet, "/ws/liveview/lobby/", nil)
+			c := newConn(h, e, req, "lobby")
+			defer c.cancel()
+			frame := []byte(`{"function":"click","data":{"id":"7"},"form":{"name":"Ada"},"lang":"en","room":"lobby"}`)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.handleFrame(c, frame)
+			}
+		})
 	}
 }

@@ -206,7 +206,11 @@ func (c *Context) Set(key string, val any) {
 // locale; a render error is returned and nothing is sent.
 func (c *Context) Send(m Message) error {
 	if m.Content != nil {
-		return withContent(c.conn.ctx, c.env(), m, c.Send)
+		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf) // m.HTML aliases it until the frame is encoded
 	}
 	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
 	if err != nil {
@@ -257,7 +261,11 @@ func (c *Context) ScrollTop() error {
 // Broadcast returns an error wrapping ErrRateLimited and sends nothing.
 func (c *Context) Broadcast(m Message) error {
 	if m.Content != nil {
-		return withContent(c.conn.ctx, c.env(), m, c.Broadcast)
+		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf)
 	}
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), broadcastTopic, m, c.conn)
 }
@@ -270,7 +278,11 @@ func (c *Context) Publish(room string, m Message) error {
 		return fmt.Errorf("%w: empty", ErrInvalidRoom)
 	}
 	if m.Content != nil {
-		return withContent(c.conn.ctx, c.env(), m, func(m Message) error { return c.Publish(room, m) })
+		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf)
 	}
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), roomTopicPrefix+room, m, c.conn)
 }

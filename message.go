@@ -361,12 +361,11 @@ func (m *Message) collides(k string) bool {
 // MarshalJSON encodes m as a wire frame, rendering Content (see there).
 func (m Message) MarshalJSON() ([]byte, error) {
 	if m.Content != nil {
-		var b []byte
-		err := withContent(context.Background(), nil, m, func(m Message) (err error) {
-			b, err = m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)))
-			return err
-		})
-		return b, err
+		buf, err := rendered(context.Background(), nil, &m)
+		if err != nil {
+			return nil, err
+		}
+		defer putBuffer(buf)
 	}
 	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)))
 }
