@@ -30,6 +30,11 @@ import (
 // translates like a template does. For a Context send, ctx is also
 // cancelled when the connection closes. A non-nil error aborts the send,
 // which returns it wrapped.
+//
+// Render runs on the goroutine that sends, once per send: a component
+// published to a room or broadcast is rendered once for all the pages that
+// receive it, so it must not depend on the receiving page. The same value
+// may be sent again, and from several goroutines if its Render allows it.
 type Component interface {
 	Render(ctx context.Context, w io.Writer) error
 }

@@ -479,3 +479,15 @@ func (l Layouts) Render(w io.Writer, name string, data any, c echo.Context) erro
 	}
 	return l.Fragments.Render(w, name, data, c)
 }
+
+// ComponentFunc makes a component of a function; Message.MarshalJSON
+// renders it (without a page: Locale and T have no language there).
+func ExampleComponentFunc() {
+	badge := liveview.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, `<span class="badge">3</span>`)
+		return err
+	})
+	b, err := liveview.Message{Target: "#unread", Content: badge}.MarshalJSON()
+	fmt.Println(string(b), err)
+	// Output: {"target":"#unread","html":"<span class=\"badge\">3</span>"} <nil>
+}
