@@ -13,9 +13,8 @@ import (
 // The browser's dataset turns data-data-comment-id into dataCommentId, which
 // the server snake_cases to data_comment_id, exactly as upstream does (its
 // code reads content["data"]["data_comment_id"]). Its docs, though, read
-// content["data"]["comment_id"] and data.get("modalId"). Context.Data,
-// Context.DataMap's users and Bind's data tags keep the docs' promise: a
-// key is looked up as
+// content["data"]["comment_id"] and data.get("modalId"). Context.Data and
+// Bind's data tags keep the docs' promise: a key is looked up as
 //
 //  1. the key as given ("comment_id"), exactly;
 //  2. the key snake_cased, when that differs ("modalId" -> "modal_id");
