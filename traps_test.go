@@ -166,3 +166,22 @@ func TestTrapDataKeysDebugHint(t *testing.T) {
 		})
 	}
 }
+
+// The aliases cost no allocation: not on a hit, not on a miss (the common
+// path of handlers that read optional keys), not through data-data-*.
+func TestTrapDataKeysAllocs(t *testing.T) {
+	h := New(Config{Logger: discardLogger()})
+	defer h.Close()
+	lc, err := newEventContext(&conn{hub: h}, []byte(`{"function":"f","data":{"id":"7","dataCommentId":"3"},"form":{"name":"Ada"}}`))
+	if err != nil || !lc.fast {
+		t.Fatalf("fast path not taken: %v", err)
+	}
+	for _, key := range []string{"id", "comment_id", "data_comment_id", "absent"} {
+		if n := testing.AllocsPerRun(100, func() { _ = lc.Data(key) }); n != 0 {
+			t.Errorf("Data(%q): %v allocations", key, n)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = lc.FormValue("absent") }); n != 0 {
+		t.Errorf("FormValue of an absent name: %v allocations", n)
+	}
+}
