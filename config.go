@@ -229,9 +229,11 @@ type Config struct {
 	// send an error frame with lc.Send. Default: Hub.DefaultErrorHandler.
 	ErrorHandler func(lc *Context, err error)
 
-	// Debug sends internal error text to the client in error frames. Never
-	// enable it in production. Default: false (clients see generic texts;
-	// *Error messages are always shown).
+	// Debug sends internal error text to the client in error frames, and
+	// logs hints for the developer: a Context.Data, FormValue or Bind data
+	// tag that found no key while the event has a near spelling (once per
+	// function and key). Never enable it in production. Default: false
+	// (clients see generic texts; *Error messages are always shown).
 	Debug bool
 }
 

@@ -16,8 +16,12 @@ import (
 type HandlerFunc func(c *Context) error
 
 // MiddlewareFunc wraps a HandlerFunc, Echo-style. It runs before the handler
-// for every event of a registered function; it cancels the call by
-// returning without calling next. Middleware runs in the order added.
+// for every event of the functions it applies to: every handler of the Hub
+// (Hub.Use, Use), of a group (Hub.Group, HandlerGroup.Use) or one handler
+// (the mw of Handle). It cancels the call by returning without calling
+// next, typically with an *Error for the user. Middleware runs in the order
+// added, the Hub's first, then the groups' from the outermost, then the
+// handler's own.
 type MiddlewareFunc func(next HandlerFunc) HandlerFunc
 
 // Context is one client event: what the browser sent, the connection it came
@@ -101,22 +105,30 @@ func (c *Context) Lang() string { return c.fe.lang }
 
 // Data returns the data attribute key as a string, "" when absent. Keys are
 // snake_cased like Django LiveView: data-data-comment-id arrives as
-// "data_comment_id", data-product-id as "product_id".
+// "data_comment_id", data-product-id as "product_id". As Django LiveView's
+// docs promise, the data-data-* spelling is also found without its prefix
+// and a camelCase key is also found snake_cased: "comment_id" and
+// "commentId" find "data_comment_id" when the event has no "comment_id"
+// (the key as given always wins; see datakeys.go for the rules). With
+// Config.Debug, a key not found while a near spelling is present is
+// logged once as a hint.
 func (c *Context) Data(key string) string {
 	if c.fast {
-		if p := lookup(c.fe.data, key); p != nil {
+		if p := lookupData(c.fe.data, key); p != nil {
 			return p.str()
 		}
-		return ""
+	} else if c.event != nil {
+		if v, ok := dataValue(c.event.Data, key); ok {
+			return stringValue(v)
+		}
 	}
-	if c.event == nil {
-		return ""
-	}
-	return stringValue(c.event.Data[key])
+	c.missingData("Data", key)
+	return ""
 }
 
-// DataMap returns all data attributes of the event (snake_cased keys). The
-// map is shared by the Context: do not modify it. Nil when there were none.
+// DataMap returns all data attributes of the event (snake_cased keys, as
+// sent: "data_comment_id", without the aliases Data finds). The map is
+// shared by the Context: do not modify it. Nil when there were none.
 func (c *Context) DataMap() map[string]any {
 	if ev := c.maps(); ev != nil {
 		return ev.Data
@@ -125,18 +137,21 @@ func (c *Context) DataMap() map[string]any {
 }
 
 // FormValue returns the form field name as a string, "" when absent.
-// Checkboxes give "true" or "false".
+// Checkboxes give "true" or "false". Names are the HTML field names,
+// exactly; with Config.Debug, a name not found while a near spelling is
+// present ("Email" for "email") is logged once as a hint.
 func (c *Context) FormValue(name string) string {
 	if c.fast {
 		if p := lookup(c.fe.form, name); p != nil {
 			return p.str()
 		}
-		return ""
+	} else if c.event != nil {
+		if v, ok := c.event.Form[name]; ok {
+			return stringValue(v)
+		}
 	}
-	if c.event == nil {
-		return ""
-	}
-	return stringValue(c.event.Form[name])
+	c.missingForm(name)
+	return ""
 }
 
 // Form returns all form fields of the event keyed by HTML field name (values
@@ -187,8 +202,16 @@ func (c *Context) Set(key string, val any) {
 // (the client reads slower than it is sent to) does it wait for room, up to
 // Config.WriteTimeout, and then return ErrSlowClient and close the
 // connection (the browser reconnects). It returns ErrConnClosed when the
-// connection is gone.
+// connection is gone. A Message.Content is rendered first, in the event's
+// locale; a render error is returned and nothing is sent.
 func (c *Context) Send(m Message) error {
+	if m.Content != nil {
+		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf) // m.HTML aliases it until the frame is encoded
+	}
 	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
 	if err != nil {
 		return err
@@ -232,18 +255,34 @@ func (c *Context) ScrollTop() error {
 }
 
 // Broadcast sends m to every connection of every instance sharing the Hub's
-// Broker, this one included. What one connection's events may broadcast and
-// publish is bounded by Config.PublishLimit: beyond it Broadcast returns an
-// error wrapping ErrRateLimited and sends nothing.
+// Broker, this one included. A Message.Content is rendered once, in the
+// event's locale, before it is sent. What one connection's events may
+// broadcast and publish is bounded by Config.PublishLimit: beyond it
+// Broadcast returns an error wrapping ErrRateLimited and sends nothing.
 func (c *Context) Broadcast(m Message) error {
+	if m.Content != nil {
+		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf)
+	}
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), broadcastTopic, m, c.conn)
 }
 
 // Publish sends m to every connection in room, on every instance sharing
-// the Hub's Broker. Like Broadcast, it is bounded by Config.PublishLimit.
+// the Hub's Broker. Like Broadcast, it renders a Message.Content once, in
+// the event's locale, and is bounded by Config.PublishLimit.
 func (c *Context) Publish(room string, m Message) error {
 	if room == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidRoom)
+	}
+	if m.Content != nil {
+		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf)
 	}
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), roomTopicPrefix+room, m, c.conn)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,53 +19,86 @@ import (
 // rebuild it.
 type registry struct {
 	mu       sync.Mutex
-	handlers map[string]HandlerFunc
-	mws      []MiddlewareFunc
+	handlers map[string]entry
+	root     groupNode // the Hub's own middleware (Use): the outermost group
 	chains   atomic.Pointer[map[string]HandlerFunc]
 }
 
+// entry is one registered handler: the function, the group it was
+// registered through and its own middleware.
+type entry struct {
+	fn    HandlerFunc
+	group *groupNode
+	mws   []MiddlewareFunc
+}
+
+// groupNode is the middleware of one HandlerGroup (or, for the root, of
+// the Hub). Its mws are guarded by the registry's mu.
+type groupNode struct {
+	parent *groupNode // nil for the root
+	mws    []MiddlewareFunc
+}
+
 func newRegistry() *registry {
-	r := &registry{handlers: make(map[string]HandlerFunc)}
+	r := &registry{handlers: make(map[string]entry)}
 	r.chains.Store(&map[string]HandlerFunc{})
 	return r
 }
 
-func (r *registry) handle(name string, fn HandlerFunc) {
+// handle registers fn for name in group g, with its own middleware mws.
+func (r *registry) handle(g *groupNode, name string, fn HandlerFunc, mws []MiddlewareFunc) {
 	if name == "" || fn == nil {
 		panic("liveview: Handle needs a function name and a non-nil handler")
 	}
+	checkMiddleware("Handle", mws)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.handlers[name]; dup {
 		slog.Warn("liveview: handler registered twice; the new one replaces the old", "function", name)
 	}
-	r.handlers[name] = fn
+	r.handlers[name] = entry{fn: fn, group: g, mws: slices.Clone(mws)}
 	r.rebuild()
 }
 
-func (r *registry) use(mws ...MiddlewareFunc) {
-	for _, mw := range mws {
-		if mw == nil {
-			panic("liveview: Use with a nil middleware")
-		}
-	}
+// use adds mws to group g (the root for Hub.Use) and recomposes every
+// handler, those registered before included.
+func (r *registry) use(g *groupNode, mws ...MiddlewareFunc) {
+	checkMiddleware("Use", mws)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.mws = append(r.mws, mws...)
+	g.mws = append(g.mws, mws...)
 	r.rebuild()
 }
 
-// rebuild composes every handler with the middleware, first added
-// outermost. Called with r.mu held.
+func checkMiddleware(what string, mws []MiddlewareFunc) {
+	for _, mw := range mws {
+		if mw == nil {
+			panic("liveview: " + what + " with a nil middleware")
+		}
+	}
+}
+
+// rebuild composes every handler with its middleware: the Hub's outermost,
+// then its groups' from the outermost in, then its own, each list first
+// added outermost. Called with r.mu held.
 func (r *registry) rebuild() {
 	chains := make(map[string]HandlerFunc, len(r.handlers))
-	for name, fn := range r.handlers {
-		for i := len(r.mws) - 1; i >= 0; i-- {
-			fn = r.mws[i](fn)
+	for name, e := range r.handlers {
+		fn := wrap(e.fn, e.mws)
+		for g := e.group; g != nil; g = g.parent {
+			fn = wrap(fn, g.mws)
 		}
 		chains[name] = fn
 	}
 	r.chains.Store(&chains)
+}
+
+// wrap applies mws to fn, the first one outermost.
+func wrap(fn HandlerFunc, mws []MiddlewareFunc) HandlerFunc {
+	for i := len(mws) - 1; i >= 0; i-- {
+		fn = mws[i](fn)
+	}
+	return fn
 }
 
 func (r *registry) lookup(name string) (HandlerFunc, bool) {
@@ -174,7 +208,9 @@ func (c *conn) allowEvent() bool {
 //   - bad frame: {"error": "Invalid message"}
 //   - unknown function: {"error": "Unknown function: <name>"} (never the
 //     list of registered handlers; the name clipped to MaxClientStringLog
-//     bytes)
+//     bytes). The log line, never the frame, names the closest registered
+//     function under "did_you_mean" when one is near ("say_helo" for
+//     "say_hello", "sayHello" for "say_hello").
 //   - rate limited: {"error": "Rate limit exceeded"}
 //   - *Error: {"error": <its Message>, "function": <name>}
 //   - *BindError (a returned c.Bind error): {"error": "Invalid value: <form field names>", "function": <name>}
@@ -208,7 +244,8 @@ func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 	case errors.Is(err, ErrUnknownFunction):
 		m.Error = "Unknown function: " + fn
 		m.Function = ""
-		h.logEvent(cn, logUnknownFunction, slog.LevelWarn, "liveview: unknown function", "function", fn)
+		h.logEvent(cn, logUnknownFunction, slog.LevelWarn, "liveview: unknown function", "function", fn,
+			"did_you_mean", functionSuggestion{reg: h.reg, name: fn})
 	case errors.Is(err, ErrRateLimited):
 		m.Error = "Rate limit exceeded"
 		m.Function = ""

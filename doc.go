@@ -39,7 +39,12 @@
 // and answer with Context.Render, Append, Remove, Navigate, HTML, ScrollTo,
 // ScrollTop or Send, or reach other pages with Context.Publish (one room)
 // and Context.Broadcast (everyone). Hub.Publish and Hub.Broadcast do the
-// same from anywhere: background jobs, other goroutines. Beyond Django
+// same from anywhere: background jobs, other goroutines. The Messages built
+// by Render and Append carry a template rendered when sent, in one call;
+// Message.Content takes any Component (templ's Render(ctx, io.Writer)
+// method set) the same way; WithLocale gives the Hub's renders a language.
+// Middleware applies to every handler (Use), to a group (Hub.Group) or to
+// one handler (the last arguments of Handle). Beyond Django
 // LiveView, Context.Morph merges a fragment into the page keeping focus and
 // typed input, Context.Dispatch fires a JavaScript CustomEvent on the page,
 // and every event the bundled client sends is answered with its ref so the
@@ -291,14 +296,15 @@
 //
 //	@liveview_handler("x")          liveview.Handle("x", fn)
 //	content["form"]["name"]         c.FormValue("name")
-//	content["data"]["data_id"]      c.Data("data_id")
+//	content["data"]["comment_id"]   c.Data("comment_id") (finds data-data-comment-id's data_comment_id too)
 //	content["lang"]                 c.Lang(), c.Locale(), c.T(id)
 //	ContactForm(content["form"])    c.Bind(&f), c.Validate(&f), liveview.FieldErrors(c, err)
 //	translation.activate(lang)      nothing: every event has its own locale
 //	send(consumer, {...})           c.Send(liveview.Message{...}) / c.Render(...)
-//	send(consumer, {...}, broadcast=True)   c.Broadcast(...)
-//	consumer.send_to_group(...)     c.Publish(room, ...)
-//	registry.add_middleware(mw)     liveview.Use(mw)
+//	send(consumer, {...}, broadcast=True)   c.Broadcast(liveview.Render(target, name, data))
+//	consumer.send_to_group(...)     c.Publish(room, liveview.Append(target, name, data))
+//	render_to_string in a job       hub.Publish(liveview.WithLocale(ctx, lang), room, liveview.Render(...))
+//	registry.add_middleware(mw)     liveview.Use(mw); for some handlers: liveview.Group(mw), Handle(name, fn, mw)
 //	{% liveview_room_uuid %}        liveview.NewRoomID()
 //
 // Differences: form keys stay HTML names (upstream snake_cases them), errors

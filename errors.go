@@ -8,9 +8,14 @@ import (
 // Sentinel errors. Test for them with [errors.Is]; the library wraps them
 // with detail, so never compare error strings.
 var (
-	// ErrNoRenderer is returned by [Context.Render], [Context.Append] and
-	// [Context.Navigate] when the Echo instance has no Renderer
-	// (echo.Echo.Renderer is nil). Set e.Renderer before rendering.
+	// ErrNoRenderer is returned by [Context.Render], [Context.Append],
+	// [Context.Navigate], [Context.Morph], [Context.Fragment] and
+	// [Context.RenderForm], and by sends of a [Template] (see [Render]),
+	// when the Echo instance has no Renderer (echo.Echo.Renderer is nil);
+	// by [Hub.Fragment] and a Hub's Publish or Broadcast of a Template also
+	// before the Hub has served any request (it renders with the Echo it
+	// serves). Set e.Renderer before rendering; the Hub warns once at the
+	// first WebSocket connection when it is not set.
 	ErrNoRenderer = errors.New("liveview: echo has no Renderer")
 
 	// ErrUnknownFunction is reported (to the ErrorHandler and the log) when

@@ -18,8 +18,10 @@ import (
 // Bind fills the struct dst points to from the event: form fields into
 // fields tagged `form:"name"` (untagged fields by their Go name, as Echo's
 // own binder does, unless they carry a `data` tag), then data attributes
-// into fields tagged `data:"name"` (snake_cased names, see Context.Data).
-// So one struct binds a classic Echo POST (c.Bind) and a live event.
+// into fields tagged `data:"name"` (snake_cased names, found like
+// Context.Data finds them: `data:"comment_id"` binds data-data-comment-id
+// when the event has no data-comment-id). So one struct binds a classic
+// Echo POST (c.Bind) and a live event.
 //
 // Decoding is go-playground/form's. Supported: strings, every int, uint and
 // float size, bools ("true", "on", "1"... and the JSON booleans of
@@ -49,7 +51,12 @@ func (c *Context) Bind(dst any) error {
 	t := rv.Elem().Type()
 	var errs []*ConversionError
 	errs = bindValues(formDecoder, fieldsOf(t, "form"), dst, c.Form(), errs)
-	errs = bindValues(dataDecoder, fieldsOf(t, "data"), dst, c.DataMap(), errs)
+	dataFields := fieldsOf(t, "data")
+	data := c.DataMap()
+	if len(dataFields) > 0 {
+		data = aliasData(data, dataFields, func(name string) { c.missingData("Bind", name) })
+	}
+	errs = bindValues(dataDecoder, dataFields, dst, data, errs)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -2,7 +2,9 @@ package liveview
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -273,8 +275,9 @@ func isLowerOrNonLetter(s string) bool {
 func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
 
 // Message is one server -> client frame. The zero value encodes as {}.
-// Build it by hand or through the Context helpers (HTML, Render, Append,
-// Remove, Navigate, ScrollTo, ScrollTop, Morph, Dispatch).
+// Build it by hand, with Render and Append (a template rendered when sent),
+// or through the Context helpers (HTML, Render, Append, Remove, Navigate,
+// ScrollTo, ScrollTop, Morph, Dispatch).
 //
 // Encoding rules: empty strings and false booleans are omitted, except html,
 // which is always sent when Target is set and Remove is not (an empty html
@@ -309,6 +312,26 @@ type Message struct {
 	// fields above is an encoding error (for morph, event, eventData and
 	// ref only when that field is set).
 	Extra map[string]any
+
+	// Content, when not nil, is rendered when the Message is sent and
+	// becomes its "html" (set HTML or Content, not both: both is an error).
+	// It is a Component: a templ component, Template(name, data) for the
+	// app's Echo templates (see Render and Append), or any type with a
+	// Render(ctx, w) method. It is rendered once per send, however many
+	// connections receive it, in the send's locale:
+	//
+	//   - Context.Send, Publish and Broadcast: the event's locale, the one
+	//     Context.Render uses (the sender's page, as Django LiveView's
+	//     translation.activate would give);
+	//   - Hub.Publish, Hub.Broadcast and the package-level Publish and
+	//     Broadcast: the language WithLocale put in their ctx, else the
+	//     default language (to reach pages in several languages, publish to
+	//     each user's room in that user's language).
+	//
+	// A render error is returned by the send and nothing is sent.
+	// MarshalJSON renders Content with context.Background(), where a
+	// Template has no renderer (ErrNoRenderer).
+	Content Component
 }
 
 // knownKeys are the keys encoded from Message fields.
@@ -335,12 +358,22 @@ func (m *Message) collides(k string) bool {
 	return knownKeys[k]
 }
 
-// MarshalJSON encodes m as a wire frame.
+// MarshalJSON encodes m as a wire frame, rendering Content (see there).
 func (m Message) MarshalJSON() ([]byte, error) {
+	if m.Content != nil {
+		buf, err := rendered(context.Background(), nil, &m)
+		if err != nil {
+			return nil, err
+		}
+		defer putBuffer(buf)
+	}
 	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)))
 }
 
 func (m *Message) appendJSON(b []byte) ([]byte, error) {
+	if m.Content != nil {
+		return nil, errors.New("liveview: Message.Content was not rendered") // every send renders it first
+	}
 	b = append(b, '{')
 	first := true
 	key := func(k string) {

@@ -55,6 +55,9 @@ type Hub struct {
 	wg     sync.WaitGroup // one per connection being served
 
 	drain drain // drain.go: handshake admission, server registration
+
+	hints  hintLog   // datakeys.go: the Config.Debug hints already logged
+	render hubRender // component.go: the Echo of Hub renders, the missing-Renderer warning
 }
 
 // Plugin returns the Echo middleware of the default Hub with the default
@@ -89,13 +92,16 @@ func Default() *Hub {
 }
 
 // Handle registers fn for the function name on the default Hub (the Go
-// counterpart of @liveview_handler). Registering a name again replaces the
-// handler and logs a warning. Call it from init() to register handlers from
-// their own files.
-func Handle(name string, fn HandlerFunc) { defaultRegistry.handle(name, fn) }
+// counterpart of @liveview_handler), with middleware mw for this handler
+// only (see HandlerGroup for the order). Registering a name again replaces
+// the handler and logs a warning. Call it from init() to register handlers
+// from their own files.
+func Handle(name string, fn HandlerFunc, mw ...MiddlewareFunc) {
+	defaultRegistry.handle(&defaultRegistry.root, name, fn, mw)
+}
 
 // Use adds middleware to every handler of the default Hub.
-func Use(mw ...MiddlewareFunc) { defaultRegistry.use(mw...) }
+func Use(mw ...MiddlewareFunc) { defaultRegistry.use(&defaultRegistry.root, mw...) }
 
 // Publish sends m to every connection in room through the default Hub. It
 // returns ErrNotMounted before Plugin was called.
@@ -173,12 +179,15 @@ func newHub(cfg Config, reg *registry) *Hub {
 	return h
 }
 
-// Handle registers fn for the function name. Registering a name again
-// replaces the handler and logs a warning.
-func (h *Hub) Handle(name string, fn HandlerFunc) { h.reg.handle(name, fn) }
+// Handle registers fn for the function name, with middleware mw for this
+// handler only, run after the Hub's (see HandlerGroup). Registering a name
+// again replaces the handler and logs a warning.
+func (h *Hub) Handle(name string, fn HandlerFunc, mw ...MiddlewareFunc) {
+	h.reg.handle(&h.reg.root, name, fn, mw)
+}
 
 // Use adds middleware to every handler, run in the order added.
-func (h *Hub) Use(mw ...MiddlewareFunc) { h.reg.use(mw...) }
+func (h *Hub) Use(mw ...MiddlewareFunc) { h.reg.use(&h.reg.root, mw...) }
 
 // ScriptURL returns the URL of the content-hashed client script, served with
 // immutable caching: use it in templates instead of liveview.min.js to never
@@ -191,7 +200,9 @@ func (h *Hub) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			p := c.Request().URL.Path
-			if seg, ok := h.matchWS(p); ok {
+			seg, ws := h.matchWS(p)
+			h.sawRequest(c.Echo(), ws) // component.go: the Echo of Hub renders; the missing-Renderer warning
+			if ws {
 				return h.serveWS(c, seg)
 			}
 			if strings.HasPrefix(p, h.cfg.ScriptPath) && isClientFile(p[len(h.cfg.ScriptPath):]) {
@@ -227,7 +238,8 @@ func (h *Hub) matchWS(path string) (string, bool) {
 }
 
 // Publish sends m to every connection in room, on every instance sharing
-// the Broker. The frame is encoded once.
+// the Broker. The frame is encoded once, and a Message.Content rendered
+// once, in the language WithLocale put in ctx (else the default one).
 func (h *Hub) Publish(ctx context.Context, room string, m Message) error {
 	if room == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidRoom)
@@ -236,7 +248,7 @@ func (h *Hub) Publish(ctx context.Context, room string, m Message) error {
 }
 
 // Broadcast sends m to every connection on every instance sharing the
-// Broker.
+// Broker, rendering a Message.Content like Publish.
 func (h *Hub) Broadcast(ctx context.Context, m Message) error {
 	return h.publish(ctx, broadcastTopic, m, nil)
 }
@@ -252,7 +264,7 @@ func (h *Hub) publish(ctx context.Context, topic string, m Message, from *conn) 
 	if closed {
 		return ErrHubClosed
 	}
-	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
+	b, err := h.encode(ctx, &m) // component.go: renders Message.Content
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,13 @@ package liveview
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"unsafe"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/text/language"
 )
 
 // Render renders the template name with data through the app's Echo
@@ -66,7 +68,8 @@ func (c *Context) sendRendered(m Message, name string, data any) error {
 }
 
 // render renders name with data into a pooled buffer (give it back with
-// putBuffer).
+// putBuffer), through the connection's Echo renderer, in the event's
+// locale.
 //
 // The renderer receives an echo.Context for the handshake request, never
 // Echo's pooled one of a finished request. Its Get answers LocaleKey
@@ -76,25 +79,41 @@ func (c *Context) sendRendered(m Message, name string, data any) error {
 // render only. Like Echo's own contexts it is pooled: a renderer must not
 // keep it after Render returns.
 func (c *Context) render(name string, data any) (*bytes.Buffer, error) {
-	e := c.conn.echo
-	if e == nil || e.Renderer == nil {
-		return nil, ErrNoRenderer
+	buf := getBuffer()
+	if err := renderTo(buf, c.conn.echo, c.conn.req, c, name, data); err != nil {
+		putBuffer(buf)
+		return nil, err
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
+	return buf, nil
+}
+
+// renderTo renders the template name with data through e's renderer into
+// w, for the request req, in the locale prefs decides (see render).
+func renderTo(w io.Writer, e *echo.Echo, req *http.Request, prefs localePrefs, name string, data any) error {
+	if e == nil || e.Renderer == nil {
+		return ErrNoRenderer
+	}
 	rc := renderPool.Get().(*renderContext)
 	ec := e.AcquireContext()
-	ec.Reset(c.conn.req, discardResponse{})
-	rc.Context, rc.lc = ec, c
-	err := e.Renderer.Render(buf, name, data, rc)
+	ec.Reset(req, discardResponse{})
+	rc.Context, rc.prefs = ec, prefs
+	err := e.Renderer.Render(w, name, data, rc)
 	e.ReleaseContext(ec)
 	rc.reset()
 	renderPool.Put(rc)
 	if err != nil {
-		putBuffer(buf)
-		return nil, fmt.Errorf("liveview: render %q: %w", name, err)
+		return fmt.Errorf("liveview: render %q: %w", name, err)
 	}
-	return buf, nil
+	return nil
+}
+
+// localePrefs decides the locale of a render: a *Context (the event's
+// lang and handshake), or a Hub render's explicit language (WithLocale).
+type localePrefs interface {
+	// locale is the render's locale among the Hub's bundle (Config.I18n).
+	locale() *localeState
+	// localeAmong is the render's locale among a renderer's own languages.
+	localeAmong(tags []language.Tag) language.Tag
 }
 
 // renderContext is the echo.Context of one render: Echo's own context for
@@ -103,7 +122,7 @@ func (c *Context) render(name string, data any) (*bytes.Buffer, error) {
 // set by the renderer never leak into the next render.
 type renderContext struct {
 	echo.Context
-	lc    *Context
+	prefs localePrefs
 	store map[string]any // keys the renderer set during this render
 }
 
@@ -115,11 +134,11 @@ func (r *renderContext) Get(key string) any {
 	}
 	switch key {
 	case LocaleKey:
-		return r.lc.locale().tag
+		return r.prefs.locale().tag
 	case LocalizerKey:
-		return r.lc.locale().localizer
+		return r.prefs.locale().localizer
 	case prefsKey:
-		return r.lc
+		return r.prefs
 	}
 	return r.Context.Get(key)
 }
@@ -133,7 +152,7 @@ func (r *renderContext) Set(key string, val any) {
 }
 
 func (r *renderContext) reset() {
-	r.Context, r.lc = nil, nil
+	r.Context, r.prefs = nil, nil
 	if len(r.store) > 16 {
 		r.store = nil
 	} else {
@@ -145,6 +164,13 @@ var (
 	bufPool    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 	renderPool = sync.Pool{New: func() any { return new(renderContext) }}
 )
+
+// getBuffer returns an empty render buffer from the pool.
+func getBuffer() *bytes.Buffer {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	return buf
+}
 
 // putBuffer returns a render buffer to the pool, unless one big fragment
 // made it too large to keep around.

@@ -14,16 +14,20 @@ import (
 )
 
 // Keys under which Context.Fragment (and so Render, Append, Navigate,
-// RenderForm) passes the message's locale to the renderer, in the fresh
-// echo.Context it builds for every render. A renderer of its own may read
+// RenderForm, and a Template sent through a Context) passes the message's
+// locale to the renderer, in the fresh echo.Context it builds for every
+// render; Hub.Fragment and a Template sent by Hub.Publish or Broadcast pass
+// the WithLocale language the same way. A renderer of its own may read
 // them; Templates does.
 const (
 	LocaleKey    = "liveview.locale"    // language.Tag: Context.Locale()
 	LocalizerKey = "liveview.localizer" // *i18n.Localizer: Context.Localizer()
 
-	// prefsKey holds the *Context of a live render, so Templates resolves
-	// its language preferences (frame lang, handshake Accept-Language)
-	// against its own bundle even when Config.I18n is another one (or nil).
+	// prefsKey holds the localePrefs of the render (the *Context of a live
+	// render, the explicit language of a Hub render), so Templates resolves
+	// its language preferences (frame lang, handshake Accept-Language, or
+	// WithLocale's) against its own bundle even when Config.I18n is another
+	// one (or nil).
 	prefsKey = "liveview.prefs"
 )
 
@@ -52,9 +56,11 @@ func TemplateFuncs() template.FuncMap {
 // Templates is an echo.Renderer for html/template that translates: it
 // renders each template in the locale of the live message (Context.Render;
 // the message's lang, then its handshake's Accept-Language, matched against
-// the languages of Templates' own bundle) or, for ordinary HTTP requests, in the best match of the request's
-// Accept-Language (or of LocaleKey, if a middleware set it), else in the
-// bundle's default language.
+// the languages of Templates' own bundle), of a Hub render (Hub.Fragment,
+// Hub.Publish of a Template: the WithLocale language) or, for ordinary HTTP
+// requests, in the best match of the request's Accept-Language (or of
+// LocaleKey, if a middleware set it), else in the bundle's default
+// language.
 //
 // html/template cannot rebind functions once a template has executed, so
 // NewTemplates clones the parsed set once per language of the bundle, with
@@ -131,8 +137,8 @@ func (r *Templates) locale(c echo.Context) language.Tag {
 	if c == nil {
 		return r.tags[0]
 	}
-	if lc, ok := c.Get(prefsKey).(*Context); ok {
-		return lc.localeAmong(r.tags)
+	if lp, ok := c.Get(prefsKey).(localePrefs); ok {
+		return lp.localeAmong(r.tags)
 	}
 	if tag, ok := c.Get(LocaleKey).(language.Tag); ok {
 		if _, ok := r.byTag[tag]; ok {
