@@ -39,6 +39,12 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
+// staticFS holds the examples' stylesheet and favicon. Every example has
+// its own copy of static/, so that it runs alone when copied.
+//
+//go:embed static
+var staticFS embed.FS
+
 // renderer is the app's ordinary Echo renderer; liveview reuses it for
 // fragments.
 type renderer struct{ t *template.Template }
@@ -130,6 +136,7 @@ func newApp(store sessions.Store) *echo.Echo {
 		},
 	}))
 
+	serveStatic(e)
 	e.GET("/", func(c echo.Context) error { return c.Render(http.StatusOK, "index.html", nil) })
 	e.GET("/room", func(c echo.Context) error {
 		return c.Render(http.StatusOK, "room.html", map[string]any{"User": c.Get("user")})
@@ -183,4 +190,12 @@ func init() {
 		}
 		return c.Broadcast(liveview.Message{Target: "#announcements", HTML: html, Append: true})
 	})
+}
+
+// serveStatic serves the stylesheet and the favicon (also at /favicon.ico,
+// which browsers ask for when a page names no icon).
+func serveStatic(e *echo.Echo) {
+	e.FileFS("/static/style.css", "static/style.css", staticFS)
+	e.FileFS("/favicon.svg", "static/favicon.svg", staticFS)
+	e.FileFS("/favicon.ico", "static/favicon.svg", staticFS)
 }
