@@ -6,7 +6,8 @@
 //
 // Open / and type a name; open /room in two browsers (or a normal and a
 // private window) to see that each user's notifications reach only that
-// user's own tabs, while announcements reach everyone.
+// user's own tabs, while announcements reach everyone. / also links every
+// other example, with the command that runs it.
 //
 // Session cookies are signed with $DEMO_SESSION_SECRET (at least 32 bytes,
 // e.g. `export DEMO_SESSION_SECRET=$(openssl rand -hex 32)`); without it
