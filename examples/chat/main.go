@@ -48,6 +48,12 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
+// staticFS holds the examples' stylesheet and favicon. Every example has
+// its own copy of static/, so that it runs alone when copied.
+//
+//go:embed static
+var staticFS embed.FS
+
 // renderer is the app's ordinary Echo renderer; liveview reuses it for
 // fragments.
 type renderer struct{ t *template.Template }
@@ -168,6 +174,7 @@ func newApp(store sessions.Store, broker pubsub.Broker, instance string) *echo.E
 		},
 	}))
 
+	serveStatic(e)
 	e.GET("/", func(c echo.Context) error {
 		u := userOf(c)
 		data := map[string]any{"Name": u.Name, "Room": u.Room, "Instance": instance}
@@ -272,4 +279,12 @@ func init() {
 		}
 		return nil
 	})
+}
+
+// serveStatic serves the stylesheet and the favicon (also at /favicon.ico,
+// which browsers ask for when a page names no icon).
+func serveStatic(e *echo.Echo) {
+	e.FileFS("/static/style.css", "static/style.css", staticFS)
+	e.FileFS("/favicon.svg", "static/favicon.svg", staticFS)
+	e.FileFS("/favicon.ico", "static/favicon.svg", staticFS)
 }

@@ -41,6 +41,12 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
+// staticFS holds the examples' favicon (a copy of examples/demo's). These
+// fixture pages need no stylesheet.
+//
+//go:embed static
+var staticFS embed.FS
+
 // renderer is the app's Echo renderer, reused by liveview for fragments.
 type renderer struct{ t *template.Template }
 
@@ -109,6 +115,8 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 	custom.Handle("record", record)
 	e.Use(custom.Middleware())
 	prefixed := addTrapPages(e, drain)
+
+	serveFavicon(e)
 
 	// A script that counts its loads, so a test can see that a <script src>
 	// in a fragment was never fetched.
@@ -253,4 +261,10 @@ func formState(c *liveview.Context) map[string]any {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+// serveFavicon serves the examples' favicon at /favicon.ico, which browsers
+// ask for since these pages name no icon: without it every page logs a 404.
+func serveFavicon(e *echo.Echo) {
+	e.FileFS("/favicon.ico", "static/favicon.svg", staticFS)
 }

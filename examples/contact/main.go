@@ -30,6 +30,12 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
+// staticFS holds the examples' stylesheet and favicon. Every example has
+// its own copy of static/, so that it runs alone when copied.
+//
+//go:embed static
+var staticFS embed.FS
+
 // contact is the form. The same struct would bind a classic POST with
 // Echo's c.Bind: form tags are the HTML field names.
 type contact struct {
@@ -91,6 +97,7 @@ func newApp() *echo.Echo {
 	e.HideBanner = true
 	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
 	e.Use(liveview.Plugin())
+	serveStatic(e)
 	e.GET("/", func(c echo.Context) error {
 		// The first render: an empty form, no errors.
 		return c.Render(http.StatusOK, "index.html", &liveview.FormView{})
@@ -121,4 +128,12 @@ func init() {
 		}
 		return c.HTML("#error-"+template.HTMLEscapeString(field), template.HTMLEscapeString(liveview.FieldErrors(c, err)[field]))
 	})
+}
+
+// serveStatic serves the stylesheet and the favicon (also at /favicon.ico,
+// which browsers ask for when a page names no icon).
+func serveStatic(e *echo.Echo) {
+	e.FileFS("/static/style.css", "static/style.css", staticFS)
+	e.FileFS("/favicon.svg", "static/favicon.svg", staticFS)
+	e.FileFS("/favicon.ico", "static/favicon.svg", staticFS)
 }

@@ -6,7 +6,8 @@
 //
 // Open / and type a name; open /room in two browsers (or a normal and a
 // private window) to see that each user's notifications reach only that
-// user's own tabs, while announcements reach everyone.
+// user's own tabs, while announcements reach everyone. / also links every
+// other example, with the command that runs it.
 //
 // Session cookies are signed with $DEMO_SESSION_SECRET (at least 32 bytes,
 // e.g. `export DEMO_SESSION_SECRET=$(openssl rand -hex 32)`); without it
@@ -38,6 +39,12 @@ import (
 
 //go:embed templates
 var templateFS embed.FS
+
+// staticFS holds the examples' stylesheet and favicon. Every example has
+// its own copy of static/, so that it runs alone when copied.
+//
+//go:embed static
+var staticFS embed.FS
 
 // renderer is the app's ordinary Echo renderer; liveview reuses it for
 // fragments.
@@ -130,6 +137,7 @@ func newApp(store sessions.Store) *echo.Echo {
 		},
 	}))
 
+	serveStatic(e)
 	e.GET("/", func(c echo.Context) error { return c.Render(http.StatusOK, "index.html", nil) })
 	e.GET("/room", func(c echo.Context) error {
 		return c.Render(http.StatusOK, "room.html", map[string]any{"User": c.Get("user")})
@@ -183,4 +191,12 @@ func init() {
 		}
 		return c.Broadcast(liveview.Message{Target: "#announcements", HTML: html, Append: true})
 	})
+}
+
+// serveStatic serves the stylesheet and the favicon (also at /favicon.ico,
+// which browsers ask for when a page names no icon).
+func serveStatic(e *echo.Echo) {
+	e.FileFS("/static/style.css", "static/style.css", staticFS)
+	e.FileFS("/favicon.svg", "static/favicon.svg", staticFS)
+	e.FileFS("/favicon.ico", "static/favicon.svg", staticFS)
 }

@@ -36,6 +36,12 @@ import (
 //go:embed templates locales
 var files embed.FS
 
+// staticFS holds the examples' stylesheet and favicon. Every example has
+// its own copy of static/, so that it runs alone when copied.
+//
+//go:embed static
+var staticFS embed.FS
+
 func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	flag.Parse()
@@ -109,6 +115,7 @@ func newApp() (*echo.Echo, error) {
 	e.HideBanner = true
 	e.Renderer = renderer
 	e.Use(liveview.PluginWithConfig(liveview.Config{I18n: bundle}))
+	serveStatic(e)
 	e.GET("/", func(c echo.Context) error { return c.Render(http.StatusOK, "index.html", nil) })
 	return e, nil
 }
@@ -144,4 +151,12 @@ func init() {
 		}
 		return c.Render("#greeting", "greeting.html", liveview.NewFormView(c, &f, nil))
 	})
+}
+
+// serveStatic serves the stylesheet and the favicon (also at /favicon.ico,
+// which browsers ask for when a page names no icon).
+func serveStatic(e *echo.Echo) {
+	e.FileFS("/static/style.css", "static/style.css", staticFS)
+	e.FileFS("/favicon.svg", "static/favicon.svg", staticFS)
+	e.FileFS("/favicon.ico", "static/favicon.svg", staticFS)
 }
