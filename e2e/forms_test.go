@@ -76,6 +76,10 @@ func TestContactForm(t *testing.T) {
 		chromedp.Focus(`textarea[name="message"]`, chromedp.ByQuery),
 	)
 	WaitJS(t, ctx, "the name error on blur", text("#error-name")+` === 'This field is required.'`)
+	// The blur's event is answered when its loading state (aria-busy on the
+	// field) ends; chromedp v0.15.1's SendKeys reads a node's attributes
+	// without its lock, racing with that change: wait for it first.
+	WaitJS(t, ctx, "the blur's loading state to end", `!document.querySelector('input[name=name]').hasAttribute('aria-busy')`)
 
 	Run(t, ctx, "fixing the form and submitting",
 		chromedp.SendKeys(`input[name="name"]`, "Ada", chromedp.ByQuery),
