@@ -95,7 +95,9 @@ func newServer(addr string, e *echo.Echo) *http.Server {
 func newApp() *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
-	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	// TemplateFuncs gives the templates {{liveviewScript}}: the client's
+	// script tag, with its content-hashed URL (cached for good) and endpoint.
+	e.Renderer = renderer{template.Must(template.New("").Funcs(liveview.TemplateFuncs()).ParseFS(templateFS, "templates/*.html"))}
 	e.Use(liveview.Plugin())
 	serveStatic(e)
 	e.GET("/", func(c echo.Context) error {

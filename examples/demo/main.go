@@ -123,7 +123,9 @@ func sessionSecret() ([]byte, error) {
 func newApp(store sessions.Store) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
-	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	// TemplateFuncs gives the templates {{liveviewScript}}: the client's
+	// script tag, with its content-hashed URL (cached for good) and endpoint.
+	e.Renderer = renderer{template.Must(template.New("").Funcs(liveview.TemplateFuncs()).ParseFS(templateFS, "templates/*.html"))}
 	e.Use(sessionMiddleware(store))
 	e.Use(liveview.PluginWithConfig(liveview.Config{
 		// Each visitor's connections share a room named after their
