@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
@@ -169,7 +170,7 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(err)
 	}
 	joined = true
-	if ctx.Err() != nil { // OnConnect or Room used it all
+	if deadline, _ := ctx.Deadline(); ctx.Err() != nil || !time.Now().Before(deadline) { // OnConnect or Room used it all (the clock, not only the timer, which a busy machine may run late)
 		h.logHandshake(logSubscribeFailed, slog.LevelWarn, "liveview: handshake refused: Config.HandshakeTimeout exceeded", "room", room)
 		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(ctx.Err())
 	}
