@@ -159,7 +159,7 @@ func (a *Action) ignoresKey(k Key) (ignore, unknown bool) {
 	if !ok {
 		return true, true
 	}
-	return strings.ToLower(want) != strings.ToLower(k.Key), false
+	return !strings.EqualFold(want, k.Key), false
 }
 
 // ignoresMouse is Action.shouldIgnoreMouseEvent: the whole filter is one

@@ -147,8 +147,9 @@ func (c *Client) lang() *string {
 // Connect does what the page does once the client has started: every page
 // controller observes its intersections and binds its keyboard maps, the
 // #no-connection banner is hidden (the socket opened), then each
-// controller sends its data-liveview-init events, in document order.
-func (c *Client) Connect() *Outcome {
+// controller sends its data-liveview-init events, in document order
+// (unless inits is false).
+func (c *Client) Connect(inits bool) *Outcome {
 	c.begin()
 	ctrls := Controllers(c.doc)
 	for _, ctrl := range ctrls {
@@ -156,7 +157,9 @@ func (c *Client) Connect() *Outcome {
 	}
 	c.banner(false)
 	for _, ctrl := range ctrls {
-		c.runInits(ctrl)
+		if inits {
+			c.runInits(ctrl)
+		}
 	}
 	return c.end()
 }

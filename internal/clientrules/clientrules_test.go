@@ -180,7 +180,7 @@ func TestGestures(t *testing.T) {
 <span id="init" data-liveview-init="boot" data-n="init"></span>
 <section data-controller="page"><button id="nested" data-liveview-function="nested" data-action="page#run"></button></section>
 `)
-	start := c.Connect()
+	start := c.Connect(true)
 	if got := sent(start); got != "boot:init" {
 		t.Errorf("Connect sent %s", got)
 	}
@@ -277,7 +277,7 @@ func TestGestures(t *testing.T) {
 func TestApplyFrame(t *testing.T) {
 	c, doc := page(t, `<div id="t"><p>old</p></div><table><tbody id="rows"></tbody></table><ul id="l"><li id="gone">x</li></ul>
 <form id="mf"><input id="m" name="m" data-liveview-function="m" data-action="input->page#run"></form>`)
-	c.Connect()
+	c.Connect(true)
 	apply := func(s string) *FrameResult {
 		t.Helper()
 		return c.ApplyFrame([]byte(s))

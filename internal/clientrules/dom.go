@@ -385,8 +385,12 @@ func asciiSpace(r rune) bool {
 	return r == ' ' || r == '\t' || r == '\n' || r == '\f' || r == '\r'
 }
 
-// stripAndCollapse is the HTML standard's "strip and collapse ASCII
-// whitespace".
+// CollapseSpace is the HTML standard's "strip and collapse ASCII
+// whitespace": runs of spaces, tabs and newlines become one space, none at
+// the ends (a no-break space stays).
+func CollapseSpace(s string) string { return stripAndCollapse(s) }
+
+// stripAndCollapse is CollapseSpace.
 func stripAndCollapse(s string) string {
 	return strings.Join(strings.FieldsFunc(s, asciiSpace), " ")
 }
