@@ -25,7 +25,8 @@ var ErrUnusable = errors.New("clientrules: not possible in a browser")
 var submitterSel = matcherFunc(submitButton)
 
 // Click is a person clicking el: focus moves to el (or its nearest
-// focusable ancestor, else away), then the click and its activation.
+// focusable ancestor, else away), then the click and its activation. Only
+// the click event is dispatched (no mousedown, mouseup or pointer events).
 func (c *Client) Click(el *html.Node) (*Outcome, error) {
 	if Disabled(el) {
 		return nil, fmt.Errorf("%w: %s is disabled, so a click does nothing", ErrUnusable, Describe(el))
@@ -224,14 +225,17 @@ func (c *Client) Blur(el *html.Node) (*Outcome, error) {
 	return c.end(), nil
 }
 
-// Key is a person pressing k with el focused (focused first when it can
-// take focus; the events target el either way): keydown, then the browser's
+// Key is a person pressing k with el focused (an element that cannot take
+// focus, such as <body>, gets the keys when nothing has the focus: the
+// focus leaves the focused element first): keydown, then the browser's
 // default (Enter submits a form implicitly or clicks a button or link),
 // then keyup (Space clicks a button, checkbox or radio). No text is typed.
 func (c *Client) Key(el *html.Node, k Key) (*Outcome, error) {
 	c.begin()
 	if Focusable(el) {
 		c.moveFocus(el)
+	} else {
+		c.moveFocus(nil)
 	}
 	down := c.dispatch(el, &domEvent{typ: "keydown", kind: kindKeyboard, bubbles: true, cancelable: true, key: k})
 	if !down.canceled && k.Key == "Enter" && !Disabled(el) {
