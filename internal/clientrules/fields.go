@@ -59,7 +59,6 @@ func IsTextField(n *html.Node) bool {
 
 var (
 	validFloat = regexp.MustCompile(`^-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$`)
-	validColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	validDate  = map[string]*regexp.Regexp{
 		"date":           regexp.MustCompile(`^[0-9]{4,}-[0-9]{2}-[0-9]{2}$`),
 		"month":          regexp.MustCompile(`^[0-9]{4,}-[0-9]{2}$`),
@@ -71,7 +70,7 @@ var (
 
 // Value is the .value of an input, select or textarea, with the value
 // sanitization of the common input types (newlines stripped from text,
-// invalid numbers, colors and dates emptied or defaulted, ranges clamped);
+// invalid numbers and dates emptied, colors as Chromium serializes them, ranges clamped);
 // a file input has no file, so "".
 func Value(n *html.Node) string {
 	switch tag(n) {
@@ -108,10 +107,7 @@ func Value(n *html.Node) string {
 	case "range":
 		return rangeValue(n, raw)
 	case "color":
-		if validColor.MatchString(raw) {
-			return strings.ToLower(raw)
-		}
-		return "#000000"
+		return colorValue(raw)
 	case "date", "month", "week", "time", "datetime-local":
 		if validDate[t].MatchString(raw) {
 			return raw
