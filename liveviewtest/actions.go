@@ -148,7 +148,7 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 	out, err := f(el)
 	if err != nil {
 		p.mu.Unlock()
-		p.fatalf("%s: %v", call, err)
+		p.fatalf("%s: %s", call, strings.TrimPrefix(err.Error(), clientrules.ErrUnusable.Error()+": "))
 	}
 	for _, n := range out.Notes {
 		p.t.Logf("liveviewtest: %s: the client logs: %s", call, n)

@@ -174,6 +174,9 @@ func Call(t testing.TB, h *liveview.Hub, function string, args ...CallArg) []liv
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
 			resp.Body.Close()
 			detail = fmt.Sprintf(" (answered %s: %s)", resp.Status, strings.TrimSpace(string(b)))
+			if resp.StatusCode == http.StatusNotFound {
+				detail += "; if the Hub's Config.Path is not the default, pass WithSocketPath"
+			}
 		}
 		t.Fatalf("liveviewtest: %s: the WebSocket %s was refused: %v%s", call, wsURL, err, detail)
 	}

@@ -177,6 +177,9 @@ func (u *User) Open(path string, opts ...Option) *Page {
 			b, _ := io.ReadAll(io.LimitReader(hresp.Body, 2000))
 			hresp.Body.Close()
 			detail = fmt.Sprintf(" (answered %s: %s)", hresp.Status, strings.TrimSpace(string(b)))
+			if hresp.StatusCode == http.StatusNotFound {
+				detail += "; a page that sets window.webSocketConfig.path needs WithSocketPath"
+			}
 		}
 		t.Fatalf("liveviewtest: Open(%q): the WebSocket %s was refused: %v%s", path, wsURL, err, detail)
 	}
@@ -188,8 +191,9 @@ func (u *User) Open(path string, opts ...Option) *Page {
 	return p
 }
 
-// Option configures New (every page), NewUser (that user's pages), Open
-// (one page) and Call. Later options win over earlier ones.
+// Option configures New (every page), NewUser (that user's pages) and Open
+// (one page); WithHeader, WithLang, WithCookie, WithSocketPath and
+// WithTimeout also configure Call. Later options win over earlier ones.
 type Option func(*settings)
 
 type settings struct {

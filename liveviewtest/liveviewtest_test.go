@@ -405,4 +405,8 @@ func TestSocketPath(t *testing.T) {
 	if err := json.Unmarshal(page.Sent()[0], &sent); err != nil || sent["room"] != "lobby" {
 		t.Errorf("sent %s", page.Sent()[0])
 	}
+	msg := failure(t, func(tb testing.TB) { liveviewtest.New(tb, a.e).Open("/") })
+	mustContain(t, "Open without WithSocketPath", msg, "/ws/liveview/lobby/ was refused", "404", "WithSocketPath")
+	msg = failure(t, func(tb testing.TB) { liveviewtest.Call(tb, a.hub, "ok") })
+	mustContain(t, "Call without WithSocketPath", msg, "was refused", "404", "WithSocketPath")
 }

@@ -32,6 +32,7 @@ func mustCompile(selector string) cascadia.Matcher {
 // matcherFunc is a cascadia.Matcher written in Go.
 type matcherFunc func(*html.Node) bool
 
+// Match implements cascadia.Matcher.
 func (f matcherFunc) Match(n *html.Node) bool { return f(n) }
 
 // isElement reports whether n is an HTML element (not text, comment,
