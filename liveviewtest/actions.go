@@ -137,9 +137,13 @@ func (p *Page) Disappear(selector string) {
 func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientrules.Outcome, error)) {
 	p.t.Helper()
 	p.mu.Lock()
-	if err := p.closedErr; err != nil {
+	switch {
+	case p.tabClosed:
 		p.mu.Unlock()
-		p.fatalf("%s: the page's WebSocket is closed: %v", call, err)
+		p.fatalf("%s: the page is closed", call)
+	case p.ws != nil && p.closedErr != nil:
+		p.mu.Unlock()
+		p.fatalf("%s: the page's WebSocket is closed: %v", call, p.closedErr)
 	}
 	var el *html.Node
 	if selector != "" {
@@ -154,11 +158,16 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 		p.t.Logf("liveviewtest: %s: the client logs: %s", call, n)
 	}
 	errsBefore := len(p.errs)
-	werr := p.transmit(out.Events)
+	var werr error
+	if p.ws != nil {
+		werr = p.transmit(out.Events)
+	}
 	var problem string
 	switch {
 	case out.Native != "":
-		problem = "the browser " + out.Native + ": no page action prevented it"
+		problem = "the browser " + out.Native + ": no page action prevented it (Follow does that on purpose)"
+	case p.ws == nil && (len(out.Events) > 0 || out.Ran):
+		problem = "the page loads no liveview client script (liveview.min.js), so in a browser nothing handles this"
 	case selector != "" && len(out.Events) == 0 && len(out.Notes) > 0:
 		problem = "nothing is sent: " + strings.Join(out.Notes, "; ")
 	case selector != "" && len(out.Events) == 0 && !out.Ran && !out.Changed:

@@ -28,7 +28,7 @@
 // error frames (Errors), loading states.
 //
 // The actions (Click, Fill, Change, Submit, Blur, Key, Init, Intersect,
-// Disappear) send what the bundled client sends for that element: its
+// Disappear; Follow for what the browser does without the client) send what the bundled client sends for that element: its
 // data-* attributes with the client's conversion and omit list, the form
 // fields it collects (the enclosing form, else the element's own field,
 // else the named fields next to it; checkboxes as booleans, radios when
@@ -49,14 +49,21 @@
 // same DOM for every trigger of a fixture page (e2e's
 // TestClientRulesParity).
 //
-// Two things differ from a browser, on purpose: inline scripts in
-// fragments do not run (they stay in the DOM, as the client leaves them),
-// and a morph replaces the target's content with the new HTML, which is
-// what a morph must produce, keeping only what was typed into the focused
-// field (as idiomorph does). There is no layout, so nothing intersects by
-// itself (use Intersect), debounces do not wait, Back and Forward are not
-// simulated, and what a test types is kept in the DOM's attributes (the
-// value, checked and selected attributes), so HTML shows it.
+// A page that does not load the client script opens no socket, as in a
+// browser; Follow follows its links and submits its classic forms natively
+// (a login form, say), loading the answer in the same tab, while Click
+// fails on them, since a click there means a full page load.
+//
+// Two things differ from a browser, on purpose. No JavaScript runs: not
+// the page's own, not the inline scripts of fragments (they stay in the
+// DOM, as the client leaves them); SetAttr does what such a script would,
+// such as switching <html lang>. And a morph replaces the target's content
+// with the new HTML, which is what a morph must produce, keeping only what
+// was typed into the focused field (as idiomorph does). There is no
+// layout, so nothing intersects by itself (use Intersect), debounces do
+// not wait, Back and Forward are not simulated, and what a test types is
+// kept in the DOM's attributes (the value, checked and selected
+// attributes), so HTML shows it.
 //
 // # Several pages and users
 //

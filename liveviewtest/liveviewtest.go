@@ -1,9 +1,7 @@
 package liveviewtest
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -12,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
-	"golang.org/x/net/html"
 
 	"github.com/echo-liveview/liveview/internal/clientrules"
 )
@@ -101,13 +97,17 @@ func (lt *LT) NewUser(opts ...Option) *User {
 // Cookies returns the cookies the user's browser would send to the app.
 func (u *User) Cookies() []*http.Cookie { return u.jar.Cookies(u.lt.base) }
 
-// Open loads path like a browser: a GET with the user's cookies (redirects
-// followed, cookies kept), the HTML parsed, the room taken from <html
-// data-room> (or made up and written back, as the client does), then the
-// WebSocket the bundled client would open: the same URL (socket path plus
-// the room, URL-encoded), the page's Origin, the user's cookies; then, as
-// the client does once connected, every page controller sends its
-// data-liveview-init events, and Open waits for their answers.
+// Open loads path in a new tab like a browser: a GET with the user's
+// cookies (redirects followed, cookies kept), the HTML parsed, and, when
+// the page loads the bundled client (a <script src> named liveview.js,
+// liveview.min.js or liveview.<hash>.min.js), the WebSocket the client
+// would open: the same URL (socket path plus the room of <html data-room>,
+// made up and written back when missing, URL-encoded), the page's Origin,
+// the user's cookies; then, as the client does once connected, every page
+// controller sends its data-liveview-init events, and Open waits for their
+// answers. A page without the client opens no socket, as in a browser:
+// it can be read, typed into and followed (Follow), and an action that
+// would send an event fails.
 //
 // It fails the test when the page does not answer 200, the handshake is
 // refused (with the status and body) or an answer does not come within the
@@ -123,71 +123,9 @@ func (u *User) Open(path string, opts ...Option) *Page {
 	for _, c := range s.cookies {
 		u.jar.SetCookies(target, []*http.Cookie{c})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
-	if err != nil {
-		t.Fatalf("liveviewtest: Open(%q): %v", path, err)
-	}
-	req.Header.Set("Accept", "text/html,application/xhtml+xml")
-	s.setHeaders(req.Header)
-	resp, err := u.client.Do(req)
-	if err != nil {
-		t.Fatalf("liveviewtest: Open(%q): GET: %v", path, err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
-	resp.Body.Close()
-	if err != nil {
-		t.Fatalf("liveviewtest: Open(%q): reading the page: %v", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("liveviewtest: Open(%q): GET answered %s, want 200 OK:\n%s", path, resp.Status, clip(string(body), 2000))
-	}
-	doc, err := clientrules.ParseDocument(string(body))
-	if err != nil {
-		t.Fatalf("liveviewtest: Open(%q): parsing the page: %v", path, err)
-	}
-	pageURL := resp.Request.URL
-	if len(clientrules.Controllers(doc)) == 0 {
-		t.Logf("liveviewtest: Open(%q): the page has no data-controller=\"page\" element: in a browser its data-liveview-* attributes do nothing", path)
-	}
-	room := clientrules.ResolveRoom(doc)
-
-	// socket.js's socketURL: `${protocol}://${host}${path}${encodeURIComponent(room)}/`.
-	scheme := "ws"
-	if pageURL.Scheme == "https" {
-		scheme = "wss"
-	}
-	sp := s.socketPath
-	if !strings.HasPrefix(sp, "/") {
-		sp = "/" + sp
-	}
-	if !strings.HasSuffix(sp, "/") {
-		sp += "/"
-	}
-	wsURL := scheme + "://" + pageURL.Host + sp + encodeURIComponent(room) + "/"
-	h := http.Header{}
-	h.Set("Origin", pageURL.Scheme+"://"+pageURL.Host)
-	s.setHeaders(h)
-	dialer := websocket.Dialer{HandshakeTimeout: s.timeout, Jar: u.jar}
-	ws, hresp, err := dialer.DialContext(ctx, wsURL, h)
-	if err != nil {
-		detail := ""
-		if hresp != nil {
-			b, _ := io.ReadAll(io.LimitReader(hresp.Body, 2000))
-			hresp.Body.Close()
-			detail = fmt.Sprintf(" (answered %s: %s)", hresp.Status, strings.TrimSpace(string(b)))
-			if hresp.StatusCode == http.StatusNotFound {
-				detail += "; a page that sets window.webSocketConfig.path needs WithSocketPath"
-			}
-		}
-		t.Fatalf("liveviewtest: Open(%q): the WebSocket %s was refused: %v%s", path, wsURL, err, detail)
-	}
-	p := newPage(t, s, path, ws, clientrules.New(doc, pageURL, room))
+	p := newPage(t, u, s, path)
 	t.Cleanup(p.Close)
-	p.gesture(fmt.Sprintf("Open(%q)", path), "", "", func(*html.Node) (*clientrules.Outcome, error) {
-		return p.c.Connect(!s.noInit), nil
-	})
+	p.load(fmt.Sprintf("Open(%q)", path), &clientrules.Navigation{Method: http.MethodGet, URL: target})
 	return p
 }
 

@@ -353,9 +353,9 @@ func TestFailures(t *testing.T) {
 			lt.Open("/", liveviewtest.WithTimeout(100*time.Millisecond)).WaitText("#ok", "KO")
 		}, []string{`WaitText("#ok", "KO"): not within 100ms: its text is "OK"`}},
 		{"bad page", func(lt *liveviewtest.LT) { lt.Open("/nowhere") },
-			[]string{`Open("/nowhere"): GET answered 404 Not Found`}},
+			[]string{`Open("/nowhere"): GET /nowhere answered 404 Not Found`}},
 		{"closed", func(lt *liveviewtest.LT) { p := lt.Open("/"); p.Close(); p.Click("#ok") },
-			[]string{`the page's WebSocket is closed`}},
+			[]string{`Click("#ok"): the page is closed`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			msg := failure(t, func(tb testing.TB) {
@@ -409,4 +409,83 @@ func TestSocketPath(t *testing.T) {
 	mustContain(t, "Open without WithSocketPath", msg, "/ws/liveview/lobby/ was refused", "404", "WithSocketPath")
 	msg = failure(t, func(tb testing.TB) { liveviewtest.Call(tb, a.hub, "ok") })
 	mustContain(t, "Call without WithSocketPath", msg, "was refused", "404", "WithSocketPath")
+}
+
+// TestFollow: a classic login form (no client on the page) posted
+// natively, the redirect followed to a live page, whose room comes from
+// the cookie the login set.
+func TestFollow(t *testing.T) {
+	a := newApp(t, liveview.Config{
+		Room: func(c echo.Context) (string, error) {
+			ck, err := c.Cookie("user")
+			if err != nil {
+				return "", echo.NewHTTPError(http.StatusUnauthorized, "log in first")
+			}
+			return "user-" + ck.Value, nil
+		},
+	}, map[string]string{
+		"/login": `<!DOCTYPE html><html><head><title>Log in</title></head><body>
+<form method="post" action="/login"><input name="name" required><input type="checkbox" name="stay" checked><button name="go" value="1">Log in</button></form>
+<a id="help" href="/help?x=1#top">Help</a></body></html>`,
+		"/help": `<!DOCTYPE html><html><body><p id="help">Type a name.</p></body></html>`,
+		"/":     doc(`<button id="who" data-liveview-function="who" data-action="page#run">Who?</button><p id="me"></p>`),
+	}, func(h *liveview.Hub) {
+		h.Handle("who", func(c *liveview.Context) error { return c.HTML("#me", c.Room()) })
+	})
+	var posted string
+	a.e.POST("/login", func(c echo.Context) error {
+		form, _ := c.FormParams()
+		posted = form.Encode()
+		c.SetCookie(&http.Cookie{Name: "user", Value: c.FormValue("name"), Path: "/"})
+		return c.Redirect(http.StatusSeeOther, "/")
+	})
+	lt := liveviewtest.New(t, a.e)
+
+	msg := failure(t, func(tb testing.TB) {
+		p := liveviewtest.New(tb, a.e).Open("/login")
+		p.Fill("input[name=name]", "x")
+		p.Click("button")
+	})
+	mustContain(t, "Click on a native submit", msg, "submits the form natively", "Follow")
+	msg = failure(t, func(tb testing.TB) {
+		liveviewtest.New(tb, a.e).Open("/login").Follow("button")
+	})
+	mustContain(t, "Follow with an empty required field", msg, "required and empty")
+
+	page := lt.Open("/login")
+	if page.Room() != "" || page.Title() != "Log in" {
+		t.Errorf("a page without the client: room %q, title %q", page.Room(), page.Title())
+	}
+	page.Fill("input[name=name]", "ada")
+	page.Follow("button")
+	if posted != "go=1&name=ada&stay=on" {
+		t.Errorf("posted %q", posted)
+	}
+	page.Click("#who")
+	if got := page.Text("#me"); got != "user-ada" || page.URL() != "/" {
+		t.Errorf("after the login: %q at %s", got, page.URL())
+	}
+	if got := strings.Join(page.History(), " "); got != "/login /" {
+		t.Errorf("history %s", got)
+	}
+	help := lt.Open("/login")
+	help.Follow("#help")
+	if help.URL() != "/help?x=1" || help.Text("#help") != "Type a name." {
+		t.Errorf("the link led to %s: %q", help.URL(), help.Text("#help"))
+	}
+}
+
+// TestSetAttr: what a page script does (a language switcher) is done with
+// SetAttr; the next event carries the new lang.
+func TestSetAttr(t *testing.T) {
+	a := newApp(t, liveview.Config{}, map[string]string{"/": doc(`
+<button type="button" onclick="document.documentElement.lang='es'">Español</button>
+<button id="hi" data-liveview-function="record" data-action="page#run">Hi</button><div id="got"></div>`)},
+		func(h *liveview.Hub) { h.Handle("record", record) })
+	page := liveviewtest.New(t, a.e).Open("/")
+	page.SetAttr("html", "lang", "es")
+	page.Click("#hi")
+	if got := page.Text("#got"); !strings.Contains(got, `"lang":"es"`) {
+		t.Errorf("the event after the switch: %s", got)
+	}
 }

@@ -28,18 +28,22 @@ import (
 // the waits) must run on the test's goroutine, as t.Fatal requires.
 type Page struct {
 	t       testing.TB
+	user    *User
+	s       *settings
 	timeout time.Duration
-	path    string
-	ws      *websocket.Conn
-	done    chan struct{} // closed when the reader has stopped
+	path    string // as opened, for messages
 	once    sync.Once
 
 	mu          sync.Mutex
 	c           *clientrules.Client
-	changed     chan struct{} // closed and replaced at every change
-	closedErr   error         // why the socket ended; nil while open
-	outstanding map[int]bool  // refs sent and not answered
-	raw         []string      // every frame received, as received
+	ws          *websocket.Conn // nil: the page loads no client
+	done        chan struct{}   // closed when ws's reader has stopped
+	tabClosed   bool            // Close was called
+	changed     chan struct{}   // closed and replaced at every change
+	closedErr   error           // why ws ended; nil while open
+	outstanding map[int]bool    // refs sent and not answered
+	history     []string        // the history of the pages left with Follow
+	raw         []string        // every frame received, as received
 	frames      []liveview.Message
 	errs        []liveview.Message
 	events      []CustomEvent
@@ -56,23 +60,27 @@ type CustomEvent struct {
 	Detail json.RawMessage
 }
 
-func newPage(t testing.TB, s *settings, path string, ws *websocket.Conn, c *clientrules.Client) *Page {
-	p := &Page{
-		t: t, timeout: s.timeout, path: path, ws: ws, c: c,
-		done: make(chan struct{}), changed: make(chan struct{}),
-		outstanding: map[int]bool{},
+func newPage(t testing.TB, u *User, s *settings, path string) *Page {
+	return &Page{
+		t: t, user: u, s: s, timeout: s.timeout, path: path,
+		changed: make(chan struct{}), outstanding: map[int]bool{},
 	}
-	go p.read()
-	return p
 }
 
-// read applies the frames of the socket until it closes. It never calls
-// the testing.TB: the test may have ended.
-func (p *Page) read() {
-	defer close(p.done)
+// read applies the frames of ws until it closes. It never calls the
+// testing.TB: the test may have ended.
+func (p *Page) read(ws *websocket.Conn, done chan struct{}) {
+	defer close(done)
 	for {
-		typ, data, err := p.ws.ReadMessage()
+		typ, data, err := ws.ReadMessage()
 		p.mu.Lock()
+		if p.ws != ws { // the tab has moved on (Follow)
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+			continue
+		}
 		if err != nil {
 			p.closedErr = err
 			code := websocket.CloseAbnormalClosure
@@ -148,16 +156,13 @@ func (p *Page) signal() {
 // calling it again does nothing. Later actions fail the test.
 func (p *Page) Close() {
 	p.once.Do(func() {
-		_ = p.ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-		t := time.NewTimer(p.timeout)
-		defer t.Stop()
-		select {
-		case <-p.done:
-		case <-t.C:
+		p.mu.Lock()
+		p.tabClosed = true
+		ws, done := p.ws, p.done
+		p.mu.Unlock()
+		if ws != nil {
+			closeConn(ws, done, websocket.CloseNormalClosure, p.timeout)
 		}
-		p.ws.Close()
-		<-p.done
 	})
 }
 
@@ -225,6 +230,20 @@ func (p *Page) Attr(selector, name string) (string, bool) {
 	return v, ok
 }
 
+// SetAttr sets the attribute name of the first element matching selector
+// to value, for what a page's own scripts would do (liveviewtest runs no
+// JavaScript): a language switcher written as
+// onclick="document.documentElement.lang='es'" is
+// page.SetAttr("html", "lang", "es"), and the next event carries lang "es".
+// It fails the test when nothing matches.
+func (p *Page) SetAttr(selector, name, value string) {
+	p.t.Helper()
+	p.mu.Lock()
+	clientrules.SetAttr(p.find("SetAttr", selector), name, value)
+	p.signal()
+	p.mu.Unlock()
+}
+
 // Exists reports whether an element matches selector. An invalid selector
 // fails the test.
 func (p *Page) Exists(selector string) bool {
@@ -264,12 +283,13 @@ func fragment(f string) string {
 
 // History returns the history list, as URL returns them: the opened page,
 // then every url a frame pushed (only frames whose target exists push, as
-// in the client). Back and Forward are not simulated.
+// in the client), and the same for each page Follow loaded. Back and
+// Forward are not simulated.
 func (p *Page) History() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
-	for _, s := range p.c.History() {
+	for _, s := range append(append([]string(nil), p.history...), p.c.History()...) {
 		if u, err := p.c.URL().Parse(s); err == nil {
 			out = append(out, u.RequestURI()+fragment(u.Fragment))
 		}
@@ -287,7 +307,7 @@ func (p *Page) Title() string {
 
 // Room returns the room the page connected to: its <html data-room>, or
 // the UUID made for it (the server may put the connection in another
-// room, from Config.Room).
+// room, from Config.Room); "" for a page that loads no client.
 func (p *Page) Room() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -438,7 +458,13 @@ func (p *Page) report() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var b strings.Builder
+	if p.c == nil {
+		return fmt.Sprintf("page %q, not loaded", p.path)
+	}
 	fmt.Fprintf(&b, "page %s (opened as %q, room %q)", p.c.URL(), p.path, p.c.Room())
+	if p.ws == nil {
+		b.WriteString(", no WebSocket (the page loads no client)")
+	}
 	if p.closedErr != nil {
 		fmt.Fprintf(&b, ", socket closed: %v", p.closedErr)
 	}

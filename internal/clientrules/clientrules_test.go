@@ -357,3 +357,22 @@ func TestFormattingAttrOrder(t *testing.T) {
 		t.Errorf("fragment: data keys %s, want z,a", got)
 	}
 }
+
+func TestLoadsClient(t *testing.T) {
+	for src, want := range map[string]bool{
+		"/static/liveview/liveview.min.js":          true,
+		"/static/liveview/liveview.js":              true,
+		"/static/liveview/liveview.3f2a1b9c.min.js": true,
+		"/prefix/liveview.min.js?v=2":               true,
+		"/static/app.js":                            false,
+		"/static/liveview/other.js":                 false,
+	} {
+		doc, err := ParseDocument(`<!DOCTYPE html><html><body><script src="` + src + `" defer></script></body></html>`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := LoadsClient(doc); got != want {
+			t.Errorf("LoadsClient(%s) = %v", src, got)
+		}
+	}
+}
