@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/internal/redisserver"
 	"github.com/echo-liveview/liveview/liveviewtest"
+	"github.com/echo-liveview/liveview/pubsub/redis"
 )
 
 // TestQuickStart: the Django LiveView quick start, typed and clicked; the
@@ -488,4 +491,34 @@ func TestSetAttr(t *testing.T) {
 	if got := page.Text("#got"); !strings.Contains(got, `"lang":"es"`) {
 		t.Errorf("the event after the switch: %s", got)
 	}
+}
+
+// TestTwoInstances: two Hubs sharing one Redis behave as one app: a page on
+// each, a Publish to their room and a Broadcast from one reach the other.
+func TestTwoInstances(t *testing.T) {
+	srv := redisserver.Start(t) // skips without redis-server, fails under CI
+	pages := map[string]string{"/": doc(`
+<button id="say" data-liveview-function="say" data-action="page#run">Say</button>
+<button id="all" data-liveview-function="all" data-action="page#run">All</button>
+<ul id="room"></ul><ul id="everyone"></ul>`)}
+	instance := func(name string) *liveviewtest.LT {
+		rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+		broker := redis.New(rdb, redis.WithPrefix("lvt:"))
+		t.Cleanup(func() { _ = broker.Close(); _ = rdb.Close() }) // after the Hub
+		a := newApp(t, liveview.Config{Broker: broker}, pages, func(h *liveview.Hub) {
+			h.Handle("say", func(c *liveview.Context) error {
+				return c.Publish(c.Room(), liveview.Message{Target: "#room", HTML: "<li>from " + name + "</li>", Append: true})
+			})
+			h.Handle("all", func(c *liveview.Context) error {
+				return c.Broadcast(liveview.Message{Target: "#everyone", HTML: "<li>all from " + name + "</li>", Append: true})
+			})
+		})
+		return liveviewtest.New(t, a.e)
+	}
+	one, two := instance("one").Open("/"), instance("two").Open("/")
+	one.Click("#say")
+	two.WaitText("#room", "from one")
+	two.Click("#all")
+	one.WaitText("#everyone", "all from two")
+	two.WaitText("#everyone", "all from two")
 }
