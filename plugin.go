@@ -194,6 +194,11 @@ func (h *Hub) Use(mw ...MiddlewareFunc) { h.reg.use(&h.reg.root, mw...) }
 // serve a stale client after an upgrade.
 func (h *Hub) ScriptURL() string { return h.cfg.ScriptPath + jsclient.HashedName() }
 
+// Path returns the WebSocket endpoint's pattern, Config.Path under
+// Config.Prefix ("/ws/liveview/:room/" by default), as ScriptTag hands it
+// to the client.
+func (h *Hub) Path() string { return h.cfg.Path }
+
 // Middleware returns the Echo middleware that serves the WebSocket endpoint
 // and the client script. Every other request passes to the app untouched.
 func (h *Hub) Middleware() echo.MiddlewareFunc {

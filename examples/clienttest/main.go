@@ -6,9 +6,10 @@
 //	go run ./examples/clienttest -addr 127.0.0.1:9000
 //
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
-// /p/frames, /p/wire and /p/custompath (a second Hub on /custom/ws/:room/);
-// /p/keys, /p/nopage and /app/p/prefixed (a third Hub under /app), see
-// traps.go. A
+// /p/frames, /p/wire, /p/rules (every rule that turns an element into an
+// event, for the parity test of liveviewtest's copy of the client's rules)
+// and /p/custompath (a second Hub on /custom/ws/:room/); /p/keys, /p/nopage
+// and /app/p/prefixed (a third Hub under /app), see traps.go. A
 // ?noroom=1 page has no <html data-room>; ?legacy=1 sets
 // webSocketConfig.legacyRoomStorage. Most handlers append
 // what they received, as JSON, to the page's #log list, so a test can read
@@ -55,13 +56,16 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
 	"record", "search", "other", "outer", "init_a", "init_b", "init_nested",
 	"appear", "disappear", "appear_far", "disappear_far", "appear_late",
 	"key_save", "key_shift", "key_esc", "key_upstream", "key_bang", "submit_form", "queued",
+	// /p/rules
+	"rules_save", "rules_esc", "rules_shift", "rules_upstream", "rules_bang", "rules_enter",
+	"rules_appear", "rules_disappear", "rules_late_init", "rules_late_key", "rules_late_appear",
 }
 
 func main() {
@@ -237,6 +241,26 @@ func init() {
 	liveview.Handle("wire_scripts", func(c *liveview.Context) error { return c.HTML("#frag", wireScripts) })
 	liveview.Handle("insert_buttons", func(c *liveview.Context) error {
 		return c.Render("#inserted", "inserted.html", nil)
+	})
+	// Rules: every kind of frame, without scripts (they would run in the
+	// browser only), then a morph and inserted HTML with a page controller.
+	liveview.Handle("rules_frames", func(c *liveview.Context) error {
+		return errors.Join(
+			c.HTML("#r-target", "<p>second</p><style>#r-target p { color: teal; }</style>"),
+			c.Send(liveview.Message{Target: "#r-list", HTML: "<li>appended</li>", Append: true}),
+			c.Remove("#r-gone"),
+			c.Send(liveview.Message{Target: "#r-rows", HTML: "<tr><td>r1</td></tr>", Append: true}),
+			c.Send(liveview.Message{Target: "#r-target", HTML: "<p>navigated</p>", URL: "/p/rules?nav=1", Title: "Rules, navigated"}),
+			c.Send(liveview.Message{Target: "#r-missing", HTML: "never", URL: "/p/rules?never=1", Title: "never"}),
+			c.Send(liveview.Message{Target: "#r-target", HTML: ""}),
+			c.Send(liveview.Message{Target: "#r-target", HTML: "<p>last</p>"}),
+		)
+	})
+	liveview.Handle("rules_morph", func(c *liveview.Context) error {
+		return c.Morph("#r-mform", "rules_morph.html", c.FormValue("mtyped"))
+	})
+	liveview.Handle("rules_insert", func(c *liveview.Context) error {
+		return c.Render("#r-inserted", "rules_inserted.html", nil)
 	})
 }
 

@@ -7,7 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
+
+	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/liveviewtest"
 )
 
 // TestNewServer: the server main starts is Echo's own (so e.Shutdown stops
@@ -58,5 +62,83 @@ func TestSessionSecret(t *testing.T) {
 	t.Setenv(sessionSecretEnv, long)
 	if k, err := sessionSecret(); err != nil || string(k) != long {
 		t.Fatalf("set: %q, %v", k, err)
+	}
+}
+
+// startDemo serves the demo app with a fresh session key; its Hub (the
+// default one newApp mounts) is closed when the test ends.
+func startDemo(t *testing.T) *liveviewtest.LT {
+	t.Helper()
+	e := newApp(sessions.NewCookieStore(bytes.Repeat([]byte("k"), 32)))
+	hub := liveview.Default()
+	t.Cleanup(func() { _ = hub.Close() })
+	return liveviewtest.New(t, e)
+}
+
+// TestQuickStart: Django LiveView's quick start, unchanged: the greeting
+// comes back over the WebSocket, "World" when no name was typed.
+func TestQuickStart(t *testing.T) {
+	page := startDemo(t).Open("/")
+	if got := page.Text("#greeting"); got != "Hello, World!" {
+		t.Errorf("first render %q", got)
+	}
+	for _, tc := range []struct{ name, want string }{
+		{"Ada", "Hello, Ada!"},
+		{"<b>Bob</b>", "Hello, <b>Bob</b>!"}, // escaped by html/template
+		{"", "Hello, World!"},
+	} {
+		page.Fill("input[name=name]", tc.name)
+		page.Click("button[data-liveview-function=say_hello]")
+		if got := page.Text("#greeting"); got != tc.want {
+			t.Errorf("name %q: greeting %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if n := page.Count("#greeting b"); n != 0 {
+		t.Errorf("typed HTML became %d elements: %s", n, page.HTML("#greeting"))
+	}
+	if errs := page.Errors(); len(errs) != 0 {
+		t.Errorf("error frames %+v", errs)
+	}
+}
+
+// TestPerUserRooms: the room comes from the session, so what one user
+// publishes reaches both of that user's tabs and nobody else, while an
+// announcement reaches everybody.
+func TestPerUserRooms(t *testing.T) {
+	lt := startDemo(t)
+	alice, bob := lt.NewUser(), lt.NewUser()
+	tab1 := alice.Open("/room")
+	tab2 := alice.Open("/room")
+	other := bob.Open("/room")
+	if a, b := tab1.Text("#user"), other.Text("#user"); a == "" || a == b || tab2.Text("#user") != a {
+		t.Fatalf("users: alice %q and %q, bob %q: want one ID per session", a, tab2.Text("#user"), b)
+	}
+
+	const note = "button[data-liveview-function=notify_me]"
+	tab1.Click(note)
+	for _, tab := range []*liveviewtest.Page{tab1, tab2} {
+		tab.WaitFor("#notifications li")
+		if got := tab.Text("#notifications li"); !strings.HasPrefix(got, "Note at ") {
+			t.Errorf("alice's notification %q", got)
+		}
+	}
+	// Bob's own notification comes through his room after alice's would
+	// have, had it been published there.
+	other.Click(note)
+	other.WaitFor("#notifications li")
+	if n := other.Count("#notifications li"); n != 1 {
+		t.Errorf("bob has %d notifications, want 1 (his own): rooms leak between users", n)
+	}
+	if n := tab1.Count("#notifications li"); n != 1 {
+		t.Errorf("alice has %d notifications, want 1", n)
+	}
+
+	other.Fill("input[name=text]", "lunch")
+	other.Click("button[data-liveview-function=announce]")
+	for _, tab := range []*liveviewtest.Page{tab1, tab2, other} {
+		tab.WaitText("#announcements li", "Announcement: lunch")
+	}
+	if tab1.URL() != "/room" {
+		t.Errorf("the page navigated: %s", tab1.URL())
 	}
 }

@@ -1,9 +1,5 @@
-// Package clientrules holds the rules of the bundled JavaScript client that
-// Go code must apply the same way (liveviewtest's copy of the client), as
-// data both sides read or as Go that mirrors the client function by
-// function.
-//
-// # Keyboard maps (keys.json)
+// Keyboard maps (keys.json): the one table the client and this package
+// share, and the rules built on it.
 //
 // keys.json is the one definition of the key names of
 // data-liveview-keyboard-map. The client imports it (jsclient/src/keyboard.js,
@@ -55,6 +51,7 @@
 //     The client warns once per distinct problem in the console
 //     ("LiveView: " + the problem text); [ParseKeyMap] returns the same
 //     texts.
+
 package clientrules
 
 import (
@@ -355,22 +352,6 @@ func objectEntries(s string) ([]entry, error) {
 	}
 	sortIndexKeys(ints)
 	return append(ints, others...), nil
-}
-
-// isArrayIndex reports whether k is a canonical array index ("0", "17",
-// not "01"), the keys JavaScript orders first.
-func isArrayIndex(k string) bool {
-	if k == "" || len(k) > 10 || (len(k) > 1 && k[0] == '0') {
-		return false
-	}
-	n := uint64(0)
-	for i := 0; i < len(k); i++ {
-		if k[i] < '0' || k[i] > '9' {
-			return false
-		}
-		n = n*10 + uint64(k[i]-'0')
-	}
-	return n < 1<<32-1
 }
 
 // sortIndexKeys orders array-index entries numerically (insertion sort:

@@ -1,0 +1,385 @@
+package clientrules
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/html"
+)
+
+// Client is the state the bundled client keeps for one page, without the
+// network: the document, the history list, refs and loading states,
+// bound keyboard maps and observed elements, the focused field. Its
+// gestures (Click, Fill, ...) return the events the page would send; its
+// ApplyFrame changes the document as render.js does. A Client is not safe
+// for concurrent use.
+type Client struct {
+	doc     *html.Node
+	room    string
+	url     *url.URL
+	history []string
+
+	lastRef int
+	pending map[int]*html.Node        // ref -> trigger (loading.js)
+	busy    map[*html.Node]*busyState // trigger -> loading state
+
+	keymaps  map[*html.Node]map[string]string // bound keyboard maps
+	observed map[*html.Node]bool              // elements with intersection markers
+	once     map[onceKey]bool                 // :once listeners already used
+	active   *html.Node                       // document.activeElement, nil for <body>
+	dirty    map[*html.Node]bool              // typed into since focused: change on blur
+
+	out       *Outcome     // the gesture in progress
+	debounced []*html.Node // run() calls waiting for their debounce, in firing order
+}
+
+// Outcome is what one gesture or frame made the page do.
+type Outcome struct {
+	// Events are the frames the page sends, in order, refs assigned.
+	Events []*Event
+	// Ran reports that a page action (page#run, page#stop) or a keyboard
+	// map handled an event, whether or not anything was sent.
+	Ran bool
+	// Changed reports a field whose value or checked state changed.
+	Changed bool
+	// Native describes what the browser would do itself instead of the
+	// client ("submits the form natively (a full page load)", "follows the
+	// link to /x"), "" when nothing.
+	Native string
+	// Notes are what the client or Stimulus would log (console.error,
+	// console.warn), and why a submit did not happen.
+	Notes []string
+}
+
+type busyState struct {
+	count    int
+	text     *string
+	disabled bool
+}
+
+type onceKey struct {
+	target *html.Node
+	key    string
+}
+
+// New returns the client of doc, the page at pageURL, connected to room
+// (see ResolveRoom).
+func New(doc *html.Node, pageURL *url.URL, room string) *Client {
+	u := *pageURL
+	return &Client{
+		doc:      doc,
+		room:     room,
+		url:      &u,
+		history:  []string{pageURL.String()},
+		pending:  map[int]*html.Node{},
+		busy:     map[*html.Node]*busyState{},
+		keymaps:  map[*html.Node]map[string]string{},
+		observed: map[*html.Node]bool{},
+		once:     map[onceKey]bool{},
+		dirty:    map[*html.Node]bool{},
+	}
+}
+
+// ResolveRoom is room.js's resolveRoom without legacyRoomStorage: <html
+// data-room> trimmed, else a random UUID v4 written back to it.
+func ResolveRoom(doc *html.Node) string {
+	root := DocumentElement(doc)
+	room := strings.TrimSpace(attrOr(root, "data-room", ""))
+	if room == "" {
+		var b [16]byte
+		_, _ = rand.Read(b[:]) // never fails
+		b[6] = b[6]&0x0f | 0x40
+		b[8] = b[8]&0x3f | 0x80
+		room = fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+		if root != nil {
+			SetAttr(root, "data-room", room)
+		}
+	}
+	return room
+}
+
+// Doc returns the document. Callers must not keep nodes across frames.
+func (c *Client) Doc() *html.Node { return c.doc }
+
+// Room returns the connection's room.
+func (c *Client) Room() string { return c.room }
+
+// URL returns the current URL (location.href).
+func (c *Client) URL() *url.URL { u := *c.url; return &u }
+
+// History returns the URLs of the history list, the opened page first.
+func (c *Client) History() []string { return append([]string(nil), c.history...) }
+
+// Active returns the focused element, nil for none (<body>).
+func (c *Client) Active() *html.Node { return c.active }
+
+var titleSel = mustCompile("title")
+
+// Title is document.title: the first <title>'s text, whitespace stripped and
+// collapsed.
+func (c *Client) Title() string {
+	return stripAndCollapse(TextContent(Query(c.doc, titleSel)))
+}
+
+// setTitle is the document.title setter.
+func (c *Client) setTitle(s string) {
+	if t := Query(c.doc, titleSel); t != nil {
+		setTextContent(t, s)
+		return
+	}
+	if head := childElement(DocumentElement(c.doc), "head"); head != nil {
+		t := &html.Node{Type: html.ElementNode, Data: "title"}
+		head.AppendChild(t)
+		setTextContent(t, s)
+	}
+}
+
+// lang is <html lang> as getAttribute returns it: nil when absent.
+func (c *Client) lang() *string {
+	if v, ok := Attr(DocumentElement(c.doc), "lang"); ok {
+		return &v
+	}
+	return nil
+}
+
+// Connect does what the page does once the client has started: every page
+// controller observes its intersections and binds its keyboard maps, the
+// #no-connection banner is hidden (the socket opened), then each
+// controller sends its data-liveview-init events, in document order
+// (unless inits is false).
+func (c *Client) Connect(inits bool) *Outcome {
+	c.begin()
+	ctrls := Controllers(c.doc)
+	for _, ctrl := range ctrls {
+		c.scan(ctrl, ctrl)
+	}
+	c.banner(false)
+	for _, ctrl := range ctrls {
+		if inits {
+			c.runInits(ctrl)
+		}
+	}
+	return c.end()
+}
+
+// Disconnected shows the #no-connection banner for a socket that closed
+// with any code but 1000 (normal), as socket.js does before reconnecting.
+func (c *Client) Disconnected(code int) {
+	if code != 1000 {
+		c.banner(true)
+	}
+}
+
+// banner is banner.js's showBanner (show) and hideBanner.
+func (c *Client) banner(show bool) {
+	el := getElementByID(c.doc, "no-connection")
+	if el == nil {
+		return
+	}
+	if show {
+		classListAdd(el, "no-connection--show")
+		classListRemove(el, "no-connection--hide")
+	} else {
+		classListAdd(el, "no-connection--hide")
+		classListRemove(el, "no-connection--show")
+	}
+}
+
+var (
+	intersectSel = matcherFunc(func(n *html.Node) bool {
+		return hasAttr(n, "data-liveview-intersect-appear") || hasAttr(n, "data-liveview-intersect-disappear")
+	})
+	keymapSel = matcherFunc(func(n *html.Node) bool { return hasAttr(n, "data-liveview-keyboard-map") })
+	initSel   = matcherFunc(func(n *html.Node) bool { return hasAttr(n, "data-liveview-init") })
+	focusSel  = mustCompile("a[href], button, input, select, textarea, [contenteditable]")
+)
+
+// scan is the page controller's scan(root): observe intersections, bind
+// keyboard maps, for the elements under root that ctrl owns.
+func (c *Client) scan(ctrl, root *html.Node) {
+	for _, el := range owned(ctrl, root, intersectSel) {
+		c.observe(el)
+	}
+	for _, el := range owned(ctrl, root, keymapSel) {
+		c.bindKeyboardMap(el)
+	}
+}
+
+// observe is Intersections.observe: mark el (once) with
+// data-intersection-observed and data-intersection-threshold-used.
+func (c *Client) observe(el *html.Node) {
+	if attrOr(el, "data-intersection-observed", "") == "true" {
+		return
+	}
+	key := "0"
+	if px, ok := parseInt(attrOr(el, "data-liveview-intersect-threshold", "")); ok && px > 0 {
+		key = fmt.Sprint(px)
+	}
+	SetAttr(el, "data-intersection-observed", "true")
+	SetAttr(el, "data-intersection-threshold-used", key)
+	c.observed[el] = true
+}
+
+// bindKeyboardMap is keyboard.js's bindKeyboardMap.
+func (c *Client) bindKeyboardMap(el *html.Node) {
+	if attrOr(el, "data-keyboard-map-initialized", "") == "true" {
+		return
+	}
+	m, problems, err := ParseKeyMap(attrOr(el, "data-liveview-keyboard-map", ""))
+	if err != nil {
+		c.note("LiveView: invalid data-liveview-keyboard-map on " + Describe(el))
+		return
+	}
+	for _, p := range problems {
+		c.note("LiveView: " + p)
+	}
+	if !hasAttr(el, "tabindex") && !focusSel.Match(el) {
+		SetAttr(el, "tabindex", "-1")
+	}
+	SetAttr(el, "data-keyboard-map-initialized", "true")
+	c.keymaps[el] = m
+}
+
+// runInits sends every data-liveview-init that ctrl owns.
+func (c *Client) runInits(ctrl *html.Node) {
+	for _, el := range owned(ctrl, ctrl, initSel) {
+		name, _ := Attr(el, "data-liveview-init")
+		c.execute(el, &name, "init")
+	}
+}
+
+// begin starts a gesture; end finishes it (debounced runs fire, with the
+// state they find then) and returns its outcome.
+func (c *Client) begin() {
+	c.out = &Outcome{}
+	c.debounced = nil
+}
+
+func (c *Client) end() *Outcome {
+	for len(c.debounced) > 0 {
+		el := c.debounced[0]
+		c.debounced = c.debounced[1:]
+		if documentOf(el) == c.doc { // a departed element's timer is cleared
+			c.execute(el, functionOf(el), "")
+		}
+	}
+	out := c.out
+	c.out = nil
+	return out
+}
+
+func (c *Client) note(s string) {
+	if c.out != nil {
+		c.out.Notes = append(c.out.Notes, s)
+	}
+}
+
+// functionOf returns el's data-liveview-function, nil when absent.
+func functionOf(el *html.Node) *string {
+	if v, ok := Attr(el, "data-liveview-function"); ok {
+		return &v
+	}
+	return nil
+}
+
+// execute is the page controller's execute(el, name, trigger): send name
+// with el's data and form. The trigger marker it sets while collecting is
+// on the omit list, so it changes nothing here.
+func (c *Client) execute(el *html.Node, name *string, trigger string) {
+	_ = trigger
+	if name == nil || strings.TrimSpace(*name) == "" {
+		c.note("LiveView: data-liveview-function is not defined on " + Describe(el))
+		return
+	}
+	c.send(&Event{Function: *name, Data: CollectData(el), Form: CollectForm(el)}, el)
+}
+
+// send is socket.js's send with a trigger: a ref and a loading state, then
+// lang and room stamped as the frame leaves (at once: the socket is open).
+func (c *Client) send(e *Event, trigger *html.Node) {
+	c.lastRef++
+	e.Ref = c.lastRef
+	c.startLoading(e.Ref, trigger)
+	e.Lang = c.lang()
+	e.Room = c.room
+	if c.out != nil {
+		c.out.Events = append(c.out.Events, e)
+	}
+}
+
+// startLoading is loading.js's startLoading.
+func (c *Client) startLoading(ref int, el *html.Node) {
+	if el == nil || documentOf(el) != c.doc {
+		return
+	}
+	c.pending[ref] = el
+	if st := c.busy[el]; st != nil {
+		st.count++
+		return
+	}
+	st := &busyState{count: 1, disabled: hasAttr(el, "disabled")}
+	c.busy[el] = st
+	SetAttr(el, "aria-busy", "true")
+	classListAdd(el, "liveview-loading")
+	if label, ok := Attr(el, "data-liveview-disable-with"); ok {
+		text := TextContent(el)
+		st.text = &text
+		setTextContent(el, label)
+		if hasDisabledProperty(el) {
+			toggleAttr(el, "disabled", true)
+		}
+	}
+}
+
+// finishLoading is loading.js's finishLoading.
+func (c *Client) finishLoading(ref int) {
+	el := c.pending[ref]
+	if el == nil {
+		return
+	}
+	delete(c.pending, ref)
+	st := c.busy[el]
+	if st == nil {
+		return
+	}
+	if st.count--; st.count > 0 {
+		return
+	}
+	delete(c.busy, el)
+	RemoveAttr(el, "aria-busy")
+	classListRemove(el, "liveview-loading")
+	if st.text != nil {
+		setTextContent(el, *st.text)
+		if hasDisabledProperty(el) {
+			toggleAttr(el, "disabled", st.disabled)
+		}
+	}
+}
+
+// Pending reports whether the ref waits for its answer.
+func (c *Client) Pending(ref int) bool {
+	_, ok := c.pending[ref]
+	return ok
+}
+
+// Describe names el for messages: its tag with id, name, class and
+// data-liveview-function when present, e.g. `<button id="send">`.
+func Describe(el *html.Node) string {
+	if el == nil {
+		return "<nil>"
+	}
+	if el.Type == html.DocumentNode {
+		return "document"
+	}
+	var b strings.Builder
+	b.WriteString("<" + el.Data)
+	for _, name := range []string{"id", "name", "type", "class", "data-liveview-function"} {
+		if v, ok := Attr(el, name); ok {
+			fmt.Fprintf(&b, " %s=%q", name, v)
+		}
+	}
+	b.WriteString(">")
+	return b.String()
+}

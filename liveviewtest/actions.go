@@ -1,0 +1,236 @@
+package liveviewtest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/internal/clientrules"
+)
+
+// Actions. Each is what a person does to the first element matching the
+// selector, with the browser's events and default actions around it, so the
+// page sends exactly what the bundled client would send for that element
+// (its data-* attributes, its form fields, the page's lang, a ref), through
+// the same Stimulus actions (data-action, bubbling, key filters, :prevent,
+// :stop, :once, @window), and then waits until the server has answered
+// every event sent. Debounces (data-liveview-debounce) do not wait: each
+// action counts as a pause longer than any debounce.
+//
+// An action fails the test when nothing matches the selector, when the
+// browser would not let a person do it (a disabled button), when it makes
+// nothing happen (no page action runs and no field changes: the failure
+// says why, e.g. the element is outside data-controller="page"), when the
+// browser would do something natively instead (submit a form with a page
+// load, follow a link), or when an answer does not come within the
+// timeout. An error frame in answer does not fail it: it is logged and kept
+// in Errors.
+
+// Click clicks the element: focus moves to it (a field left after Fill gets
+// its change event), then the click, with its default actions (a checkbox
+// or radio toggles, put back if a page action prevents the click; a submit
+// button submits its form, which a submit->page#run on the form takes).
+func (p *Page) Click(selector string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Click(%q)", selector), selector, "click", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Click(el)
+	})
+}
+
+// Fill types value into a text input or textarea, replacing its text, as
+// one input event (an input->page#run sends it). The field keeps the
+// focus; leaving it (another action, Blur) fires its change event, as in
+// the browser. Choose options with Change and check boxes with Click.
+func (p *Page) Fill(selector, value string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Fill(%q, %q)", selector, value), selector, "", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Fill(el, value)
+	})
+}
+
+// Change commits a value to a field: with values, a select's options are
+// chosen (several for a <select multiple>), a text field gets values[0], a
+// checkbox or radio is set to values[0] ("true" or "false"); then input and
+// change fire. Without values only change fires.
+func (p *Page) Change(selector string, values ...string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Change(%q, %q)", selector, values), selector, "change", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Change(el, values)
+	})
+}
+
+// Submit submits the form matching selector (or the form of the element
+// matching it) as form.requestSubmit() does: required fields are checked,
+// then the submit event fires (a submit->page#run on the form sends it).
+func (p *Page) Submit(selector string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Submit(%q)", selector), selector, "submit", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Submit(el)
+	})
+}
+
+// Blur moves the focus away from the element (focusing it first if it was
+// not): change if it was typed into, then blur and focusout.
+func (p *Page) Blur(selector string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Blur(%q)", selector), selector, "blur", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Blur(el)
+	})
+}
+
+// Key presses a key with the element focused: keydown (keyboard maps,
+// data-action="keydown.enter->page#run"), the browser's default (Enter
+// submits a form implicitly or clicks a button), keyup. key is a
+// combination such as "ctrl+s", "ctrl+shift+p", "Escape", "esc", "Enter",
+// "shift+!": modifiers (ctrl, alt, meta, shift) joined by "+", then a
+// KeyboardEvent.key value or one of the client's names (esc, space, up,
+// down, left, right, enter, tab, home, end, page_up, page_down). No text
+// is typed: use Fill.
+func (p *Page) Key(selector, key string) {
+	p.t.Helper()
+	k, err := clientrules.ParseKey(key)
+	if err != nil {
+		p.fatalf("Key(%q, %q): %v", selector, key, err)
+	}
+	p.gesture(fmt.Sprintf("Key(%q, %q)", selector, key), selector, "keydown", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Key(el, k)
+	})
+}
+
+// Init sends the element's data-liveview-init again (Open sends every init
+// of the page, unless WithoutInit).
+func (p *Page) Init(selector string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Init(%q)", selector), selector, "", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Init(el)
+	})
+}
+
+// Intersect scrolls the element into view: it sends its
+// data-liveview-intersect-appear. The page has no layout, so no
+// intersection happens by itself (a browser also sends appear or
+// disappear for each observed element when the page loads).
+func (p *Page) Intersect(selector string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Intersect(%q)", selector), selector, "", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Intersect(el, true)
+	})
+}
+
+// Disappear scrolls the element out of view: it sends its
+// data-liveview-intersect-disappear.
+func (p *Page) Disappear(selector string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Disappear(%q)", selector), selector, "", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Intersect(el, false)
+	})
+}
+
+// gesture runs f on the element matching selector (none for ""), sends
+// the events it produced, checks that something happened, and waits for
+// the answers. typ names the event that would have to be handled, for the
+// failure message.
+func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientrules.Outcome, error)) {
+	p.t.Helper()
+	p.mu.Lock()
+	switch {
+	case p.tabClosed:
+		p.mu.Unlock()
+		p.fatalf("%s: the page is closed", call)
+	case p.ws != nil && p.closedErr != nil:
+		p.mu.Unlock()
+		p.fatalf("%s: the page's WebSocket is closed: %v", call, p.closedErr)
+	}
+	var el *html.Node
+	if selector != "" {
+		el = p.find(call, selector)
+	}
+	out, err := f(el)
+	if err != nil {
+		p.mu.Unlock()
+		p.fatalf("%s: %s", call, strings.TrimPrefix(err.Error(), clientrules.ErrUnusable.Error()+": "))
+	}
+	for _, n := range out.Notes {
+		p.t.Logf("liveviewtest: %s: the client logs: %s", call, n)
+	}
+	errsBefore := len(p.errs)
+	var werr error
+	if p.ws != nil {
+		werr = p.transmit(out.Events)
+	}
+	var problem string
+	switch {
+	case out.Native != "":
+		problem = "the browser " + out.Native + ": no page action prevented it (Follow does that on purpose)"
+	case p.ws == nil && (len(out.Events) > 0 || out.Ran):
+		problem = "the page loads no liveview client script (liveview.min.js), so in a browser nothing handles this"
+	case selector != "" && len(out.Events) == 0 && len(out.Notes) > 0:
+		problem = "nothing is sent: " + strings.Join(out.Notes, "; ")
+	case selector != "" && len(out.Events) == 0 && !out.Ran && !out.Changed:
+		if typ == "" {
+			problem = "nothing happens"
+		} else {
+			problem = "nothing happens: " + p.c.Explain(el, typ)
+		}
+	}
+	p.mu.Unlock()
+	if werr != nil {
+		p.fatalf("%s: %v", call, werr)
+	}
+	if problem != "" {
+		p.fatalf("%s: %s", call, problem)
+	}
+	p.awaitAnswers(call)
+	p.mu.Lock()
+	fresh := append([]string(nil), rawErrors(p.errs[errsBefore:])...)
+	p.mu.Unlock()
+	for _, e := range fresh {
+		p.t.Logf("liveviewtest: %s: the server answered with an error frame: %s", call, e)
+	}
+}
+
+func rawErrors(list []liveview.Message) []string {
+	out := make([]string, len(list))
+	for i, m := range list {
+		b, err := m.MarshalJSON()
+		if err != nil {
+			out[i] = fmt.Sprintf("%+v", m)
+			continue
+		}
+		out[i] = string(b)
+	}
+	return out
+}
+
+// awaitAnswers waits until every ref the page sent has been answered
+// (those of init events that frames made it send included).
+func (p *Page) awaitAnswers(call string) {
+	p.t.Helper()
+	timer := time.NewTimer(p.timeout)
+	defer timer.Stop()
+	for {
+		p.mu.Lock()
+		n, ch, closed := len(p.outstanding), p.changed, p.closedErr
+		var refs []int
+		for r := range p.outstanding {
+			refs = append(refs, r)
+		}
+		p.mu.Unlock()
+		sort.Ints(refs)
+		switch {
+		case n == 0:
+			return
+		case closed != nil:
+			p.fatalf("%s: the WebSocket closed before the answer to ref %v: %v", call, refs, closed)
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			p.fatalf("%s: no answer to ref %v within %v", call, refs, p.timeout)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package liveviewtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/net/html"
+
+	"github.com/echo-liveview/liveview/internal/clientrules"
+)
+
+// load makes the page load nav in its tab: the request with the user's
+// cookies, the new document, its WebSocket when it loads the client, and
+// the init events. The previous document's socket must be closed.
+func (p *Page) load(call string, nav *clientrules.Navigation) {
+	p.t.Helper()
+	s := p.s
+	ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+	defer cancel()
+	var body io.Reader
+	if nav.Method == http.MethodPost {
+		body = strings.NewReader(nav.Form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, nav.Method, nav.URL.String(), body)
+	if err != nil {
+		p.fatalf("%s: %v", call, err)
+	}
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", nav.URL.Scheme+"://"+nav.URL.Host)
+	}
+	s.setHeaders(req.Header)
+	resp, err := p.user.client.Do(req)
+	if err != nil {
+		p.fatalf("%s: %s %s: %v", call, nav.Method, nav.URL.RequestURI(), err)
+	}
+	page, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes))
+	resp.Body.Close()
+	if err != nil {
+		p.fatalf("%s: reading the page: %v", call, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		p.fatalf("%s: %s %s answered %s, want 200 OK:\n%s", call, nav.Method, nav.URL.RequestURI(), resp.Status, clip(string(page), 2000))
+	}
+	doc, err := clientrules.ParseDocument(string(page))
+	if err != nil {
+		p.fatalf("%s: parsing the page: %v", call, err)
+	}
+	pageURL := resp.Request.URL
+	if !clientrules.LoadsClient(doc) {
+		p.t.Logf("liveviewtest: %s: %s loads no liveview client script (liveview.min.js), so it opens no WebSocket", call, pageURL.RequestURI())
+		p.mu.Lock()
+		p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, ""), nil, nil, nil
+		p.outstanding = map[int]bool{}
+		p.signal()
+		p.mu.Unlock()
+		return
+	}
+	if len(clientrules.Controllers(doc)) == 0 {
+		p.t.Logf("liveviewtest: %s: the page has no data-controller=\"page\" element: in a browser its data-liveview-* attributes do nothing", call)
+	}
+	room := clientrules.ResolveRoom(doc)
+
+	// config.js's path: window.webSocketConfig.path (WithSocketPath), else
+	// the script tag's data-liveview-path, else the default.
+	scheme := "ws"
+	if pageURL.Scheme == "https" {
+		scheme = "wss"
+	}
+	sp := s.socketPath
+	if sp == "" {
+		sp = clientrules.ScriptPath(doc)
+	}
+	if sp == "" {
+		sp = DefaultSocketPath
+	}
+	wsURL := clientrules.SocketURL(scheme, pageURL.Host, sp, room)
+	h := http.Header{}
+	h.Set("Origin", pageURL.Scheme+"://"+pageURL.Host)
+	s.setHeaders(h)
+	dialer := websocket.Dialer{HandshakeTimeout: s.timeout, Jar: p.user.jar}
+	ws, hresp, err := dialer.DialContext(ctx, wsURL, h)
+	if err != nil {
+		detail := ""
+		if hresp != nil {
+			b, _ := io.ReadAll(io.LimitReader(hresp.Body, 2000))
+			hresp.Body.Close()
+			detail = fmt.Sprintf(" (answered %s: %s)", hresp.Status, strings.TrimSpace(string(b)))
+			if hresp.StatusCode == http.StatusNotFound {
+				detail += "; a page that sets window.webSocketConfig.path needs WithSocketPath (or write the script tag with {{liveviewScript}}, which tells the client, and liveviewtest, the endpoint)"
+			}
+		}
+		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, wsURL, err, detail)
+	}
+	done := make(chan struct{})
+	p.mu.Lock()
+	p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, room), ws, done, nil
+	p.outstanding = map[int]bool{}
+	p.signal()
+	p.mu.Unlock()
+	go p.read(ws, done)
+	p.gesture(call, "", "", func(*html.Node) (*clientrules.Outcome, error) {
+		return p.c.Connect(!s.noInit), nil
+	})
+}
+
+// Follow does what the browser does by itself with the element: follows
+// the link it is (or is in), or submits natively the form it is or belongs
+// to (it as the submitter when it is a submit button; required fields are
+// checked first). The tab then loads the answer, redirects followed, as
+// Open does: the old page's socket closes (1001, going away), the DOM, the
+// socket and the refs start again; Frames, Sent, Errors and Events go on,
+// and History keeps the earlier pages. Follow runs no page action: use it
+// for the links and classic forms the client does not handle, on which
+// Click fails ("submits the form natively").
+func (p *Page) Follow(selector string) {
+	p.t.Helper()
+	call := fmt.Sprintf("Follow(%q)", selector)
+	p.mu.Lock()
+	if p.tabClosed {
+		p.mu.Unlock()
+		p.fatalf("%s: the page is closed", call)
+	}
+	el := p.find(call, selector)
+	nav, err := p.c.Follow(el)
+	ws, done := p.ws, p.done
+	if err == nil {
+		p.history = append(p.history, p.c.History()...)
+	}
+	p.mu.Unlock()
+	if err != nil {
+		p.fatalf("%s: %s", call, strings.TrimPrefix(err.Error(), clientrules.ErrUnusable.Error()+": "))
+	}
+	if ws != nil {
+		closeConn(ws, done, websocket.CloseGoingAway, p.timeout)
+	}
+	p.load(call, nav)
+}
+
+// closeConn closes ws with code, waits for its reader (done) at most
+// timeout, then drops the connection and waits for the reader to end.
+func closeConn(ws *websocket.Conn, done chan struct{}, code int, timeout time.Duration) {
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(time.Second))
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	ws.Close()
+	<-done
+}
