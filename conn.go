@@ -223,6 +223,7 @@ func (c *conn) drop(reason string, backlog int) {
 	if s := c.sess.Load(); s != nil {
 		_ = s.WebsocketConnection().Close()
 	}
+	c.cancel() // see closeWith
 }
 
 // fifo is a first-in first-out queue of frames that keeps no memory while
@@ -267,6 +268,9 @@ func (c *conn) closeWith(code int, text string) {
 	ws := s.WebsocketConnection()
 	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(closeTimeout))
 	_ = ws.Close()
+	// Now, not when the read loop notices: a handler that waits on
+	// Context().Done() is the read loop, and would wait forever.
+	c.cancel()
 }
 
 // onConnect runs on the connection's goroutine after the upgrade, before the

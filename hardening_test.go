@@ -403,3 +403,36 @@ func TestSpoofableClientIPWarnsOnce(t *testing.T) {
 		t.Fatalf("%d warnings, want 1:\n%s", n, logs.String())
 	}
 }
+
+// TestShutdownWakesBlockedHandler: a handler that waits on its
+// connection's Context (it runs on the read loop, which therefore cannot
+// see the socket close) wakes when the Hub shuts down, and Close returns.
+func TestShutdownWakesBlockedHandler(t *testing.T) {
+	started, woke := make(chan struct{}), make(chan struct{})
+	ts := newTestServer(t, Config{}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("wait", func(c *Context) error {
+			close(started)
+			<-c.Context().Done()
+			close(woke)
+			return nil
+		})
+	})
+	c := ts.dial(t, "lobby")
+	c.send("wait", nil, nil)
+	<-started
+	closed := make(chan error, 1)
+	go func() { closed <- ts.hub.Close() }()
+	select {
+	case <-woke:
+	case <-time.After(readTimeout):
+		t.Fatal("the handler still waits on c.Context() after Close")
+	}
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(readTimeout):
+		t.Fatal("Close did not return")
+	}
+}
