@@ -259,13 +259,18 @@ var (
 
 // globalTrigger is the page controller's globalTrigger(event): the elements
 // ctrl owns whose data-action has an @window or @document page#run binding
-// for this event type, in document order; each invocation for the same
-// event takes the next one.
+// for this event type whose key filter, if any, lets the event through, in
+// document order; each invocation for the same event takes the next one.
 func (c *Client) globalTrigger(ev *domEvent, ctrl *html.Node) *html.Node {
 	var matches []*html.Node
 	for _, el := range owned(ctrl, ctrl, matcherFunc(func(n *html.Node) bool { return hasAttr(n, "data-action") })) {
 		for _, d := range whitespace.Split(attrOr(el, "data-action", ""), -1) {
-			if m := globalAction.FindStringSubmatch(d); m != nil && strings.Split(m[1], ".")[0] == ev.typ {
+			m := globalAction.FindStringSubmatch(d)
+			if m == nil {
+				continue
+			}
+			typ, filter, _ := strings.Cut(m[1], ".")
+			if typ == ev.typ && passesKeyFilter(filter, ev) {
 				matches = append(matches, el)
 				break
 			}
@@ -277,6 +282,18 @@ func (c *Client) globalTrigger(ev *domEvent, ctrl *html.Node) *html.Node {
 		return matches[seen]
 	}
 	return nil
+}
+
+// passesKeyFilter is page_controller.js's passesKeyFilter: Stimulus's
+// shouldIgnoreKeyboardEvent, negated, for a keyboard event (other events
+// pass).
+func passesKeyFilter(filter string, ev *domEvent) bool {
+	if filter == "" || ev.kind != kindKeyboard {
+		return true
+	}
+	a := Action{KeyFilter: filter}
+	ignore, unknown := a.ignoresKey(ev.key)
+	return !ignore && !unknown
 }
 
 // parseInt is JavaScript's parseInt(s, 10); ok is false for NaN.

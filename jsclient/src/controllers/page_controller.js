@@ -73,13 +73,17 @@ export default class PageController extends Controller {
   // globalTrigger finds the element of an @window / @document action, whose
   // event's currentTarget is not an element (upstream then fails): the
   // elements whose data-action has such a binding for this event type and
-  // page#run, in document order; each binding invoked for the same event
-  // takes the next one.
+  // page#run, and whose key filter, if any, Stimulus let this event through
+  // (keyup.x@window and keyup.y@window are different bindings), in document
+  // order; each binding invoked for the same event takes the next one.
   globalTrigger(event) {
+    const keys = this.application.schema.keyMappings;
     const matches = this.owned(this.element, "[data-action]").filter((el) =>
       el.dataset.action.split(/\s+/).some((d) => {
         const m = /^([\w:.+-]+)@(window|document)->page#run\b/.exec(d);
-        return m && m[1].split(".")[0] === event.type;
+        if (!m) return false;
+        const [type, ...filter] = m[1].split(".");
+        return type === event.type && passesKeyFilter(filter.join("."), event, keys);
       }),
     );
     const seen = globalCalls.get(event) || 0;
@@ -163,4 +167,16 @@ export function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
   const message = { function: String(name), data: collectData(el), form: collectForm(el) };
   if (trigger) delete el.dataset[marker];
   send(message, el);
+}
+
+// passesKeyFilter is Stimulus 3.2's Action.shouldIgnoreKeyboardEvent,
+// negated: a filter ("enter", "ctrl+s") lets a keyboard event through when
+// its modifiers are exactly the filter's and its key is the filter's key.
+const MODIFIERS = ["meta", "ctrl", "alt", "shift"];
+function passesKeyFilter(filter, event, keys) {
+  if (!filter || !("key" in event)) return true;
+  const parts = filter.split("+");
+  if (MODIFIERS.some((m) => parts.includes(m) !== event[m + "Key"])) return false;
+  const key = parts.find((p) => !MODIFIERS.includes(p));
+  return !key || (key in keys && keys[key].toLowerCase() === event.key.toLowerCase());
 }
