@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/liveviewtest"
 )
 
 // TestNewServer: the server main starts is Echo's own (so e.Shutdown stops
@@ -23,5 +26,115 @@ func TestNewServer(t *testing.T) {
 	}
 	if s.IdleTimeout <= 0 || s.IdleTimeout > 5*time.Minute {
 		t.Errorf("IdleTimeout %v, want a few minutes at most", s.IdleTimeout)
+	}
+}
+
+// startContact serves the contact app; its Hub (the default one newApp
+// mounts) is closed when the test ends.
+func startContact(t *testing.T) *liveviewtest.LT {
+	t.Helper()
+	e := newApp()
+	hub := liveview.Default()
+	t.Cleanup(func() { _ = hub.Close() })
+	return liveviewtest.New(t, e)
+}
+
+// fillBadly types a name, a bad email, a message too short and a word for
+// a number, and submits.
+func fillBadly(page *liveviewtest.Page) {
+	page.Fill("input[name=name]", "Ada")
+	page.Fill("input[name=email]", "ada-at-example")
+	page.Fill("textarea[name=message]", "Hi")
+	page.Fill("input[name=copies]", "two")
+	page.Click("button[data-liveview-function=submit_contact]")
+}
+
+// TestContactErrors: an invalid submission shows an error next to each bad
+// field and none next to the good ones.
+func TestContactErrors(t *testing.T) {
+	page := startContact(t).Open("/")
+	fillBadly(page)
+	for sel, want := range map[string]string{
+		"#error-name":    "",
+		"#error-email":   "Enter a valid email address.",
+		"#error-topic":   "",
+		"#error-message": "Use at least 10 characters.",
+		"#error-copies":  "Enter a whole number.",
+	} {
+		if got := page.Text(sel); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if page.Exists("#contact-container .success") {
+		t.Error("an invalid form was thanked for")
+	}
+}
+
+// TestContactKeepsValues: the form that comes back with its errors keeps
+// what was typed, the value that did not convert included.
+func TestContactKeepsValues(t *testing.T) {
+	page := startContact(t).Open("/")
+	page.Change("select[name=topic]", "bug")
+	page.Click("input[name=subscribe]")
+	fillBadly(page)
+	if page.Text("#error-email") == "" {
+		t.Fatal("the form did not come back with its errors")
+	}
+	for _, field := range []struct{ name, want string }{
+		{"name", "Ada"}, {"email", "ada-at-example"}, {"copies", "two"},
+	} {
+		if got, _ := page.Attr("input[name="+field.name+"]", "value"); got != field.want {
+			t.Errorf("%s kept %q, want %q", field.name, got, field.want)
+		}
+	}
+	if got := page.Text("textarea[name=message]"); got != "Hi" {
+		t.Errorf("message kept %q", got)
+	}
+	if !page.Exists("select[name=topic] option[value=bug][selected]") || !page.Exists("input[name=subscribe][checked]") {
+		t.Errorf("topic or subscribe lost: %s", page.HTML("#contact-container"))
+	}
+}
+
+// TestContactBlur: leaving a field checks that field alone (Django
+// LiveView's real-time validation): its error comes and goes, the other
+// fields' slots stay empty.
+func TestContactBlur(t *testing.T) {
+	page := startContact(t).Open("/")
+	page.Blur("input[name=name]")
+	if got := page.Text("#error-name"); got != "This field is required." {
+		t.Errorf("empty name on blur: %q", got)
+	}
+	if got := page.Text("#error-email"); got != "" {
+		t.Errorf("the email was checked with the name: %q", got)
+	}
+	page.Fill("input[name=name]", "Ada")
+	page.Blur("input[name=name]")
+	if got := page.Text("#error-name"); got != "" {
+		t.Errorf("valid name on blur: %q", got)
+	}
+	page.Fill("input[name=email]", "ada-at-example")
+	page.Blur("input[name=email]")
+	if got := page.Text("#error-email"); got != "Enter a valid email address." {
+		t.Errorf("bad email on blur: %q", got)
+	}
+}
+
+// TestContactSuccess: once every field is valid, a thank you replaces the
+// form, even after a failed submission.
+func TestContactSuccess(t *testing.T) {
+	page := startContact(t).Open("/")
+	fillBadly(page)
+	page.Fill("input[name=email]", "ada@example.com")
+	page.Fill("textarea[name=message]", "Hi there, a longer message.")
+	page.Fill("input[name=copies]", "2")
+	page.Click("button[data-liveview-function=submit_contact]")
+	if got := page.Text("#contact-container h2"); got != "Thank you, Ada!" {
+		t.Errorf("heading %q", got)
+	}
+	if got := page.Text("#contact-container p"); got != "We'll be in touch at ada@example.com." {
+		t.Errorf("text %q", got)
+	}
+	if page.Exists("#contact-container form") || len(page.Errors()) != 0 {
+		t.Errorf("form still there or error frames %+v", page.Errors())
 	}
 }
