@@ -7,7 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/internal/redisserver"
+	"github.com/echo-liveview/liveview/liveviewtest"
+	"github.com/echo-liveview/liveview/pubsub"
+	"github.com/echo-liveview/liveview/pubsub/redis"
 )
 
 // TestNewServer: the server main starts is Echo's own (so e.Shutdown stops
@@ -58,5 +66,134 @@ func TestSessionSecret(t *testing.T) {
 	t.Setenv(sessionSecretEnv, long)
 	if k, err := sessionSecret(); err != nil || string(k) != long {
 		t.Fatalf("set: %q, %v", k, err)
+	}
+}
+
+// startChat serves a chat instance with broker (nil: in memory) and a
+// session key every instance of a test shares. The Hub newApp mounts
+// becomes liveview.Default() until the next instance's, so it is read at
+// once; it is closed when the test ends.
+func startChat(t *testing.T, broker pubsub.Broker) *liveviewtest.LT {
+	t.Helper()
+	e := newApp(sessions.NewCookieStore(bytes.Repeat([]byte("k"), 32)), broker, "test")
+	hub := liveview.Default()
+	t.Cleanup(func() { _ = hub.Close() })
+	return liveviewtest.New(t, e)
+}
+
+// join is a new user joining room as name: the join form is a classic
+// form, posted natively; its answer redirects to the chat page, which
+// connects.
+func join(lt *liveviewtest.LT, name, room string) *liveviewtest.Page {
+	page := lt.NewUser().Open("/")
+	page.Fill("input[name=name]", name)
+	page.Fill("input[name=room]", room)
+	page.Follow(`form[action="/join"]`)
+	return page
+}
+
+// line is a message or an announcement as the page shows it: who, from
+// which instance (the host the sender's WebSocket reached), what.
+func line(who string, lt *liveviewtest.LT, text string) string {
+	return who + " via " + strings.TrimPrefix(lt.URL(), "http://") + ": " + text
+}
+
+const (
+	composer = "#composer input[name=text]"
+	send     = "#composer button[data-liveview-function=send_message]"
+	announce = "button[data-liveview-function=announce]"
+	// The announcement's field is the one in the announce button's form.
+	announcement = "form:has(" + announce + ") input[name=text]"
+)
+
+// TestChatJoin: the join form puts the name and the room in the session;
+// the chat page shows them and connects; Leave ends the session and brings
+// the join form back.
+func TestChatJoin(t *testing.T) {
+	page := join(startChat(t, nil), "alice", "red")
+	if page.URL() != "/" || page.Text("#name") != "alice" || page.Text("#room") != "red" {
+		t.Errorf("chat page at %s for %q in %q", page.URL(), page.Text("#name"), page.Text("#room"))
+	}
+	if !page.Exists(composer) || page.Room() == "" {
+		t.Fatalf("no composer or no WebSocket: %s", page.HTML("body"))
+	}
+	page.Follow(`form[action="/leave"]`)
+	if !page.Exists(`form[action="/join"]`) || page.Room() != "" {
+		t.Errorf("after Leave: room %q, page %s", page.Room(), page.HTML("main"))
+	}
+}
+
+// TestChatRooms: a message reaches everyone in the sender's room, the
+// sender included, and clears the composer; it does not reach another
+// room. Enter sends as the button does.
+func TestChatRooms(t *testing.T) {
+	lt := startChat(t, nil)
+	alice, bob, carol := join(lt, "alice", "red"), join(lt, "bob", "red"), join(lt, "carol", "blue")
+
+	alice.Fill(composer, "hi red")
+	alice.Click(send)
+	bob.WaitText("#messages li", line("alice", lt, "hi red"))
+	alice.WaitText("#messages li", line("alice", lt, "hi red"))
+	if v, _ := alice.Attr(composer, "value"); v != "" {
+		t.Errorf("the composer kept %q", v)
+	}
+
+	// Carol's own message comes through blue after alice's would have,
+	// had it been published there.
+	carol.Fill(composer, "hi blue")
+	carol.Key(composer, "Enter")
+	carol.WaitText("#messages li", line("carol", lt, "hi blue"))
+	if n := carol.Count("#messages li"); n != 1 {
+		t.Errorf("carol has %d messages, want 1 (her own): rooms leak", n)
+	}
+	// And bob's reply comes through red after carol's would have.
+	bob.Fill(composer, "bye")
+	bob.Key(composer, "Enter")
+	alice.WaitText("#messages li:last-child", line("bob", lt, "bye"))
+	if n := alice.Count("#messages li"); n != 2 {
+		t.Errorf("alice has %d messages, want 2: %s", n, alice.HTML("#messages"))
+	}
+}
+
+// TestChatAnnouncements: an announcement reaches every room, saying who
+// made it and from which room; an empty one is refused with a message.
+func TestChatAnnouncements(t *testing.T) {
+	lt := startChat(t, nil)
+	alice, bob, carol := join(lt, "alice", "red"), join(lt, "bob", "red"), join(lt, "carol", "blue")
+	alice.Fill(announcement, "lunch")
+	alice.Click(announce)
+	for _, page := range []*liveviewtest.Page{alice, bob, carol} {
+		page.WaitText("#announcements li", line("alice in red", lt, "lunch"))
+	}
+
+	carol.Click(announce)
+	if errs := carol.Errors(); len(errs) != 1 || errs[0].Error != "Announcements are 1 to 200 characters." {
+		t.Errorf("empty announcement: error frames %+v", errs)
+	}
+}
+
+// TestChatTwoInstances: two instances sharing one Redis (as with -redis)
+// are one chat: a message crosses to the room's members on the other
+// instance, and an announcement reaches every room on both.
+func TestChatTwoInstances(t *testing.T) {
+	srv := redisserver.Start(t) // skips without redis-server, fails under CI
+	instance := func() *liveviewtest.LT {
+		rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+		broker := redis.New(rdb, redis.WithPrefix("chat:"))
+		t.Cleanup(func() { _ = broker.Close(); _ = rdb.Close() }) // after the Hub
+		return startChat(t, broker)
+	}
+	one, two := instance(), instance()
+	alice, bob, carol := join(one, "alice", "lobby"), join(two, "bob", "lobby"), join(two, "carol", "other")
+
+	alice.Fill(composer, "hello")
+	alice.Click(send)
+	bob.WaitText("#messages li", line("alice", one, "hello"))
+	alice.WaitText("#messages li", line("alice", one, "hello"))
+
+	bob.Fill(announcement, "lunch")
+	bob.Click(announce)
+	for _, page := range []*liveviewtest.Page{alice, bob, carol} {
+		page.WaitText("#announcements li", line("bob in lobby", two, "lunch"))
 	}
 }
