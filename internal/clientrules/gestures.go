@@ -124,6 +124,10 @@ func (c *Client) submit(form, submitter *html.Node) {
 	ev := c.dispatch(form, &domEvent{typ: "submit", bubbles: true, cancelable: true})
 	if !ev.canceled {
 		c.out.Native = "submits the form natively (a full page load)"
+		if hasAttr(form, "onsubmit") {
+			// No JavaScript runs here: the page's own handler may cancel it.
+			c.out.Native += `, unless its onsubmit="` + attrOr(form, "onsubmit", "") + `" cancels it, which liveviewtest cannot run: use a :prevent action (submit->page#run:prevent) instead of inline JavaScript`
+		}
 	}
 }
 
