@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -166,16 +165,7 @@ func Call(t testing.TB, h *liveview.Hub, function string, args ...CallArg) []liv
 	wsURL := clientrules.SocketURL("ws", strings.TrimPrefix(srv.URL, "http://"), sp, room)
 	ws, resp, err := dialer.DialContext(ctx, wsURL, hdr)
 	if err != nil {
-		detail := ""
-		if resp != nil {
-			b, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
-			resp.Body.Close()
-			detail = fmt.Sprintf(" (answered %s: %s)", resp.Status, strings.TrimSpace(string(b)))
-			if resp.StatusCode == http.StatusNotFound {
-				detail += "; check WithSocketPath"
-			}
-		}
-		t.Fatalf("liveviewtest: %s: the WebSocket %s was refused: %v%s", call, wsURL, err, detail)
+		t.Fatalf("liveviewtest: %s: the WebSocket %s was refused: %v%s", call, wsURL, err, refusal(resp, "check WithSocketPath"))
 	}
 	defer closeSocket(ws, s.timeout)
 

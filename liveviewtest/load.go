@@ -87,16 +87,8 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 	dialer := websocket.Dialer{HandshakeTimeout: s.timeout, Jar: p.user.jar}
 	ws, hresp, err := dialer.DialContext(ctx, wsURL, h)
 	if err != nil {
-		detail := ""
-		if hresp != nil {
-			b, _ := io.ReadAll(io.LimitReader(hresp.Body, 2000))
-			hresp.Body.Close()
-			detail = fmt.Sprintf(" (answered %s: %s)", hresp.Status, strings.TrimSpace(string(b)))
-			if hresp.StatusCode == http.StatusNotFound {
-				detail += "; a page that sets window.webSocketConfig.path needs WithSocketPath (or write the script tag with {{liveviewScript}}, which tells the client, and liveviewtest, the endpoint)"
-			}
-		}
-		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, wsURL, err, detail)
+		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, wsURL, err, refusal(hresp,
+			"a page that sets window.webSocketConfig.path needs WithSocketPath (or write the script tag with {{liveviewScript}}, which tells the client, and liveviewtest, the endpoint)"))
 	}
 	done := make(chan struct{})
 	p.mu.Lock()
@@ -155,4 +147,19 @@ func closeConn(ws *websocket.Conn, done chan struct{}, code int, timeout time.Du
 	}
 	ws.Close()
 	<-done
+}
+
+// refusal describes the answer to a refused WebSocket handshake, with hint
+// when it is a 404 (the endpoint is elsewhere); "" without an answer.
+func refusal(resp *http.Response, hint string) string {
+	if resp == nil {
+		return ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
+	resp.Body.Close()
+	detail := fmt.Sprintf(" (answered %s: %s)", resp.Status, strings.TrimSpace(string(b)))
+	if resp.StatusCode == http.StatusNotFound {
+		detail += "; " + hint
+	}
+	return detail
 }
