@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/labstack/echo/v4"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -194,7 +193,7 @@ func rendered(ctx context.Context, env *renderEnv, m *Message) (*bytes.Buffer, e
 		return nil, err
 	}
 	m.Content = nil
-	m.HTML = unsafe.String(unsafe.SliceData(buf.Bytes()), buf.Len())
+	setHTML(m, buf)
 	return buf, nil
 }
 
@@ -214,7 +213,7 @@ func (c *Context) rendered(m *Message) (*bytes.Buffer, error) {
 		return nil, err
 	}
 	m.Content = nil
-	m.HTML = unsafe.String(unsafe.SliceData(buf.Bytes()), buf.Len())
+	setHTML(m, buf)
 	return buf, nil
 }
 

@@ -60,11 +60,17 @@ func (c *Context) sendRendered(m Message, name string, data any) error {
 	if err != nil {
 		return err
 	}
-	// m.HTML aliases buf until Send has encoded it into a frame of its own.
-	m.HTML = unsafe.String(unsafe.SliceData(buf.Bytes()), buf.Len())
+	setHTML(&m, buf)
 	err = c.Send(m)
 	putBuffer(buf)
 	return err
+}
+
+// setHTML makes m.HTML the content of buf, without a copy: m.HTML aliases
+// buf until m is encoded into a frame of its own, so buf goes back to the
+// pool only after that.
+func setHTML(m *Message, buf *bytes.Buffer) {
+	m.HTML = unsafe.String(unsafe.SliceData(buf.Bytes()), buf.Len())
 }
 
 // render renders name with data into a pooled buffer (give it back with
