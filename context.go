@@ -3,6 +3,7 @@ package liveview
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -220,6 +221,25 @@ func (c *Context) Send(m Message) error {
 		c.answered.Store(true)
 	}
 	return c.conn.write(b, true)
+}
+
+// Reply answers the event's ref now with v (any JSON value; nil sends
+// none) as the frame's "reply": the promise of the client hook's
+// this.pushEvent(function, data) that sent the event resolves with it, and
+// the trigger's loading state ends. Frames the handler sends afterwards
+// still apply; the Hub then sends no {"ref"} answer of its own. It returns
+// an error wrapping ErrNoRef when the event has no ref or was already
+// answered, an encoding error for a v encoding/json refuses, and the
+// errors of Send.
+func (c *Context) Reply(v any) error {
+	if c.fe.ref == 0 || !c.answered.CompareAndSwap(false, true) {
+		return fmt.Errorf("liveview: Reply to %q: %w", c.fe.function, ErrNoRef)
+	}
+	err := c.Send(Message{Ref: c.fe.ref, Reply: v})
+	if err != nil && !errors.Is(err, ErrConnClosed) && !errors.Is(err, ErrSlowClient) {
+		c.answered.Store(false) // not sent: the Hub's own answer still goes
+	}
+	return err
 }
 
 // HTML replaces the content of target with html (already escaped: it is

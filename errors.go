@@ -64,6 +64,12 @@ var (
 	// handshake) for a room name that does not match the allowed pattern
 	// ^[A-Za-z0-9_.-]{1,100}$.
 	ErrInvalidRoom = errors.New("liveview: invalid room")
+
+	// ErrNoRef is returned by [Context.Reply] for an event that carried no
+	// ref (an upstream client, or a page with loading states off that did
+	// not send it with a hook's pushEvent), so no reply can reach it, and
+	// for a second Reply to the same event (its ref is answered once).
+	ErrNoRef = errors.New("liveview: the event has no ref to answer")
 )
 
 // Error is a handler error whose Message is meant for the user: unlike other

@@ -61,6 +61,8 @@ import (
 //     ([Message.Event], [Context.Dispatch]). It may share a frame with a
 //     target.
 //   - ref (integer): the answer to an event's ref, described above.
+//   - reply (any JSON): with ref, the value of [Context.Reply]; a client
+//     hook's this.pushEvent(fn, data) promise resolves with it.
 //   - error, function: error frames ({"error": ..., "function": ...}).
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
@@ -306,6 +308,10 @@ type Message struct {
 	// Ref ("ref", additive) answers the event with the same ref: the client
 	// then clears that event's loading state. 0 is not sent.
 	Ref int64
+	// Reply ("reply", additive, any JSON value; nil is not sent) goes with
+	// Ref: the value a client hook's pushEvent promise resolves with (see
+	// Context.Reply).
+	Reply any
 
 	// Extra holds additional keys, encoded with encoding/json in sorted key
 	// order after the fields above. A key that collides with one of the
@@ -354,6 +360,8 @@ func (m *Message) collides(k string) bool {
 		return m.EventData != nil
 	case "ref":
 		return m.Ref != 0
+	case "reply":
+		return m.Reply != nil
 	}
 	return knownKeys[k]
 }
@@ -423,6 +431,14 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	if m.Ref != 0 {
 		key("ref")
 		b = strconv.AppendInt(b, m.Ref, 10)
+	}
+	if m.Reply != nil {
+		v, err := json.Marshal(m.Reply)
+		if err != nil {
+			return nil, fmt.Errorf("liveview: Message.Reply: %w", err)
+		}
+		key("reply")
+		b = append(b, v...)
 	}
 	if len(m.Extra) > 0 {
 		keys := make([]string, 0, len(m.Extra))

@@ -220,7 +220,7 @@ func (h *Hub) Middleware() echo.MiddlewareFunc {
 }
 
 func isClientFile(name string) bool {
-	return name == "liveview.min.js" || name == "liveview.js" || name == jsclient.HashedName()
+	return name == "liveview.min.js" || name == "liveview.js" || name == "liveview.esm.js" || name == jsclient.HashedName()
 }
 
 // matchWS reports whether path is the WebSocket endpoint and returns its

@@ -5,8 +5,11 @@
 // (`npm ci --prefix jsclient`); the generated files are committed, so users
 // of the library need neither Node nor esbuild.
 //
-// Two names are served with revalidation (an ETag and Cache-Control:
-// no-cache): liveview.min.js and the readable liveview.js. A third name,
+// Three names are served with revalidation (an ETag and Cache-Control:
+// no-cache): liveview.min.js, the readable liveview.js, and
+// liveview.esm.js, the ES module that exports start() instead of starting
+// when loaded (for <script type="module"> and apps with their own
+// bundler; see src/esm.js). A fourth name,
 // HashedName, holds the same bytes as liveview.min.js and may be cached
 // forever, because its name changes whenever its content does.
 package jsclient
@@ -22,7 +25,7 @@ import (
 	"time"
 )
 
-//go:embed dist/liveview.js dist/liveview.min.js
+//go:embed dist/liveview.js dist/liveview.min.js dist/liveview.esm.js
 var dist embed.FS
 
 // Cache policies: revalidate the stable names, keep the hashed one forever.
@@ -45,6 +48,7 @@ var (
 	assets     = map[string]asset{
 		"liveview.js":     newAsset(mustRead("liveview.js"), revalidate),
 		"liveview.min.js": newAsset(minified, revalidate),
+		"liveview.esm.js": newAsset(mustRead("liveview.esm.js"), revalidate),
 		hashedName:        newAsset(minified, immutable),
 	}
 )
@@ -53,7 +57,7 @@ var (
 // file by the base name of the request path, so it can be mounted under
 // any prefix (the liveview plugin uses /static/liveview/):
 //
-//   - liveview.min.js and liveview.js: Cache-Control no-cache, a strong
+//   - liveview.min.js, liveview.js, liveview.esm.js: Cache-Control no-cache, a strong
 //     ETag, and 304 Not Modified for a matching If-None-Match;
 //   - HashedName(): the minified client with
 //     Cache-Control "public, max-age=31536000, immutable";

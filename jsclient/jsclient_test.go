@@ -92,6 +92,11 @@ func TestHandler(t *testing.T) {
 			status: 200, wantEmpty: true,
 			header: map[string]string{"Cache-Control": "public, max-age=31536000, immutable"},
 		},
+		{
+			name: "ES module", method: "GET", path: "/static/liveview/liveview.esm.js",
+			status: 200, body: readDist(t, "liveview.esm.js"),
+			header: map[string]string{"Content-Type": js, "Cache-Control": "no-cache"},
+		},
 		{name: "wrong hash", method: "GET", path: "/static/liveview/liveview.000000000000.min.js", status: 404},
 		{name: "unknown file", method: "GET", path: "/static/liveview/other.js", status: 404},
 		{name: "directory", method: "GET", path: "/static/liveview/", status: 404},

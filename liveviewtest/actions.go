@@ -1,6 +1,7 @@
 package liveviewtest
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -128,6 +129,44 @@ func (p *Page) Disappear(selector string) {
 	p.gesture(fmt.Sprintf("Disappear(%q)", selector), selector, "", func(el *html.Node) (*clientrules.Outcome, error) {
 		return p.c.Intersect(el, false)
 	})
+}
+
+// PushEvent does what a client hook's this.pushEvent(function, data) does
+// for the hook element matching selector (data-liveview-hook): it sends
+// function with data as the event's data (nil: {}) and no form, with a ref
+// and the element's loading state, and waits for the answers. It returns
+// the server's reply (Context.Reply), decoded from JSON (nil when the
+// handler replied nothing), or, like the promise's rejection, an error
+// with the text of the error frame that answered. The test fails when the
+// element does not exist or data does not encode.
+func (p *Page) PushEvent(selector, function string, data any) (any, error) {
+	p.t.Helper()
+	call := fmt.Sprintf("PushEvent(%q, %q)", selector, function)
+	raw := json.RawMessage("{}")
+	if data != nil {
+		b, err := json.Marshal(data)
+		if err != nil {
+			p.fatalf("%s: %v", call, err)
+		}
+		raw = b
+	}
+	var ref int
+	p.gesture(call, selector, "", func(el *html.Node) (*clientrules.Outcome, error) {
+		out := p.c.PushEvent(el, function, raw)
+		if len(out.Events) > 0 {
+			ref = out.Events[0].Ref
+			p.replies[ref] = liveview.Message{}
+		}
+		return out, nil
+	})
+	p.mu.Lock()
+	m := p.replies[ref]
+	delete(p.replies, ref)
+	p.mu.Unlock()
+	if m.Error != "" {
+		return nil, fmt.Errorf("liveviewtest: %s: %s", call, m.Error)
+	}
+	return m.Reply, nil
 }
 
 // gesture runs f on the element matching selector (none for ""), sends

@@ -49,6 +49,12 @@
 // same DOM for every trigger of a fixture page (e2e's
 // TestClientRulesParity).
 //
+// Two actions stand for what page JavaScript and the network do: PushEvent
+// sends what a client hook's this.pushEvent sends and returns the
+// handler's Reply, and Reconnect drops the WebSocket and opens it again on
+// the same DOM, with the form recovery of data-liveview-recover, as after
+// a restart or a deploy.
+//
 // A page that does not load the client script opens no socket, as in a
 // browser; Follow follows its links and submits its classic forms natively
 // (a login form, say), loading the answer in the same tab, while Click

@@ -84,13 +84,8 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 	h := http.Header{}
 	h.Set("Origin", pageURL.Scheme+"://"+pageURL.Host)
 	s.setHeaders(h)
-	dialer := websocket.Dialer{HandshakeTimeout: s.timeout, Jar: p.user.jar}
-	ws, hresp, err := dialer.DialContext(ctx, wsURL, h)
-	if err != nil {
-		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, wsURL, err, refusal(hresp,
-			"a page that sets window.webSocketConfig.path needs WithSocketPath (or write the script tag with {{liveviewScript}}, which tells the client, and liveviewtest, the endpoint)"))
-	}
-	done := make(chan struct{})
+	p.wsURL, p.wsHeader = wsURL, h
+	ws, done := p.dial(ctx, call)
 	p.mu.Lock()
 	p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, room), ws, done, nil
 	p.outstanding = map[int]bool{}
@@ -99,6 +94,52 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 	go p.read(ws, done)
 	p.gesture(call, "", "", func(*html.Node) (*clientrules.Outcome, error) {
 		return p.c.Connect(!s.noInit), nil
+	})
+}
+
+// dial opens the page's WebSocket (p.wsURL) or fails the test.
+func (p *Page) dial(ctx context.Context, call string) (*websocket.Conn, chan struct{}) {
+	p.t.Helper()
+	dialer := websocket.Dialer{HandshakeTimeout: p.s.timeout, Jar: p.user.jar}
+	ws, hresp, err := dialer.DialContext(ctx, p.wsURL, p.wsHeader)
+	if err != nil {
+		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, p.wsURL, err, refusal(hresp,
+			"a page that sets window.webSocketConfig.path needs WithSocketPath (or write the script tag with {{liveviewScript}}, which tells the client, and liveviewtest, the endpoint)"))
+	}
+	return ws, make(chan struct{})
+}
+
+// Reconnect does what the client does when its connection is lost and comes
+// back (a network blip, a server restart, a deploy): the WebSocket is
+// dropped without a close frame and opened again on the same page, whose
+// DOM stays as it is; then, before anything else, every element with
+// data-liveview-recover sends its function with its current form values
+// (form recovery), and Reconnect waits for the answers. Client hooks'
+// reconnected callbacks, page JavaScript, do not run. Use it to test that
+// a handler rebuilds its state after a restart: restart the server (or
+// point a new one at the same address) and call Reconnect.
+func (p *Page) Reconnect() {
+	p.t.Helper()
+	p.mu.Lock()
+	if p.tabClosed || p.ws == nil {
+		p.mu.Unlock()
+		p.fatalf("Reconnect(): the page is closed or opens no WebSocket")
+	}
+	old, oldDone := p.ws, p.done
+	p.mu.Unlock()
+	old.Close()
+	<-oldDone
+	ctx, cancel := context.WithTimeout(context.Background(), p.s.timeout)
+	defer cancel()
+	ws, done := p.dial(ctx, "Reconnect()")
+	p.mu.Lock()
+	p.ws, p.done, p.closedErr = ws, done, nil
+	p.outstanding = map[int]bool{}
+	p.signal()
+	p.mu.Unlock()
+	go p.read(ws, done)
+	p.gesture("Reconnect()", "", "", func(*html.Node) (*clientrules.Outcome, error) {
+		return p.c.Reconnected(), nil
 	})
 }
 

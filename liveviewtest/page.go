@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -32,7 +33,10 @@ type Page struct {
 	s       *settings
 	timeout time.Duration
 	path    string // as opened, for messages
-	once    sync.Once
+	// The page's WebSocket URL and handshake headers, for Reconnect.
+	wsURL    string
+	wsHeader http.Header
+	once     sync.Once
 
 	mu          sync.Mutex
 	c           *clientrules.Client
@@ -49,7 +53,8 @@ type Page struct {
 	events      []CustomEvent
 	scrolls     []string
 	sent        []json.RawMessage
-	notes       []string // what the client logged while applying frames
+	notes       []string                 // what the client logged while applying frames
+	replies     map[int]liveview.Message // answers to PushEvent's refs
 }
 
 // CustomEvent is a CustomEvent the client dispatched on document for a
@@ -64,6 +69,7 @@ func newPage(t testing.TB, u *User, s *settings, path string) *Page {
 	return &Page{
 		t: t, user: u, s: s, timeout: s.timeout, path: path,
 		changed: make(chan struct{}), outstanding: map[int]bool{},
+		replies: map[int]liveview.Message{},
 	}
 }
 
@@ -123,6 +129,9 @@ func (p *Page) apply(data []byte) {
 	p.scrolls = append(p.scrolls, res.Scrolls...)
 	if res.Ref != 0 {
 		delete(p.outstanding, res.Ref)
+		if _, ok := p.replies[res.Ref]; ok {
+			p.replies[res.Ref], _ = decodeMessage(data)
+		}
 	}
 	// Page controllers the frame inserted send their inits.
 	if err := p.transmit(res.Outcome.Events); err != nil {

@@ -56,7 +56,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -278,6 +278,35 @@ const wireScripts = `<p>fragment</p>
 <script>window.order.push("after");</script>`
 
 // formState is what mform.html shows: a render counter and the typed text.
+// boot identifies this process, so a test sees which server answered.
+var boot = strconv.FormatInt(time.Now().UnixNano(), 36)
+
+// /p/hooks: client hooks, pushEvent replies and form recovery.
+func init() {
+	liveview.Handle("hook_insert", func(c *liveview.Context) error {
+		return c.Render("#hook-box", "hook_item.html", 1)
+	})
+	liveview.Handle("hook_morph", func(c *liveview.Context) error {
+		return c.Morph("#hook-box", "hook_item.html", 2)
+	})
+	liveview.Handle("hook_replace", func(c *liveview.Context) error {
+		return c.Render("#hook-box", "hook_item.html", 3)
+	})
+	liveview.Handle("hook_inner", func(c *liveview.Context) error { return c.HTML("#h1-inner", "changed") })
+	liveview.Handle("hook_remove", func(c *liveview.Context) error { return c.Remove("#h2") })
+	liveview.Handle("hook_echo", func(c *liveview.Context) error {
+		return c.Reply(map[string]any{"doubled": 2 * atoi(c.Data("n")), "boot": boot})
+	})
+	liveview.Handle("hook_fail", func(*liveview.Context) error { return liveview.NewError("no chart today") })
+	liveview.Handle("recover_form", func(c *liveview.Context) error {
+		if err := record(c); err != nil {
+			return err
+		}
+		return c.HTML("#recovered", template.HTMLEscapeString(c.FormValue("name")+"/"+c.FormValue("size")+"/"+c.Data("form_id")))
+	})
+	liveview.Handle("boot", func(c *liveview.Context) error { return c.HTML("#boot", boot) })
+}
+
 func formState(c *liveview.Context) map[string]any {
 	return map[string]any{"Page": atoi(c.Data("n")) + 1, "Typed": c.FormValue("typed")}
 }

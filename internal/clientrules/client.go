@@ -2,6 +2,7 @@ package clientrules
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -294,6 +295,31 @@ func (c *Client) execute(el *html.Node, name *string, trigger string) {
 		return
 	}
 	c.send(&Event{Function: *name, Data: CollectData(el), Form: CollectForm(el)}, el)
+}
+
+var recoverSelector = mustCompile("[data-liveview-recover]")
+
+// PushEvent is a hook's this.pushEvent(function, data) (hooks.js) on the
+// hook element el: data (JSON) as the event's data, an empty form, el as
+// the trigger.
+func (c *Client) PushEvent(el *html.Node, function string, data json.RawMessage) *Outcome {
+	c.begin()
+	c.send(&Event{Function: function, RawData: data, Form: &Object{}}, el)
+	return c.end()
+}
+
+// Reconnected is what the client does when a socket opens after the first
+// one (socket.js opened, recover.js): the banner is hidden, and every
+// element with data-liveview-recover, in document order, sends that
+// function with its data and form.
+func (c *Client) Reconnected() *Outcome {
+	c.begin()
+	c.banner(false)
+	for _, el := range QueryAll(c.doc, recoverSelector) {
+		v, _ := Attr(el, "data-liveview-recover")
+		c.execute(el, &v, "")
+	}
+	return c.end()
 }
 
 // send is socket.js's send with a trigger: a ref and a loading state, then

@@ -1,6 +1,7 @@
 package clientrules
 
 import (
+	"encoding/json"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,10 +12,11 @@ import (
 // controllers/page_controller.js (execute) and socket.js (send, transmit).
 type Event struct {
 	Function string
-	Data     *Object // string values
-	Form     *Object // string or bool values
-	Ref      int     // 0: no ref (the client then sends none)
-	Lang     *string // <html lang> at send time; nil is JSON null
+	Data     *Object         // string values
+	RawData  json.RawMessage // instead of Data when set: a hook's pushEvent data
+	Form     *Object         // string or bool values
+	Ref      int             // 0: no ref (the client then sends none)
+	Lang     *string         // <html lang> at send time; nil is JSON null
 	Room     string
 }
 
@@ -28,7 +30,11 @@ func (e *Event) JSON() []byte {
 	b.WriteString(`{"function":`)
 	writeJSString(&b, e.Function)
 	b.WriteString(`,"data":`)
-	e.Data.write(&b)
+	if e.RawData != nil {
+		b.Write(e.RawData)
+	} else {
+		e.Data.write(&b)
+	}
 	b.WriteString(`,"form":`)
 	e.Form.write(&b)
 	if e.Ref != 0 {

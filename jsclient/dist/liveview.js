@@ -55,8 +55,8 @@
     }
   }
   var Dispatcher = class {
-    constructor(application) {
-      this.application = application;
+    constructor(application2) {
+      this.application = application2;
       this.eventListenerMaps = /* @__PURE__ */ new Map();
       this.started = false;
     }
@@ -1228,8 +1228,8 @@
       }
     }
     refresh() {
-      this.selectorObserverMap.forEach((observer) => observer.refresh());
-      this.attributeObserverMap.forEach((observer) => observer.refresh());
+      this.selectorObserverMap.forEach((observer2) => observer2.refresh());
+      this.attributeObserverMap.forEach((observer2) => observer2.refresh());
     }
     stop() {
       if (this.started) {
@@ -1241,13 +1241,13 @@
     }
     stopSelectorObservers() {
       if (this.selectorObserverMap.size > 0) {
-        this.selectorObserverMap.forEach((observer) => observer.stop());
+        this.selectorObserverMap.forEach((observer2) => observer2.stop());
         this.selectorObserverMap.clear();
       }
     }
     stopAttributeObservers() {
       if (this.attributeObserverMap.size > 0) {
-        this.attributeObserverMap.forEach((observer) => observer.stop());
+        this.attributeObserverMap.forEach((observer2) => observer2.stop());
         this.attributeObserverMap.clear();
       }
     }
@@ -1317,9 +1317,9 @@
       }
     }
     updateSelectorObserverForOutlet(outletName) {
-      const observer = this.selectorObserverMap.get(outletName);
-      if (observer) {
-        observer.selector = this.selector(outletName);
+      const observer2 = this.selectorObserverMap.get(outletName);
+      if (observer2) {
+        observer2.selector = this.selector(outletName);
       }
     }
     setupSelectorObserverForOutlet(outletName) {
@@ -1560,8 +1560,8 @@
     };
   }
   var Module = class {
-    constructor(application, definition) {
-      this.application = application;
+    constructor(application2, definition) {
+      this.application = application2;
       this.definition = blessDefinition(definition);
       this.contextsByScope = /* @__PURE__ */ new WeakMap();
       this.connectedContexts = /* @__PURE__ */ new Set();
@@ -1881,8 +1881,8 @@
     }
   };
   var Router = class {
-    constructor(application) {
-      this.application = application;
+    constructor(application2) {
+      this.application = application2;
       this.scopeObserver = new ScopeObserver(this.element, this.schema, this);
       this.scopesByIdentifier = new Multimap();
       this.modulesByIdentifier = /* @__PURE__ */ new Map();
@@ -1998,9 +1998,9 @@
       this.actionDescriptorFilters = Object.assign({}, defaultActionDescriptorFilters);
     }
     static start(element, schema) {
-      const application = new this(element, schema);
-      application.start();
-      return application;
+      const application2 = new this(element, schema);
+      application2.start();
+      return application2;
     }
     async start() {
       await domReady();
@@ -3525,9 +3525,9 @@
       const permanent = Array.from(el.querySelectorAll(`${PERMANENT}[id]`));
       cleanup(el);
       el.innerHTML = html;
-      for (const live of permanent) {
-        const placeholder = el.querySelector(`#${CSS.escape(live.id)}`);
-        if (placeholder) placeholder.replaceWith(live);
+      for (const live2 of permanent) {
+        const placeholder = el.querySelector(`#${CSS.escape(live2.id)}`);
+        if (placeholder) placeholder.replaceWith(live2);
       }
       restored.push(el);
     }
@@ -3565,9 +3565,9 @@
   }
   function snapshot(el) {
     const copy = el.cloneNode(true);
-    const live = el.querySelectorAll("input, textarea, select");
+    const live2 = el.querySelectorAll("input, textarea, select");
     const copies = copy.querySelectorAll("input, textarea, select");
-    live.forEach((field, i) => copyValue(field, copies[i]));
+    live2.forEach((field, i) => copyValue(field, copies[i]));
     for (const node of copy.querySelectorAll(PERMANENT)) node.innerHTML = "";
     for (const name of MARKERS) {
       for (const node of copy.querySelectorAll(`[${name}]`)) node.removeAttribute(name);
@@ -3630,6 +3630,10 @@
   // src/loading.js
   var pending = /* @__PURE__ */ new Map();
   var busy = /* @__PURE__ */ new WeakMap();
+  var replies = /* @__PURE__ */ new Map();
+  function awaitReply(ref, fn) {
+    replies.set(ref, fn);
+  }
   function startLoading(ref, el) {
     if (!el || !el.isConnected) return;
     pending.set(ref, el);
@@ -3649,7 +3653,12 @@
       if ("disabled" in el) el.disabled = true;
     }
   }
-  function finishLoading(ref) {
+  function finishLoading(ref, frame) {
+    const reply = replies.get(ref);
+    if (reply) {
+      replies.delete(ref);
+      reply(frame);
+    }
     const el = pending.get(ref);
     if (!el) return;
     pending.delete(ref);
@@ -3665,6 +3674,92 @@
   }
   function finishAll(refs) {
     for (const ref of refs) finishLoading(ref);
+  }
+
+  // src/warn.js
+  var warned = /* @__PURE__ */ new Set();
+  function warnOnce(text, ...args) {
+    if (warned.has(text)) return;
+    warned.add(text);
+    console.warn("LiveView: " + text, ...args);
+  }
+
+  // src/hooks.js
+  var SELECTOR = "[data-liveview-hook]";
+  var live = /* @__PURE__ */ new Map();
+  var observer = null;
+  var fresh = /* @__PURE__ */ new Set();
+  var proto = {
+    pushEvent(fn, data) {
+      return new Promise(
+        (resolve, reject) => send(
+          { function: String(fn), data: data || {}, form: {} },
+          this.el,
+          (frame) => frame && !frame.error ? resolve(frame.reply) : reject(new Error(frame ? frame.error : "connection lost"))
+        )
+      );
+    }
+  };
+  function watchHooks() {
+    observer = new MutationObserver(sync);
+    observer.observe(document.documentElement, { childList: true, subtree: true });
+    setTimeout(() => scan(document.documentElement), 0);
+  }
+  function sync(records = observer.takeRecords()) {
+    fresh = /* @__PURE__ */ new Set();
+    for (const r of records) {
+      if (live.size) {
+        for (const n of r.removedNodes) if (n.nodeType === 1 && !n.isConnected) forget(n);
+      }
+      for (const n of r.addedNodes) if (n.nodeType === 1 && n.isConnected) scan(n);
+    }
+  }
+  function scan(root) {
+    for (const el of within(root)) {
+      if (live.has(el)) continue;
+      const def = (window.liveviewHooks || {})[el.dataset.liveviewHook];
+      if (!def) {
+        warnOnce(`hook "${el.dataset.liveviewHook}" is not in window.liveviewHooks`, el);
+        continue;
+      }
+      const hook = Object.create(Object.assign(Object.create(proto), def));
+      hook.el = el;
+      live.set(el, hook);
+      fresh.add(el);
+      call(hook, "mounted");
+    }
+  }
+  function forget(root) {
+    for (const el of within(root)) {
+      const hook = live.get(el);
+      if (hook && !el.isConnected) {
+        live.delete(el);
+        call(hook, "destroyed");
+      }
+    }
+  }
+  function updateHooks(el) {
+    if (!observer) return;
+    sync();
+    for (const [node, hook] of live) {
+      if (!fresh.has(node) && (node.contains(el) || el.contains(node))) call(hook, "updated");
+    }
+  }
+  function reconnectHooks() {
+    for (const hook of live.values()) call(hook, "reconnected");
+  }
+  function within(root) {
+    const list = Array.from(root.querySelectorAll(SELECTOR));
+    if (root.matches(SELECTOR)) list.unshift(root);
+    return list;
+  }
+  function call(hook, name) {
+    if (typeof hook[name] !== "function") return;
+    try {
+      hook[name](hook.el);
+    } catch (err) {
+      console.error(`LiveView: hook ${hook.el.dataset.liveviewHook}.${name}:`, err);
+    }
   }
 
   // src/render.js
@@ -3691,7 +3786,7 @@
       document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
     }
     const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
-    if (ref) finishLoading(ref);
+    if (ref) finishLoading(ref, data);
     return ref;
   }
   function renderTarget(data) {
@@ -3700,6 +3795,7 @@
       console.error(`LiveView: target ${data.target} not found`);
       return;
     }
+    const parent = el.parentElement;
     if (data.remove) trackRemoval(el);
     else trackRegion(data.target);
     if (data.url) pushUrl(data.url);
@@ -3713,6 +3809,7 @@
       }
     }
     if (data.title) document.title = data.title;
+    updateHooks(data.remove ? parent || el : el);
   }
   function insert(el, html, append, morph) {
     const template = document.createElement("template");
@@ -3773,6 +3870,9 @@
   var offline = false;
   var lastRef = 0;
   var sentRefs = /* @__PURE__ */ new Set();
+  var opens = 0;
+  var reconnected = () => {
+  };
   var queue = [];
   function connect() {
     clearTimeout(timer);
@@ -3811,10 +3911,12 @@
       if (ws === socket) connectionLost(!up && url);
     });
   }
-  function send(message, trigger) {
-    if (trigger && config().loadingStates !== false) {
+  function send(message, trigger, reply) {
+    const loading = trigger && config().loadingStates !== false;
+    if (loading || reply) {
       message = { ...message, ref: ++lastRef };
-      startLoading(message.ref, trigger);
+      if (loading) startLoading(message.ref, trigger);
+      if (reply) awaitReply(message.ref, reply);
     }
     if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
     enqueue(message);
@@ -3856,9 +3958,17 @@
     }
     return `${cfg.protocol}://${cfg.host}${path}`;
   }
+  function onReconnect(fn) {
+    reconnected = fn;
+  }
   function opened() {
     attempts = 0;
     hideBanner();
+    if (opens++ > 0) {
+      const waiting = queue.splice(0);
+      reconnected();
+      queue.push(...waiting);
+    }
     flush();
   }
   function forgetSent() {
@@ -4120,14 +4230,6 @@
     "Unidentified"
   ];
 
-  // src/warn.js
-  var warned = /* @__PURE__ */ new Set();
-  function warnOnce(text, ...args) {
-    if (warned.has(text)) return;
-    warned.add(text);
-    console.warn("LiveView: " + text, ...args);
-  }
-
   // src/keyboard.js
   var RENAMES = new Map(Object.entries(names).map(([k, v]) => [k.toLowerCase(), v]));
   var SHIFT_DROPPED = new RegExp(shiftDropped);
@@ -4383,23 +4485,23 @@
   var PAGE = '[data-controller~="page"]';
   var LIVE = "[data-liveview-function], [data-liveview-init], [data-liveview-keyboard-map], [data-liveview-intersect-appear], [data-liveview-intersect-disappear], [data-liveview-focus]";
   function watchOutside() {
-    const observer = new MutationObserver((records) => {
+    const observer2 = new MutationObserver((records) => {
       for (const record of records) {
         for (const node of record.addedNodes) {
           if (node.nodeType === Node.ELEMENT_NODE && warnOutside(node)) {
-            observer.disconnect();
+            observer2.disconnect();
             return;
           }
         }
       }
     });
-    const start = () => {
+    const start2 = () => {
       if (!warnOutside(document.documentElement)) {
-        observer.observe(document.documentElement, { childList: true, subtree: true });
+        observer2.observe(document.documentElement, { childList: true, subtree: true });
       }
     };
-    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-    else start();
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start2);
+    else start2();
   }
   function warnOutside(root) {
     if (!root.isConnected || root.closest(PAGE)) return false;
@@ -4410,12 +4512,33 @@
     return true;
   }
 
+  // src/recover.js
+  function recoverForms() {
+    for (const el of document.querySelectorAll("[data-liveview-recover]")) {
+      execute(el, el.dataset.liveviewRecover);
+    }
+  }
+
+  // src/start.js
+  var application = null;
+  function start(options) {
+    if (application) return application;
+    if (options) window.webSocketConfig = Object.assign(window.webSocketConfig || {}, options);
+    application = window.Stimulus = Application.start();
+    application.register("page", PageController);
+    config();
+    initHistory();
+    watchNetwork();
+    onReconnect(() => {
+      recoverForms();
+      reconnectHooks();
+    });
+    connect();
+    watchOutside();
+    watchHooks();
+    return application;
+  }
+
   // src/main.js
-  window.Stimulus = Application.start();
-  window.Stimulus.register("page", PageController);
-  config();
-  initHistory();
-  watchNetwork();
-  connect();
-  watchOutside();
+  start();
 })();

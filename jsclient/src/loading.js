@@ -5,6 +5,12 @@
 
 const pending = new Map(); // ref -> trigger element
 const busy = new WeakMap(); // element -> {count, text, disabled}
+const replies = new Map(); // ref -> function given the answering frame
+
+// awaitReply has fn called with the frame answering ref (see send).
+export function awaitReply(ref, fn) {
+  replies.set(ref, fn);
+}
 
 // startLoading marks el as waiting for the answer to ref.
 export function startLoading(ref, el) {
@@ -27,9 +33,15 @@ export function startLoading(ref, el) {
   }
 }
 
-// finishLoading restores the element waiting for ref, once no other event
-// of the same element is pending.
-export function finishLoading(ref) {
+// finishLoading gives frame (undefined: the answer is lost) to whoever
+// waits for ref's reply, and restores the element waiting for ref, once no
+// other event of the same element is pending.
+export function finishLoading(ref, frame) {
+  const reply = replies.get(ref);
+  if (reply) {
+    replies.delete(ref);
+    reply(frame);
+  }
   const el = pending.get(ref);
   if (!el) return;
   pending.delete(ref);

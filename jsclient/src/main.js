@@ -55,6 +55,7 @@
  *   ref        [+] answers the event with that ref: its loading state ends
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
+ *   reply      [+] with ref: the value a hook's pushEvent resolves with
  *
  * Close codes and the probe [+] (the server's message.go lists the same):
  *   1000       deliberate: no reconnect, no banner (until the next event)
@@ -81,27 +82,25 @@
  *   can never match; data-liveview-* elements outside any
  *   data-controller="page" element (at start and when inserted).
  *
+ * Hooks [+] (hooks.js): data-liveview-hook="Name" runs
+ *   window.liveviewHooks.Name's mounted(el), updated(el) (a frame changed
+ *   el or its content), destroyed(el) and reconnected(el), with this.el and
+ *   this.pushEvent(fn, data) -> Promise of the server's reply.
+ * Form recovery [+] (recover.js): after a reconnect, each element with
+ *   data-liveview-recover="fn" sends fn with its data and form, before the
+ *   queued events.
+ *
+ * Builds: this file (dist/liveview.min.js, liveview.js) starts the client
+ * when loaded; [+] dist/liveview.esm.js (esm.js) exports start(options),
+ * application and Stimulus' Controller, and starts nothing by itself.
+ *
  * Globals: window.Stimulus, window.myWebSocket (replaced on reconnect),
- * window.webSocketConfig. sessionStorage["liveview-history"]: the journal.
+ * window.webSocketConfig, [+] window.liveviewHooks (the page's).
+ * sessionStorage["liveview-history"]: the journal.
  * Document events: liveview:history-restored (as 2.3), [+] liveview:error,
  * [+] liveview:queue-overflow.
  */
 
-import { Application } from "@hotwired/stimulus";
-import PageController from "./controllers/page_controller.js";
-import { config } from "./config.js";
-import { initHistory } from "./history.js";
-import { connect, watchNetwork } from "./socket.js";
-import { watchOutside } from "./outside.js";
+import { start } from "./start.js";
 
-// Stimulus is exported for users' own controllers, as upstream does.
-window.Stimulus = Application.start();
-window.Stimulus.register("page", PageController);
-
-// Complete window.webSocketConfig now so the page can read the defaults.
-config();
-// The journal must know the first page before any frame changes it.
-initHistory();
-watchNetwork();
-connect();
-watchOutside();
+start();

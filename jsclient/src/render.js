@@ -5,6 +5,7 @@
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
 import { finishLoading } from "./loading.js";
+import { updateHooks } from "./hooks.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
 
 // Scrolls wait for the browser to lay out the new content.
@@ -39,7 +40,7 @@ export function handleFrame(raw) {
     document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
   }
   const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
-  if (ref) finishLoading(ref);
+  if (ref) finishLoading(ref, data);
   return ref;
 }
 
@@ -51,6 +52,7 @@ function renderTarget(data) {
     console.error(`LiveView: target ${data.target} not found`);
     return;
   }
+  const parent = el.parentElement;
   // The history journal records what is about to change before it does.
   if (data.remove) trackRemoval(el);
   else trackRegion(data.target);
@@ -67,6 +69,7 @@ function renderTarget(data) {
   }
   // A missing html leaves the content alone (upstream rendered "undefined").
   if (data.title) document.title = data.title;
+  updateHooks(data.remove ? parent || el : el);
 }
 
 // insert parses html with <template> (2.3.0: faithful for <tr>, <style>...),

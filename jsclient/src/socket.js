@@ -9,7 +9,7 @@ import { config, number } from "./config.js";
 import { resolveRoom } from "./room.js";
 import { handleFrame } from "./render.js";
 import { hideBanner, showBanner } from "./banner.js";
-import { finishAll, startLoading } from "./loading.js";
+import { awaitReply, finishAll, startLoading } from "./loading.js";
 
 // A close with this code is deliberate: no reconnect, no banner.
 const NORMAL_CLOSURE = 1000;
@@ -30,6 +30,8 @@ let restarting = false; // the pending reconnect waits out a planned restart
 let offline = false; // between the window's "offline" and "online" events
 let lastRef = 0; // the last ref put on an event
 let sentRefs = new Set(); // refs sent on the current socket, not answered
+let opens = 0; // sockets that opened: from the second on, a reconnect
+let reconnected = () => {}; // what start() wants done on a reconnect
 const queue = []; // events waiting for an open socket, oldest first
 
 // connect opens a new socket unless one is already open or opening.
@@ -74,11 +76,15 @@ export function connect() {
 // send transmits message ({function, data, form}) now if the socket is
 // open and the browser online, else queues it; lang and room are added at
 // actual send time. With a trigger element, the message gets a ref and the
-// element a loading state until the server answers it.
-export function send(message, trigger) {
-  if (trigger && config().loadingStates !== false) {
+// element a loading state until the server answers it. With reply, the
+// message always gets a ref, and reply gets the answering frame, or
+// undefined when the answer is lost with the socket or the queue.
+export function send(message, trigger, reply) {
+  const loading = trigger && config().loadingStates !== false;
+  if (loading || reply) {
     message = { ...message, ref: ++lastRef };
-    startLoading(message.ref, trigger);
+    if (loading) startLoading(message.ref, trigger);
+    if (reply) awaitReply(message.ref, reply);
   }
   // Queued events go first, so the order is always the order of clicks.
   if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
@@ -138,10 +144,22 @@ function socketURL(cfg, room) {
   return `${cfg.protocol}://${cfg.host}${path}`;
 }
 
-// opened resets the backoff, hides the banner and flushes the queue.
+// onReconnect sets what runs when a socket opens after the first one did,
+// before the queue is flushed: what it sends goes first.
+export function onReconnect(fn) {
+  reconnected = fn;
+}
+
+// opened resets the backoff, hides the banner and flushes the queue; on a
+// reconnect, what onReconnect set sends its events ahead of the queue.
 function opened() {
   attempts = 0;
   hideBanner();
+  if (opens++ > 0) {
+    const waiting = queue.splice(0);
+    reconnected();
+    queue.push(...waiting);
+  }
   flush();
 }
 

@@ -6,7 +6,9 @@
 //
 // The argument is the jsclient directory. It writes dist/liveview.js
 // (readable) and dist/liveview.min.js (minified), both IIFE for ES2020
-// browsers. Every path given to esbuild is relative to the jsclient
+// browsers that start the client when loaded (src/main.js), and
+// dist/liveview.esm.js (minified), the ES module of src/esm.js, which
+// exports start() for apps with their own bundler. Every path given to esbuild is relative to the jsclient
 // directory and no source map is made, so the output is the same on every
 // machine. It needs the packages pinned in jsclient/package.json
 // (@hotwired/stimulus, idiomorph) in jsclient/node_modules
@@ -61,13 +63,15 @@ func run(dir string) error {
 	// MIT notice ("/*!" keeps it through minification); idiomorph is 0BSD.
 	banner := fmt.Sprintf("/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus %s (c) 2023 Basecamp, LLC, MIT license | idiomorph %s, 0BSD */", version, morphVersion)
 	for _, out := range []struct {
-		file   string
-		minify bool
+		file, entry string
+		format      api.Format
+		minify      bool
 	}{
-		{"dist/liveview.js", false},
-		{"dist/liveview.min.js", true},
+		{"dist/liveview.js", "src/main.js", api.FormatIIFE, false},
+		{"dist/liveview.min.js", "src/main.js", api.FormatIIFE, true},
+		{"dist/liveview.esm.js", "src/esm.js", api.FormatESModule, true},
 	} {
-		code, err := bundle(root, out.file, banner, out.minify)
+		code, err := bundle(root, out.entry, out.file, banner, out.format, out.minify)
 		if err != nil {
 			return err
 		}
@@ -108,15 +112,15 @@ func pinnedVersion(root, pkg string) (string, error) {
 	return installed.Version, nil
 }
 
-// bundle runs esbuild on src/main.js and returns the single output file.
-func bundle(root, outfile, banner string, minify bool) ([]byte, error) {
+// bundle runs esbuild on entry and returns the single output file.
+func bundle(root, entry, outfile, banner string, format api.Format, minify bool) ([]byte, error) {
 	result := api.Build(api.BuildOptions{
 		AbsWorkingDir:     root, // paths in the output are relative to it
-		EntryPoints:       []string{"src/main.js"},
+		EntryPoints:       []string{entry},
 		Outfile:           outfile,
 		Bundle:            true,
 		Write:             false,
-		Format:            api.FormatIIFE,
+		Format:            format,
 		Platform:          api.PlatformBrowser,
 		Target:            api.ES2020,
 		Banner:            map[string]string{"js": banner},

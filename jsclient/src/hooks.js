@@ -1,0 +1,111 @@
+// Client hooks (our addition): page JavaScript that runs when a live
+// element is mounted, updated by a frame, removed, and when the connection
+// comes back. An element names its hook with data-liveview-hook="Chart";
+// the page defines it before the events happen:
+//
+//   window.liveviewHooks = { Chart: {
+//     mounted(el) { this.chart = draw(el); },
+//     updated(el) { this.chart.update(); },   // a frame changed el or its content
+//     destroyed(el) { this.chart.destroy(); },
+//     reconnected(el) { this.pushEvent("chart_data", { id: el.id }); },
+//   } };
+//
+// Each element gets its own instance: an object whose prototype is the
+// definition, with this.el and this.pushEvent(fn, data), which sends the
+// event fn (data as the event's "data") and returns a Promise of the
+// server's reply (Context.Reply), rejected with the handler's error or
+// when the connection is lost before the answer.
+
+import { send } from "./socket.js";
+import { warnOnce } from "./warn.js";
+
+const SELECTOR = "[data-liveview-hook]";
+const live = new Map(); // element -> hook instance
+let observer = null;
+let fresh = new Set(); // elements mounted by the current sync
+
+// proto is every instance's prototype's prototype.
+const proto = {
+  pushEvent(fn, data) {
+    return new Promise((resolve, reject) =>
+      send({ function: String(fn), data: data || {}, form: {} }, this.el, (frame) =>
+        frame && !frame.error ? resolve(frame.reply) : reject(new Error(frame ? frame.error : "connection lost")),
+      ),
+    );
+  },
+};
+
+// watchHooks mounts the page's hook elements once the current task ends
+// (so hook definitions in later scripts count), then follows the DOM.
+export function watchHooks() {
+  observer = new MutationObserver(sync);
+  observer.observe(document.documentElement, { childList: true, subtree: true });
+  setTimeout(() => scan(document.documentElement), 0);
+}
+
+// sync applies pending mutations: removed hook elements are destroyed,
+// inserted ones mounted.
+function sync(records = observer.takeRecords()) {
+  fresh = new Set();
+  for (const r of records) {
+    if (live.size) for (const n of r.removedNodes) if (n.nodeType === 1 && !n.isConnected) forget(n);
+    for (const n of r.addedNodes) if (n.nodeType === 1 && n.isConnected) scan(n);
+  }
+}
+
+function scan(root) {
+  for (const el of within(root)) {
+    if (live.has(el)) continue;
+    const def = (window.liveviewHooks || {})[el.dataset.liveviewHook];
+    if (!def) {
+      warnOnce(`hook "${el.dataset.liveviewHook}" is not in window.liveviewHooks`, el);
+      continue;
+    }
+    const hook = Object.create(Object.assign(Object.create(proto), def));
+    hook.el = el;
+    live.set(el, hook);
+    fresh.add(el);
+    call(hook, "mounted");
+  }
+}
+
+function forget(root) {
+  for (const el of within(root)) {
+    const hook = live.get(el);
+    if (hook && !el.isConnected) {
+      live.delete(el);
+      call(hook, "destroyed");
+    }
+  }
+}
+
+// updateHooks runs after a frame changed el: pending mutations first
+// (mounted/destroyed), then updated for the hook elements that contain el
+// or survived inside it.
+export function updateHooks(el) {
+  if (!observer) return;
+  sync();
+  for (const [node, hook] of live) {
+    if (!fresh.has(node) && (node.contains(el) || el.contains(node))) call(hook, "updated");
+  }
+}
+
+// reconnectHooks calls reconnected on every mounted hook.
+export function reconnectHooks() {
+  for (const hook of live.values()) call(hook, "reconnected");
+}
+
+function within(root) {
+  const list = Array.from(root.querySelectorAll(SELECTOR));
+  if (root.matches(SELECTOR)) list.unshift(root);
+  return list;
+}
+
+function call(hook, name) {
+  if (typeof hook[name] !== "function") return;
+  try {
+    hook[name](hook.el);
+  } catch (err) {
+    console.error(`LiveView: hook ${hook.el.dataset.liveviewHook}.${name}:`, err);
+  }
+}
