@@ -50,6 +50,7 @@ type Page struct {
 	scrolls     []string
 	sent        []json.RawMessage
 	notes       []string // what the client logged while applying frames
+	quick       bool     // inside Quickly
 }
 
 // CustomEvent is a CustomEvent the client dispatched on document for a
