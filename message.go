@@ -63,11 +63,9 @@ import (
 //     ([Message.Event], [Context.Dispatch]). It may share a frame with a
 //     target.
 //   - ref (integer): the answer to an event's ref, described above.
-//   - js (string): JS commands the client runs once the frame's target has
-//     changed, so they may act on the HTML it just inserted
-//     ("show:#toast; add-class(new):#list li:last-child"; [Message.JS],
-//     [Context.JS]); each names its elements with a CSS selector. The same
-//     commands as the data-liveview-js attribute (README, "JS commands").
+//   - js (string): JS commands (as data-liveview-js, each with a
+//     selector), run after the target changed: "show:#toast; focus:#q"
+//     ([Message.JS], [Context.JS]; README, "JS commands").
 //   - error, function: error frames ({"error": ..., "function": ...}).
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
