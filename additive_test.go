@@ -41,6 +41,9 @@ func TestAdditiveHelpers(t *testing.T) {
 			if err := c.Send(Message{Target: "#a", HTML: "x", JS: "add-class:#a"}); !errors.Is(err, ErrBadJS) {
 				return fmt.Errorf("Send with a bad JS = %v, want ErrBadJS", err)
 			}
+			if err := c.Broadcast(Message{JS: "hide"}); !errors.Is(err, ErrBadJS) {
+				return fmt.Errorf("Broadcast with a bad JS = %v, want ErrBadJS", err)
+			}
 			return c.HTML("#ok", "nothing else sent")
 		})
 	})

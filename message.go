@@ -302,7 +302,7 @@ type Message struct {
 	Morph bool
 	// JS ("js", additive) is a list of JS commands the client runs after it
 	// has applied the target's change (so they may act on just-inserted
-	// HTML), e.g. "show:#toast; add-class(new):#list li:last-child". The
+	// HTML; they run as well when the target is missing or unset), e.g. "show:#toast; add-class(new):#list li:last-child". The
 	// syntax is data-liveview-js's (README, "JS commands"), except that
 	// every command needs a selector: a frame has no element of its own.
 	// Every send checks it: an invalid list (an unknown command, a missing
