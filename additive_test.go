@@ -3,6 +3,7 @@ package liveview
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -23,12 +24,28 @@ func TestAdditiveHelpers(t *testing.T) {
 		{"Dispatch", func(c *Context) error { return c.Dispatch("cart:updated", map[string]int{"count": 3}) },
 			`{"event":"cart:updated","eventData":{"count":3}}`},
 		{"Dispatch nil detail", func(c *Context) error { return c.Dispatch("saved", nil) }, `{"event":"saved"}`},
+		{"JS", func(c *Context) error { return c.JS("hide:#spinner; show:#result li:first-child") },
+			`{"js":"hide:#spinner; show:#result li:first-child"}`},
 	}
 	ts := newTestServer(t, Config{}, func(h *Hub, _ *echo.Echo) {
 		for i, tt := range tests {
 			h.Handle("f"+strconv.Itoa(i), tt.send)
 		}
 		h.Handle("noname", func(c *Context) error { return c.Dispatch("", 1) })
+		h.Handle("badjs", func(c *Context) error {
+			for _, js := range []string{"", "hide", "toggel:#a"} {
+				if err := c.JS(js); !errors.Is(err, ErrBadJS) {
+					return fmt.Errorf("c.JS(%q) = %v, want ErrBadJS", js, err)
+				}
+			}
+			if err := c.Send(Message{Target: "#a", HTML: "x", JS: "add-class:#a"}); !errors.Is(err, ErrBadJS) {
+				return fmt.Errorf("Send with a bad JS = %v, want ErrBadJS", err)
+			}
+			if err := c.Broadcast(Message{JS: "hide"}); !errors.Is(err, ErrBadJS) {
+				return fmt.Errorf("Broadcast with a bad JS = %v, want ErrBadJS", err)
+			}
+			return c.HTML("#ok", "nothing else sent")
+		})
 	})
 	c := ts.dial(t, "additive")
 	for i, tt := range tests {
@@ -41,6 +58,9 @@ func TestAdditiveHelpers(t *testing.T) {
 	c.t = t
 	c.send("noname", nil, nil)
 	equalJSON(t, c.read(), `{"error":"Handler error","function":"noname"}`)
+	// An invalid JS list is refused before anything is sent.
+	c.send("badjs", nil, nil)
+	equalJSON(t, c.read(), `{"target":"#ok","html":"nothing else sent"}`)
 }
 
 // TestRefAnswers checks that an event's ref is answered exactly once, after

@@ -264,6 +264,22 @@ func (c *Context) Dispatch(event string, detail any) error {
 	return c.Send(Message{Event: event, EventData: detail})
 }
 
+// JS makes the client run JS commands (the additive "js" key), the same
+// commands as the data-liveview-js attribute, each with a selector:
+//
+//	c.JS("hide:#spinner; show:#result; focus:#result input")
+//
+// Sent alone they act on the page as it is; to act on HTML a handler
+// renders, put them in the same frame ([Message.JS]), where they run after
+// the target has changed. An invalid list (an unknown command, a missing
+// argument or selector) is an error wrapping ErrBadJS and nothing is sent.
+func (c *Context) JS(commands string) error {
+	if err := checkJS(commands); err != nil {
+		return err
+	}
+	return c.Send(Message{JS: commands})
+}
+
 // ScrollTo scrolls the element matching selector smoothly into view.
 func (c *Context) ScrollTo(selector string) error {
 	return c.Send(Message{Scroll: selector})

@@ -47,7 +47,8 @@
 // one handler (the last arguments of Handle). Beyond Django
 // LiveView, Context.Morph merges a fragment into the page keeping focus and
 // typed input, Context.Dispatch fires a JavaScript CustomEvent on the page,
-// and every event the bundled client sends is answered with its ref so the
+// Context.JS (and Message.JS) runs JS commands there (show, hide, classes,
+// attributes, focus: those of the data-liveview-js attribute), and every event the bundled client sends is answered with its ref so the
 // client can show a loading state (the additive wire keys are listed in
 // the comment at the top of message.go; see also Event.Ref and Message).
 //

@@ -32,6 +32,7 @@ func TestReadmeRecipes(t *testing.T) {
 		{"## Coming from Django LiveView", []string{"\n| 1 |", "\n| 2 |", "\n| 3 |", "\n| 4 |", "\n| 5 |", "\n| 6 |", "\n| 7 |", "\n| 8 |", "\n| 9 |", `c.Data("comment_id")`, "liveview.Append(", "WithLocale", "hub.Group(", "Content:", "did_you_mean"}},
 		{"## Sessions and JWT", []string{"*jwt.Token", "OnConnect", "sessions.NewCookieStore", "cookie:token", "liveview.Group("}},
 		{"## Layouts", []string{`{{block "content" .}}`, "base.Clone()", "liveview.NewTemplates("}},
+		{"### JS commands", []string{"toggle:#menu", "show:#menu li:first-child", "[hidden]", "set-attribute(aria-expanded=true)", "dispatch(chart:refresh)", "c.JS("}},
 		{"### Keyboard names", []string{"`esc`", "`page_up`", "ctrl+shift+p", "`Escape` (= `esc`)", "may never match"}},
 		{"## Shutdown", []string{"signal.NotifyContext", "e.Shutdown(shutdown)", "hub.Shutdown(shutdown)", "broker.Close()"}},
 		{"## Middleware and groups", []string{"admin.Handle(\"ban_user\", banUser, auditLog)"}},

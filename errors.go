@@ -33,6 +33,11 @@ var (
 	// the connection stays open.
 	ErrRateLimited = errors.New("liveview: rate limit exceeded")
 
+	// ErrBadJS is returned (wrapped, with the command at fault) by a send
+	// of a Message whose JS is not a valid list of JS commands, and by
+	// [Context.JS]: nothing is sent.
+	ErrBadJS = errors.New("liveview: invalid JS commands")
+
 	// ErrPanic wraps the value of a recovered handler panic.
 	ErrPanic = errors.New("liveview: handler panicked")
 

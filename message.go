@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/echo-liveview/liveview/internal/jscmd"
 )
 
 // Wire protocol, compatible with Django LiveView 2.x.
@@ -63,6 +65,9 @@ import (
 //   - ref (integer): the answer to an event's ref, described above.
 //   - reply (any JSON): with ref, the value of [Context.Reply]; a client
 //     hook's this.pushEvent(fn, data) promise resolves with it.
+//   - js (string): JS commands (as data-liveview-js, each with a
+//     selector), run after the target changed: "show:#toast; focus:#q"
+//     ([Message.JS], [Context.JS]; README, "JS commands").
 //   - error, function: error frames ({"error": ..., "function": ...}).
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
@@ -279,7 +284,7 @@ func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
 // Message is one server -> client frame. The zero value encodes as {}.
 // Build it by hand, with Render and Append (a template rendered when sent),
 // or through the Context helpers (HTML, Render, Append, Remove, Navigate,
-// ScrollTo, ScrollTop, Morph, Dispatch).
+// ScrollTo, ScrollTop, Morph, Dispatch, JS).
 //
 // Encoding rules: empty strings and false booleans are omitted, except html,
 // which is always sent when Target is set and Remove is not (an empty html
@@ -297,6 +302,16 @@ type Message struct {
 	// Morph ("morph", additive) merges HTML into the target with idiomorph
 	// instead of replacing its content: focus, caret and typed values stay.
 	Morph bool
+	// JS ("js", additive) is a list of JS commands the client runs after it
+	// has applied the target's change (so they may act on just-inserted
+	// HTML; they run as well when the target is missing or unset), e.g. "show:#toast; add-class(new):#list li:last-child". The
+	// syntax is data-liveview-js's (README, "JS commands"), except that
+	// every command needs a selector: a frame has no element of its own.
+	// Every send checks it: an invalid list (an unknown command, a missing
+	// argument or selector) is an error wrapping ErrBadJS and nothing is
+	// sent. Selectors are checked by the browser, which warns in the
+	// console about an invalid one and still runs the other commands.
+	JS string
 	// Event ("event", additive) names a CustomEvent the client dispatches on
 	// document, with EventData ("eventData", any JSON value) as its detail.
 	Event     string
@@ -315,8 +330,8 @@ type Message struct {
 
 	// Extra holds additional keys, encoded with encoding/json in sorted key
 	// order after the fields above. A key that collides with one of the
-	// fields above is an encoding error (for morph, event, eventData and
-	// ref only when that field is set).
+	// fields above is an encoding error (for morph, js, event, eventData
+	// and ref only when that field is set).
 	Extra map[string]any
 
 	// Content, when not nil, is rendered when the Message is sent and
@@ -354,6 +369,8 @@ func (m *Message) collides(k string) bool {
 	switch k {
 	case "morph":
 		return m.Morph
+	case "js":
+		return m.JS != ""
 	case "event":
 		return m.Event != ""
 	case "eventData":
@@ -417,6 +434,12 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	str("scroll", m.Scroll)
 	flag("scrollTop", m.ScrollTop)
 	flag("morph", m.Morph)
+	if m.JS != "" {
+		if err := checkJS(m.JS); err != nil {
+			return nil, err
+		}
+		str("js", m.JS)
+	}
 	str("event", m.Event)
 	if m.EventData != nil {
 		v, err := json.Marshal(m.EventData)
@@ -464,6 +487,25 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 		}
 	}
 	return append(b, '}'), nil
+}
+
+// checkJS returns an error wrapping ErrBadJS for a JS command list a frame
+// cannot carry: no command, or one the client would not run or that has no
+// selector.
+func checkJS(list string) error {
+	cmds := jscmd.Parse(list)
+	if len(cmds) == 0 {
+		return fmt.Errorf("%w: %q has no command", ErrBadJS, list)
+	}
+	for _, c := range cmds {
+		switch {
+		case c.Problem != "":
+			return fmt.Errorf("%w: %q %s", ErrBadJS, c.Text, c.Problem)
+		case c.Selector == "":
+			return fmt.Errorf("%w: %q needs a selector (%s:#id): a frame's commands have no element of their own", ErrBadJS, c.Text, c.Name)
+		}
+	}
+	return nil
 }
 
 const hexDigits = "0123456789abcdef"

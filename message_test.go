@@ -209,6 +209,10 @@ func TestMessageJSON(t *testing.T) {
 		{Message{Event: "cart:updated", EventData: map[string]int{"count": 3}}, `{"event":"cart:updated","eventData":{"count":3}}`},
 		{Message{Event: "ping"}, `{"event":"ping"}`},
 		{Message{Ref: 42}, `{"ref":42}`},
+		{Message{Target: "#l", HTML: "<li>n</li>", Append: true, JS: "add-class(new):#l li:last-child"},
+			`{"target":"#l","html":"<li>n</li>","append":true,"js":"add-class(new):#l li:last-child"}`},
+		{Message{JS: "hide:#a", Extra: map[string]any{"z": 1}}, `{"js":"hide:#a","z":1}`},
+		{Message{Extra: map[string]any{"js": "legacy"}}, `{"js":"legacy"}`},
 		{Message{Error: "Handler error", Function: "f", Ref: 3}, `{"error":"Handler error","function":"f","ref":3}`},
 	}
 	for _, tt := range tests {
@@ -234,11 +238,42 @@ func TestMessageJSON(t *testing.T) {
 	if _, err := json.Marshal(Message{Event: "a", Extra: map[string]any{"event": "b"}}); err == nil {
 		t.Error("Extra event with Message.Event set must fail")
 	}
+	if _, err := json.Marshal(Message{JS: "hide:#a", Extra: map[string]any{"js": "b"}}); err == nil {
+		t.Error("Extra js with Message.JS set must fail")
+	}
 	if _, err := json.Marshal(Message{Event: "a", EventData: func() {}}); err == nil {
 		t.Error("unencodable EventData must fail")
 	}
 	if _, err := json.Marshal(Message{Extra: map[string]any{"f": func() {}}}); err == nil {
 		t.Error("unencodable Extra must fail")
+	}
+}
+
+// TestMessageJSCheck: a Message's JS is checked when it is encoded, with an
+// error wrapping ErrBadJS that names the command at fault.
+func TestMessageJSCheck(t *testing.T) {
+	for _, tt := range []struct{ js, want string }{
+		{"hide", `"hide" needs a selector`},
+		{"toggel:#menu", `"toggel:#menu" names no command`},
+		{"show:#a; add-class:#b", `"add-class:#b" add-class needs an argument`},
+		{"show(x):#a", `show takes no argument`},
+		{"toggle #menu", `"toggle #menu" is not name`},
+		{"set-attribute(onclick=alert):#a", `aria-* and data-* attributes only`},
+		{" ; ", `has no command`},
+	} {
+		_, err := json.Marshal(Message{JS: tt.js})
+		if !errors.Is(err, ErrBadJS) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "liveview:") {
+			t.Errorf("JS %q: error %v, want ErrBadJS with %q", tt.js, err, tt.want)
+		}
+	}
+	for _, js := range []string{
+		"toggle:#menu", "show:#menu li:first-child", "add-class(open):#menu; focus:#q",
+		"toggle-attribute(disabled):#save", "dispatch(chart:refresh):#chart",
+		"set-attribute(aria-expanded=true):#b;", "remove-class(a b):.x; toggle-class(c):.y; hide:#z",
+	} {
+		if _, err := json.Marshal(Message{JS: js}); err != nil {
+			t.Errorf("JS %q: %v", js, err)
+		}
 	}
 }
 

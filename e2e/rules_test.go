@@ -81,6 +81,10 @@ var ruleSteps = []ruleStep{
 	{do: "key", sel: "#r-late-keys", args: []string{"a"}, cdp: "a"},
 	{do: "click", sel: "#r-late-btn"},
 	{do: "click", sel: "#r-loading"},
+	{do: "click", sel: "#r-js"},
+	{do: "click", sel: "#r-js-chain"},
+	{do: "click", sel: "#r-js-chain"},
+	{do: "fill", sel: "#r-throttle", args: []string{"throttled"}},
 }
 
 // TestClientRulesParity checks liveviewtest's copy of the client's rules

@@ -19,8 +19,11 @@ import (
 // (its data-* attributes, its form fields, the page's lang, a ref), through
 // the same Stimulus actions (data-action, bubbling, key filters, :prevent,
 // :stop, :once, @window), and then waits until the server has answered
-// every event sent. Debounces (data-liveview-debounce) do not wait: each
-// action counts as a pause longer than any debounce.
+// every event sent. Debounces and throttles (data-liveview-debounce,
+// -throttle) do not wait: each action counts as followed by a pause longer
+// than any of their windows (a debounced element sends at the end of the
+// action, a throttled one at once); Quickly runs actions within the
+// windows instead. JS commands (data-liveview-js) change the DOM at once.
 //
 // An action fails the test when nothing matches the selector, when the
 // browser would not let a person do it (a disabled button), when it makes
@@ -167,6 +170,75 @@ func (p *Page) PushEvent(selector, function string, data any) (any, error) {
 		return nil, fmt.Errorf("liveviewtest: %s: %s", call, m.Error)
 	}
 	return m.Reply, nil
+}
+
+// Poll makes one tick of the element's data-liveview-poll happen: it
+// sends the element's data-liveview-function with its data and form, as
+// the bundled client does every N ms while the element is in the page and
+// the tab is visible. It fails the test when the element does not poll
+// (no valid data-liveview-poll, outside data-controller="page") or the
+// page is hidden (SetHidden), where the client's ticks send nothing.
+func (p *Page) Poll(selector string) {
+	p.t.Helper()
+	p.gesture(fmt.Sprintf("Poll(%q)", selector), selector, "", func(el *html.Node) (*clientrules.Outcome, error) {
+		return p.c.Poll(el)
+	})
+}
+
+// SetHidden puts the tab in the background (true: document.hidden, the
+// "hidden" visibilityState) or brings it back (false): a hidden page's
+// polls send nothing, so Poll fails on it. Other actions are unaffected.
+func (p *Page) SetHidden(hidden bool) {
+	p.mu.Lock()
+	p.c.SetHidden(hidden)
+	p.mu.Unlock()
+}
+
+// Quickly runs f, whose actions on this page then count as done in quick
+// succession, within every debounce and throttle window (alone, each
+// action counts as followed by a pause longer than any window). Each
+// action still waits for the answers to what it sent. When f returns the
+// windows end: a debounced element sends once, with the state it has
+// then; a throttled one (data-liveview-throttle) has sent at its first
+// event and sends once more if more events came; Quickly waits for those
+// answers too. So
+//
+//	page.Quickly(func() {
+//		for _, s := range []string{"a", "ab", "abc"} {
+//			page.Fill("#search", s)
+//		}
+//	})
+//
+// sends "a" and "abc" for a throttled #search, only "abc" for a debounced
+// one. A Quickly inside Quickly joins the outer one.
+func (p *Page) Quickly(f func()) {
+	p.t.Helper()
+	p.mu.Lock()
+	if p.quick {
+		p.mu.Unlock()
+		f()
+		return
+	}
+	p.quick = true
+	p.c.Hold()
+	p.mu.Unlock()
+	done := false
+	defer func() {
+		if !done { // f failed the test: end the hold, send nothing
+			p.mu.Lock()
+			p.quick = false
+			p.c.Release()
+			p.mu.Unlock()
+		}
+	}()
+	f()
+	done = true
+	p.mu.Lock()
+	p.quick = false
+	p.mu.Unlock()
+	p.gesture("Quickly", "", "", func(*html.Node) (*clientrules.Outcome, error) {
+		return p.c.Release(), nil
+	})
 }
 
 // gesture runs f on the element matching selector (none for ""), sends

@@ -25,10 +25,11 @@
 // keeps its DOM on the test's side and applies every frame the server
 // sends as the bundled client does: replace, append, remove, morph,
 // url and title (History, URL, Title), scroll (Scrolls), event (Events),
-// error frames (Errors), loading states.
+// js (JS commands), error frames (Errors), loading states.
 //
 // The actions (Click, Fill, Change, Submit, Blur, Key, Init, Intersect,
-// Disappear; Follow for what the browser does without the client) send what the bundled client sends for that element: its
+// Disappear, Poll; Follow for what the browser does without the client)
+// send what the bundled client sends for that element: its
 // data-* attributes with the client's conversion and omit list, the form
 // fields it collects (the enclosing form, else the element's own field,
 // else the named fields next to it; checkboxes as booleans, radios when
@@ -66,10 +67,14 @@
 // such as switching <html lang>. And a morph replaces the target's content
 // with the new HTML, which is what a morph must produce, keeping only what
 // was typed into the focused field (as idiomorph does). There is no
-// layout, so nothing intersects by itself (use Intersect), debounces do
-// not wait, Back and Forward are not simulated, and what a test types is
-// kept in the DOM's attributes (the value, checked and selected
-// attributes), so HTML shows it.
+// layout, so nothing intersects by itself (use Intersect); there is no
+// clock, so polls tick when Poll says so (SetHidden for a tab in the
+// background), debounces and throttles do not wait (each action counts
+// as followed by a long pause; Quickly runs actions within their
+// windows), while JS commands (data-liveview-js, the js key) change the
+// DOM as in the browser; Back and Forward are not simulated; and what a
+// test types is kept in the DOM's attributes (the value, checked and
+// selected attributes), so HTML shows it.
 //
 // # Several pages and users
 //

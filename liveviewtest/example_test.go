@@ -147,3 +147,42 @@ func ExampleCall() {
 	})
 	// Output: target #comment-123, remove true
 }
+
+// A throttled search field typed into quickly sends its first and its last
+// value; a poll ticks when the test says so.
+func ExamplePage_Quickly() {
+	test(func(t testing.TB) {
+		hub := liveview.New(liveview.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		t.Cleanup(func() { _ = hub.Close() })
+		hub.Handle("search", func(c *liveview.Context) error {
+			fmt.Println("search", c.FormValue("q"))
+			return nil
+		})
+		hub.Handle("refresh", func(c *liveview.Context) error {
+			fmt.Println("refresh")
+			return c.JS("show:#updated")
+		})
+		e := echo.New()
+		e.Use(hub.Middleware())
+		e.GET("/", func(c echo.Context) error {
+			return c.HTML(http.StatusOK, `<!DOCTYPE html><html data-room="r"><body data-controller="page">
+<input id="q" name="q" data-liveview-function="search" data-liveview-throttle="300" data-action="input->page#run">
+<div id="stats" data-liveview-poll="5000" data-liveview-function="refresh"><p id="updated" hidden>Updated</p></div>
+<script src="/static/liveview/liveview.min.js" defer></script></body></html>`)
+		})
+		page := liveviewtest.New(t, e).Open("/")
+		page.Quickly(func() {
+			for _, s := range []string{"g", "go", "gol", "gola", "golang"} {
+				page.Fill("#q", s)
+			}
+		})
+		page.Poll("#stats")
+		_, hidden := page.Attr("#updated", "hidden")
+		fmt.Println("updated hidden:", hidden)
+	})
+	// Output:
+	// search g
+	// search golang
+	// refresh
+	// updated hidden: false
+}

@@ -44,6 +44,8 @@ func decodeMessage(raw []byte) (m liveview.Message, bare bool) {
 			into(k, v, &m.ScrollTop)
 		case "morph":
 			into(k, v, &m.Morph)
+		case "js":
+			into(k, v, &m.JS)
 		case "event":
 			into(k, v, &m.Event)
 		case "eventData":

@@ -55,6 +55,7 @@ type Page struct {
 	sent        []json.RawMessage
 	notes       []string                 // what the client logged while applying frames
 	replies     map[int]liveview.Message // answers to PushEvent's refs
+	quick       bool                     // inside Quickly
 }
 
 // CustomEvent is a CustomEvent the client dispatched on document for a

@@ -7,7 +7,8 @@
 //
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
 // /p/frames, /p/wire, /p/rules (every rule that turns an element into an
-// event, for the parity test of liveviewtest's copy of the client's rules)
+// event, for the parity test of liveviewtest's copy of the client's rules),
+// /p/commands (JS commands, throttle, polling)
 // and /p/custompath (a second Hub on /custom/ws/:room/); /p/keys, /p/nopage
 // and /app/p/prefixed (a third Hub under /app), see traps.go. A
 // ?noroom=1 page has no <html data-room>; ?legacy=1 sets
@@ -56,7 +57,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -262,6 +263,19 @@ func init() {
 	liveview.Handle("rules_insert", func(c *liveview.Context) error {
 		return c.Render("#r-inserted", "rules_inserted.html", nil)
 	})
+	liveview.Handle("rules_js", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#r-js-list", HTML: "<li>added</li>", Append: true,
+			JS: "add-class(new):#r-js-list li:last-child; show:#r-menu; remove-class(open):#r-menu li; toggle-attribute(disabled):#r-js-target"})
+	})
+	// Commands: an item appended, then commands acting on it and around.
+	liveview.Handle("cmd_frame", func(c *liveview.Context) error {
+		return c.Send(liveview.Message{Target: "#items", HTML: "<li>added</li>", Append: true,
+			JS: "add-class(new):#items li:last-child; show:#toast; dispatch(chart:refresh):#chart"})
+	})
+	liveview.Handle("cmd_poll_start", func(c *liveview.Context) error {
+		return c.Render("#poll-box", "cmd_polls.html", nil)
+	})
+	liveview.Handle("cmd_poll_stop", func(c *liveview.Context) error { return c.Remove("#poll-a") })
 }
 
 // wireScripts is a fragment with every kind of script: classic inline ones

@@ -32,8 +32,13 @@ type Client struct {
 	active   *html.Node                       // document.activeElement, nil for <body>
 	dirty    map[*html.Node]bool              // typed into since focused: change on blur
 
-	out       *Outcome     // the gesture in progress
-	debounced []*html.Node // run() calls waiting for their debounce, in firing order
+	out       *Outcome            // the gesture in progress
+	debounced []*html.Node        // debounced runs and throttled ends waiting to fire, in firing order
+	throttled map[*html.Node]bool // elements whose throttle window is open
+	holding   bool                // Hold: gestures stay within every window
+	polls     map[*html.Node]bool // elements that poll (data-liveview-poll)
+	hidden    bool                // document.hidden (SetHidden)
+	jsDepth   int                 // runJS calls in progress (dispatch may nest them)
 }
 
 // Outcome is what one gesture or frame made the page do.
@@ -70,16 +75,18 @@ type onceKey struct {
 func New(doc *html.Node, pageURL *url.URL, room string) *Client {
 	u := *pageURL
 	return &Client{
-		doc:      doc,
-		room:     room,
-		url:      &u,
-		history:  []string{pageURL.String()},
-		pending:  map[int]*html.Node{},
-		busy:     map[*html.Node]*busyState{},
-		keymaps:  map[*html.Node]map[string]string{},
-		observed: map[*html.Node]bool{},
-		once:     map[onceKey]bool{},
-		dirty:    map[*html.Node]bool{},
+		doc:       doc,
+		room:      room,
+		url:       &u,
+		history:   []string{pageURL.String()},
+		pending:   map[int]*html.Node{},
+		busy:      map[*html.Node]*busyState{},
+		keymaps:   map[*html.Node]map[string]string{},
+		observed:  map[*html.Node]bool{},
+		once:      map[onceKey]bool{},
+		dirty:     map[*html.Node]bool{},
+		throttled: map[*html.Node]bool{},
+		polls:     map[*html.Node]bool{},
 	}
 }
 
@@ -194,17 +201,23 @@ var (
 	})
 	keymapSel = matcherFunc(func(n *html.Node) bool { return hasAttr(n, "data-liveview-keyboard-map") })
 	initSel   = matcherFunc(func(n *html.Node) bool { return hasAttr(n, "data-liveview-init") })
+	pollSel   = matcherFunc(func(n *html.Node) bool { return hasAttr(n, "data-liveview-poll") })
 	focusSel  = mustCompile("a[href], button, input, select, textarea, [contenteditable]")
 )
 
 // scan is the page controller's scan(root): observe intersections, bind
-// keyboard maps, for the elements under root that ctrl owns.
+// keyboard maps, start polls, for the elements under root that ctrl owns.
 func (c *Client) scan(ctrl, root *html.Node) {
 	for _, el := range owned(ctrl, root, intersectSel) {
 		c.observe(el)
 	}
 	for _, el := range owned(ctrl, root, keymapSel) {
 		c.bindKeyboardMap(el)
+	}
+	for _, el := range owned(ctrl, root, pollSel) {
+		if ms, ok := parseInt(attrOr(el, "data-liveview-poll", "")); ok && ms > 0 {
+			c.polls[el] = true // every max(ms, 100) ms, which Poll stands for
+		}
 	}
 }
 
@@ -251,24 +264,67 @@ func (c *Client) runInits(ctrl *html.Node) {
 	}
 }
 
-// begin starts a gesture; end finishes it (debounced runs fire, with the
-// state they find then) and returns its outcome.
+// begin starts a gesture; end finishes it and returns its outcome. A
+// gesture counts as followed by a pause longer than any debounce or
+// throttle window: at its end debounced runs and the throttled runs
+// waiting for their window's end fire, with the state they find then, and
+// the windows close; unless Hold keeps them open.
 func (c *Client) begin() {
 	c.out = &Outcome{}
-	c.debounced = nil
 }
 
 func (c *Client) end() *Outcome {
-	for len(c.debounced) > 0 {
+	for !c.holding && len(c.debounced) > 0 {
 		el := c.debounced[0]
 		c.debounced = c.debounced[1:]
 		if documentOf(el) == c.doc { // a departed element's timer is cleared
 			c.execute(el, functionOf(el), "")
 		}
 	}
+	if !c.holding {
+		clear(c.throttled)
+	}
 	out := c.out
 	c.out = nil
 	return out
+}
+
+// Hold makes the gestures and frames that follow, until Release, happen
+// within every debounce and throttle window, as a person acting quickly:
+// a debounced element sends once, at Release, with the state it finds
+// then; a throttled one sends at its first event and, if more came, once
+// more at Release.
+func (c *Client) Hold() { c.holding = true }
+
+// Release ends Hold: the windows end, and what waited for them is sent.
+func (c *Client) Release() *Outcome {
+	c.holding = false
+	c.begin()
+	return c.end()
+}
+
+// SetHidden sets document.hidden (a tab in the background, or minimised):
+// a hidden page's polls send nothing.
+func (c *Client) SetHidden(hidden bool) { c.hidden = hidden }
+
+// Poll is one tick of el's data-liveview-poll interval: it sends el's
+// function, as the page controller's poll(el) does, or says why no tick
+// happens.
+func (c *Client) Poll(el *html.Node) (*Outcome, error) {
+	v, ok := Attr(el, "data-liveview-poll")
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("%w: %s has no data-liveview-poll", ErrUnusable, Describe(el))
+	case ControllerOf(el) == nil:
+		return nil, fmt.Errorf("%w: %s is not inside a data-controller=\"page\" element, so it never polls", ErrUnusable, Describe(el))
+	case !c.polls[el] || documentOf(el) != c.doc:
+		return nil, fmt.Errorf("%w: %s does not poll: data-liveview-poll=%q is not a positive number of milliseconds (or was set after the element entered the page)", ErrUnusable, Describe(el), v)
+	case c.hidden:
+		return nil, fmt.Errorf("%w: the page is hidden (SetHidden), so its polls send nothing", ErrUnusable)
+	}
+	c.begin()
+	c.execute(el, functionOf(el), "")
+	return c.end(), nil
 }
 
 func (c *Client) note(s string) {

@@ -227,7 +227,8 @@ func (c *Client) applyOptions(a *Action, ev *domEvent, passive bool) bool {
 	return pass
 }
 
-// run is the page controller's run(event).
+// run is the page controller's run(event): the element's JS commands, then
+// its function, at once, debounced or throttled.
 func (c *Client) run(ev *domEvent, at *html.Node, b *binding, passive bool) {
 	ev.preventDefault(passive)
 	el := at
@@ -238,18 +239,37 @@ func (c *Client) run(ev *domEvent, at *html.Node, b *binding, passive bool) {
 		c.note("LiveView: page#run must be bound to an element")
 		return
 	}
-	if ms, ok := parseInt(attrOr(el, "data-liveview-debounce", "")); !ok || ms == 0 {
-		c.execute(el, functionOf(el), "")
-		return
-	}
-	// A debounced run fires when the gesture ends, the last one armed last.
-	for i, d := range c.debounced {
-		if d == el {
-			c.debounced = append(c.debounced[:i:i], c.debounced[i+1:]...)
-			break
+	// JS commands run at once; with no function they are all there is.
+	if js, ok := Attr(el, "data-liveview-js"); ok {
+		c.runJS(js, el)
+		if !hasAttr(el, "data-liveview-function") {
+			return
 		}
 	}
-	c.debounced = append(c.debounced, el)
+	if ms, ok := parseInt(attrOr(el, "data-liveview-debounce", "")); ok && ms != 0 {
+		// A debounced run fires when the gesture ends (or Release comes),
+		// the last one armed last.
+		for i, d := range c.debounced {
+			if d == el {
+				c.debounced = append(c.debounced[:i:i], c.debounced[i+1:]...)
+				break
+			}
+		}
+		c.debounced = append(c.debounced, el)
+		return
+	}
+	if ms, ok := parseInt(attrOr(el, "data-liveview-throttle", "")); ok && ms > 0 {
+		// The first run of a window sends at once; the others make one
+		// send when the window ends: with the gesture (or at Release).
+		if !c.throttled[el] {
+			c.throttled[el] = true
+			c.execute(el, functionOf(el), "")
+		} else if !containsNode(c.debounced, el) {
+			c.debounced = append(c.debounced, el)
+		}
+		return
+	}
+	c.execute(el, functionOf(el), "")
 }
 
 var (

@@ -10,12 +10,18 @@
 //     (select defaults, value sanitization), and the setters of the tests.
 //   - actions.go, dispatch.go: Stimulus 3.2.2's action descriptors, default
 //     events, key filters, options and controller scopes; DOM event
-//     dispatch; page#run (debounce, @window/@document triggers) and
-//     page#stop; keyboard maps (keyboard.js).
+//     dispatch; page#run (JS commands, debounce, throttle,
+//     @window/@document triggers) and page#stop; keyboard maps
+//     (keyboard.js).
+//   - commands.go: commands.js, the JS commands of data-liveview-js and of
+//     the frame key js (their syntax: package internal/jscmd).
 //   - gestures.go: clicks, typing, keys, submits and focus moves with the
 //     browser's default actions around them.
 //   - client.go: the page's state: refs and loading states (loading.js),
-//     inits, intersections (intersect.js), the banner (banner.js).
+//     inits, intersections (intersect.js), polls, the banner (banner.js);
+//     time: a gesture counts as followed by a pause longer than any
+//     debounce or throttle window (Hold and Release keep the windows open
+//     across gestures), and Poll stands for one tick of a poll's interval.
 //   - frame.go: render.js.
 //   - event.go: the frame the client sends, byte for byte as
 //     JSON.stringify writes it.

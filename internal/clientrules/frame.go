@@ -11,8 +11,9 @@ import (
 
 // The Go copy of jsclient/src/render.js: applying one server frame, in
 // Django LiveView's order (target: html / append / remove / morph, url,
-// title; then scroll, scrollTop; then event, error and ref), plus what the
-// page controllers' MutationObservers and Stimulus do with inserted HTML.
+// title; then js, our JS commands; then scroll, scrollTop; then event,
+// error and ref), plus what the page controllers' MutationObservers and
+// Stimulus do with inserted HTML.
 //
 // Two things the browser does cannot happen here and are left out: inline
 // scripts of fragments do not run (they stay in the DOM, inert, as the
@@ -42,7 +43,8 @@ type FrameResult struct {
 	// target): the liveview:error CustomEvent.
 	Error bool
 	// Outcome holds the init events of page controllers the frame
-	// inserted, and the client's console messages (target not found...).
+	// inserted and the events its JS commands made (a dispatch a page#run
+	// listens to), and the client's console messages (target not found...).
 	Outcome *Outcome
 }
 
@@ -68,6 +70,9 @@ func (c *Client) ApplyFrame(raw []byte) *FrameResult {
 	res.Object = true
 	if truthy(f["target"]) {
 		res.Applied = c.renderTarget(f)
+	}
+	if truthy(f["js"]) {
+		c.runJS(jsValueString(f["js"]), nil)
 	}
 	if truthy(f["scroll"]) {
 		res.Scrolls = append(res.Scrolls, jsValueString(f["scroll"]))
@@ -228,7 +233,7 @@ func (c *Client) inserted(nodes []*html.Node) {
 			c.scan(ctrl, ctrl)
 			fresh = append(fresh, ctrl)
 		}
-		for _, el := range withSelf(n, matcherFunc(func(e *html.Node) bool { return intersectSel(e) || keymapSel(e) })) {
+		for _, el := range withSelf(n, matcherFunc(func(e *html.Node) bool { return intersectSel(e) || keymapSel(e) || pollSel(e) })) {
 			if ctrl := ControllerOf(el); ctrl != nil && !containsNode(fresh, ctrl) {
 				c.scan(ctrl, el)
 			}

@@ -3762,6 +3762,42 @@
     }
   }
 
+  // src/commands.js
+  var words = (a) => a.split(/\s+/);
+  var COMMANDS = {
+    __proto__: null,
+    show: (el) => el.removeAttribute("hidden"),
+    hide: (el) => el.setAttribute("hidden", ""),
+    toggle: (el) => el.toggleAttribute("hidden"),
+    "add-class": (el, a) => el.classList.add(...words(a)),
+    "remove-class": (el, a) => el.classList.remove(...words(a)),
+    "toggle-class": (el, a) => words(a).forEach((c) => el.classList.toggle(c)),
+    "toggle-attribute": (el, a) => el.toggleAttribute(a),
+    // aria-* and data-* only: no on* handler or javascript: URL from a
+    // sanitizer that lets data-* attributes through.
+    "set-attribute": (el, a) => el.setAttribute(...SET.exec(a).slice(1)),
+    focus: (el) => el.focus(),
+    dispatch: (el, a) => el.dispatchEvent(new CustomEvent(a, { bubbles: true, cancelable: true }))
+  };
+  var SET = /^((?:aria|data)-[^=]*)=?(.*)$/;
+  var SYNTAX = /^([\w-]+)\s*(?:\(([^)]*)\))?\s*(?::(.*))?$/;
+  function runJS(list, self) {
+    for (let c of String(list).split(";")) {
+      if (!(c = c.trim())) continue;
+      try {
+        const [, name, arg = "", sel = ""] = SYNTAX.exec(c) || [];
+        const f = COMMANDS[name];
+        const a = arg.trim();
+        const s = sel.trim();
+        if (!f || f.length > 1 !== !!a || !(s || self)) throw c;
+        const els = s ? [...document.querySelectorAll(s)] : [self];
+        for (const el of name === "focus" ? els.slice(0, 1) : els) f(el, a);
+      } catch (err) {
+        warnOnce(`cannot run JS command "${c}"`, err);
+      }
+    }
+  }
+
   // src/render.js
   var SCROLL_DELAY_MS2 = 50;
   function handleFrame(raw) {
@@ -3774,6 +3810,7 @@
     }
     if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
     if (data.target) renderTarget(data);
+    if (data.js) runJS(data.js);
     if (data.scroll) scrollToAnchor(data.scroll);
     if (data.scrollTop) scrollToTop();
     if (typeof data.event === "string" && data.event) {
@@ -4339,14 +4376,17 @@
 
   // src/controllers/page_controller.js
   var KEYBOARD_SELECTOR = "[data-liveview-keyboard-map]";
+  var POLL_SELECTOR = "[data-liveview-poll]";
   var globalCalls = /* @__PURE__ */ new WeakMap();
   var PageController = class extends Controller {
     initialize() {
       this.debounceTimers = /* @__PURE__ */ new Map();
+      this.throttled = /* @__PURE__ */ new Set();
     }
     connect() {
       this.intersections = new Intersections(execute);
       this.keyListeners = /* @__PURE__ */ new Map();
+      this.polls = /* @__PURE__ */ new Map();
       this.scan(this.element);
       this.initTimer = setTimeout(() => this.runInits(), 0);
       focusFirst([this.element]);
@@ -4356,6 +4396,8 @@
     disconnect() {
       for (const id of this.debounceTimers.values()) clearTimeout(id);
       this.debounceTimers.clear();
+      this.throttled.clear();
+      for (const el of this.polls.keys()) this.unpoll(el);
       clearTimeout(this.initTimer);
       this.mutations.disconnect();
       this.intersections.disconnect();
@@ -4365,8 +4407,10 @@
       }
       this.keyListeners.clear();
     }
-    // run sends the element's data-liveview-function, after its optional
-    // data-liveview-debounce (ms, trailing); values are read at fire time.
+    // run runs the element's data-liveview-js commands at once, then sends
+    // its data-liveview-function (none with commands: nothing is sent), after
+    // its optional data-liveview-debounce (ms, trailing) or, without one, its
+    // data-liveview-throttle (ms); values are read at fire time.
     run(event) {
       event.preventDefault();
       const el = event.currentTarget instanceof Element ? event.currentTarget : this.globalTrigger(event);
@@ -4374,15 +4418,38 @@
         console.error("LiveView: page#run must be bound to an element");
         return;
       }
-      const ms = parseInt(el.dataset.liveviewDebounce, 10);
-      if (!ms) {
+      const d = el.dataset;
+      if (d.liveviewJs != null) {
+        runJS(d.liveviewJs, el);
+        if (d.liveviewFunction == null) return;
+      }
+      const ms = parseInt(d.liveviewDebounce, 10);
+      const t = parseInt(d.liveviewThrottle, 10);
+      if (ms) {
+        clearTimeout(this.debounceTimers.get(el));
+        const id = setTimeout(() => {
+          this.debounceTimers.delete(el);
+          execute(el);
+        }, ms);
+        this.debounceTimers.set(el, id);
+      } else if (t > 0) {
+        this.throttle(el, t);
+      } else {
         execute(el);
+      }
+    }
+    // throttle sends at once and opens a window of ms; the events within it
+    // become one send at its end (which opens the next window), so the last
+    // state is never lost and a window sends at most once.
+    throttle(el, ms) {
+      if (this.debounceTimers.has(el)) {
+        this.throttled.add(el);
         return;
       }
-      clearTimeout(this.debounceTimers.get(el));
+      execute(el);
       const id = setTimeout(() => {
         this.debounceTimers.delete(el);
-        execute(el);
+        if (this.throttled.delete(el)) this.throttle(el, ms);
       }, ms);
       this.debounceTimers.set(el, id);
     }
@@ -4416,13 +4483,31 @@
         execute(el, el.dataset.liveviewInit, "init");
       }
     }
-    // scan sets up intersection observers and key maps under root.
+    // scan sets up intersection observers, key maps and polls under root.
     scan(root) {
       for (const el of this.owned(root, INTERSECT_SELECTOR)) this.intersections.observe(el);
       for (const el of this.owned(root, KEYBOARD_SELECTOR)) {
         const listener = bindKeyboardMap(el, execute);
         if (listener) this.keyListeners.set(el, listener);
       }
+      for (const el of this.owned(root, POLL_SELECTOR)) this.poll(el);
+    }
+    // poll sends el's function every data-liveview-poll ms (at least 100)
+    // while the tab is visible and the socket open (a tick meanwhile is
+    // skipped, not queued), until el leaves the page or loses the attribute.
+    poll(el) {
+      const ms = parseInt(el.dataset.liveviewPoll, 10);
+      if (this.polls.has(el) || !(ms > 0)) return;
+      const tick = () => {
+        if (el.dataset.liveviewPoll == null) this.unpoll(el);
+        else if (!document.hidden && isOpen()) execute(el);
+      };
+      this.polls.set(el, setInterval(tick, Math.max(ms, 100)));
+    }
+    // unpoll stops el's poll.
+    unpoll(el) {
+      clearInterval(this.polls.get(el));
+      this.polls.delete(el);
     }
     // mutated handles inserted and removed elements.
     mutated(records) {
@@ -4439,8 +4524,10 @@
       for (const el of added) if (el.isConnected) this.scan(el);
       focusFirst(added);
     }
-    // forget unobserves a removed subtree and drops its key listeners.
+    // forget unobserves a removed subtree and drops its key listeners and
+    // polls.
     forget(root) {
+      for (const el of this.polls.keys()) if (root.contains(el)) this.unpoll(el);
       for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
       for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
         const listener = this.keyListeners.get(el);

@@ -53,6 +53,8 @@
  *   event      [+] name of a CustomEvent dispatched on document, bubbling
  *   eventData  [+] its detail
  *   ref        [+] answers the event with that ref: its loading state ends
+ *   js         [+] JS commands (as data-liveview-js, each with a selector),
+ *              run after the target changed: "show:#toast; focus:#q"
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
  *   reply      [+] with ref: the value a hook's pushEvent resolves with
@@ -78,9 +80,24 @@
  *   same table). An entry that can never match, or names a key the table
  *   does not list, gets a console warning.
  *
+ * Attributes [+] (commands.js, controllers/page_controller.js):
+ *   data-liveview-js="add-class(open):#menu; focus:#q"  page#run runs these
+ *     JS commands at once (no selector: the element itself), then sends the
+ *     function if there is one (none: no frame). show / hide / toggle the
+ *     hidden attribute, add- / remove- / toggle-class(classes),
+ *     toggle-attribute(name), set-attribute(aria-* or data-*=value),
+ *     focus (first match), dispatch(event) (bubbling, cancelable).
+ *   data-liveview-throttle="300"  page#run sends at once, then at most once
+ *     per 300 ms window, the window's events as one send at its end
+ *     (data-liveview-debounce wins over it).
+ *   data-liveview-poll="5000"  sends the function every 5000 ms (at least
+ *     100) while the element is in the page, the tab visible and the
+ *     socket open.
+ *
  * Console warnings [+], each text once per page: a keyboard-map entry that
  *   can never match; data-liveview-* elements outside any
- *   data-controller="page" element (at start and when inserted).
+ *   data-controller="page" element (at start and when inserted); a JS
+ *   command that cannot run (the others still run).
  *
  * Hooks [+] (hooks.js): data-liveview-hook="Name" runs
  *   window.liveviewHooks.Name's mounted(el), updated(el) (a frame changed

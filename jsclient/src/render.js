@@ -1,12 +1,15 @@
 // Applying server frames to the page, in Django LiveView's order (§2.4):
 // target (html / append / remove / morph, url, title), then scroll, then
-// scrollTop; then our additions: event, error and ref.
+// scrollTop; then our additions: js (after the target, so its commands
+// reach just-inserted HTML; before scroll, which waits anyway), event,
+// error and ref.
 
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
 import { finishLoading } from "./loading.js";
 import { updateHooks } from "./hooks.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
+import { runJS } from "./commands.js";
 
 // Scrolls wait for the browser to lay out the new content.
 const SCROLL_DELAY_MS = 50;
@@ -25,6 +28,7 @@ export function handleFrame(raw) {
   if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
 
   if (data.target) renderTarget(data);
+  if (data.js) runJS(data.js);
   if (data.scroll) scrollToAnchor(data.scroll);
   if (data.scrollTop) scrollToTop();
   // event + eventData: the JS-interop pattern upstream's docs ask users to

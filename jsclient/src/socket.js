@@ -121,7 +121,8 @@ export function queueLength() {
   return queue.length;
 }
 
-function isOpen() {
+// isOpen reports whether the socket is open.
+export function isOpen() {
   return socket !== null && socket.readyState === WebSocket.OPEN;
 }
 

@@ -4,25 +4,30 @@
 
 import { Controller } from "@hotwired/stimulus";
 import { collectData, collectForm } from "../collect.js";
-import { send } from "../socket.js";
+import { isOpen, send } from "../socket.js";
+import { runJS } from "../commands.js";
 import { focusFirst } from "../focus.js";
 import { Intersections, INTERSECT_SELECTOR } from "../intersect.js";
 import { bindKeyboardMap } from "../keyboard.js";
 
 const KEYBOARD_SELECTOR = "[data-liveview-keyboard-map]";
+const POLL_SELECTOR = "[data-liveview-poll]";
 
 // How many @window / @document bindings already handled an event.
 const globalCalls = new WeakMap();
 
 export default class PageController extends Controller {
   initialize() {
-    // One pending debounce timer per element.
+    // One pending debounce timer, or open throttle window, per element.
     this.debounceTimers = new Map();
+    // Elements whose throttle window holds an event for its end.
+    this.throttled = new Set();
   }
 
   connect() {
     this.intersections = new Intersections(execute);
     this.keyListeners = new Map(); // element -> keydown listener
+    this.polls = new Map(); // element -> interval id
     this.scan(this.element);
     // Init and focus wait for the current task, as upstream; init events
     // are queued by the socket until it opens.
@@ -38,6 +43,8 @@ export default class PageController extends Controller {
     // Events debounced inside a departing subtree are dropped, as upstream.
     for (const id of this.debounceTimers.values()) clearTimeout(id);
     this.debounceTimers.clear();
+    this.throttled.clear();
+    for (const el of this.polls.keys()) this.unpoll(el);
     clearTimeout(this.initTimer);
     this.mutations.disconnect();
     this.intersections.disconnect();
@@ -48,8 +55,10 @@ export default class PageController extends Controller {
     this.keyListeners.clear();
   }
 
-  // run sends the element's data-liveview-function, after its optional
-  // data-liveview-debounce (ms, trailing); values are read at fire time.
+  // run runs the element's data-liveview-js commands at once, then sends
+  // its data-liveview-function (none with commands: nothing is sent), after
+  // its optional data-liveview-debounce (ms, trailing) or, without one, its
+  // data-liveview-throttle (ms); values are read at fire time.
   run(event) {
     event.preventDefault();
     const el = event.currentTarget instanceof Element ? event.currentTarget : this.globalTrigger(event);
@@ -57,15 +66,39 @@ export default class PageController extends Controller {
       console.error("LiveView: page#run must be bound to an element");
       return;
     }
-    const ms = parseInt(el.dataset.liveviewDebounce, 10);
-    if (!ms) {
+    const d = el.dataset;
+    if (d.liveviewJs != null) {
+      runJS(d.liveviewJs, el);
+      if (d.liveviewFunction == null) return;
+    }
+    const ms = parseInt(d.liveviewDebounce, 10);
+    const t = parseInt(d.liveviewThrottle, 10);
+    if (ms) {
+      clearTimeout(this.debounceTimers.get(el));
+      const id = setTimeout(() => {
+        this.debounceTimers.delete(el);
+        execute(el);
+      }, ms);
+      this.debounceTimers.set(el, id);
+    } else if (t > 0) {
+      this.throttle(el, t);
+    } else {
       execute(el);
+    }
+  }
+
+  // throttle sends at once and opens a window of ms; the events within it
+  // become one send at its end (which opens the next window), so the last
+  // state is never lost and a window sends at most once.
+  throttle(el, ms) {
+    if (this.debounceTimers.has(el)) {
+      this.throttled.add(el);
       return;
     }
-    clearTimeout(this.debounceTimers.get(el));
+    execute(el);
     const id = setTimeout(() => {
       this.debounceTimers.delete(el);
-      execute(el);
+      if (this.throttled.delete(el)) this.throttle(el, ms);
     }, ms);
     this.debounceTimers.set(el, id);
   }
@@ -103,13 +136,33 @@ export default class PageController extends Controller {
     }
   }
 
-  // scan sets up intersection observers and key maps under root.
+  // scan sets up intersection observers, key maps and polls under root.
   scan(root) {
     for (const el of this.owned(root, INTERSECT_SELECTOR)) this.intersections.observe(el);
     for (const el of this.owned(root, KEYBOARD_SELECTOR)) {
       const listener = bindKeyboardMap(el, execute);
       if (listener) this.keyListeners.set(el, listener);
     }
+    for (const el of this.owned(root, POLL_SELECTOR)) this.poll(el);
+  }
+
+  // poll sends el's function every data-liveview-poll ms (at least 100)
+  // while the tab is visible and the socket open (a tick meanwhile is
+  // skipped, not queued), until el leaves the page or loses the attribute.
+  poll(el) {
+    const ms = parseInt(el.dataset.liveviewPoll, 10);
+    if (this.polls.has(el) || !(ms > 0)) return;
+    const tick = () => {
+      if (el.dataset.liveviewPoll == null) this.unpoll(el);
+      else if (!document.hidden && isOpen()) execute(el);
+    };
+    this.polls.set(el, setInterval(tick, Math.max(ms, 100)));
+  }
+
+  // unpoll stops el's poll.
+  unpoll(el) {
+    clearInterval(this.polls.get(el));
+    this.polls.delete(el);
   }
 
   // mutated handles inserted and removed elements.
@@ -128,8 +181,10 @@ export default class PageController extends Controller {
     focusFirst(added);
   }
 
-  // forget unobserves a removed subtree and drops its key listeners.
+  // forget unobserves a removed subtree and drops its key listeners and
+  // polls.
   forget(root) {
+    for (const el of this.polls.keys()) if (root.contains(el)) this.unpoll(el);
     for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
     for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
       const listener = this.keyListeners.get(el);
