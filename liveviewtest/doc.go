@@ -56,7 +56,10 @@
 // the same DOM, with the form recovery of data-liveview-recover, as after
 // a restart or a deploy.
 //
-// A page that does not load the client script opens no socket, as in a
+// A page loads the client with its classic script tag, or with an inline
+// <script type="module"> that imports liveview.esm.js and calls start()
+// (whose options liveviewtest does not read: give a custom endpoint with
+// WithSocketPath). A page that does not load the client script opens no socket, as in a
 // browser; Follow follows its links and submits its classic forms natively
 // (a login form, say), loading the answer in the same tab, while Click
 // fails on them, since a click there means a full page load.

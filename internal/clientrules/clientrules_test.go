@@ -377,4 +377,21 @@ func TestLoadsClient(t *testing.T) {
 			t.Errorf("LoadsClient(%s) = %v", src, got)
 		}
 	}
+	// The ES module starts nothing by itself: only a module that imports
+	// it and calls start() loads the client.
+	for script, want := range map[string]bool{
+		`<script type="module" src="/static/liveview/liveview.esm.js"></script>`:                              false,
+		`<script type="module">import { start } from "/static/liveview/liveview.esm.js"; start({});</script>`: true,
+		`<script type="module">import * as lv from './liveview.esm.js';` + "\n" + `lv.start();</script>`:      true,
+		`<script type="module">import { Controller } from "/static/liveview/liveview.esm.js";</script>`:       false,
+		`<script>import { start } from "/static/liveview/liveview.esm.js"; start();</script>`:                 false,
+	} {
+		doc, err := ParseDocument(`<!DOCTYPE html><html><body>` + script + `</body></html>`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := LoadsClient(doc); got != want {
+			t.Errorf("LoadsClient(%s) = %v", script, got)
+		}
+	}
 }

@@ -17,16 +17,28 @@ import (
 // bundled client: liveview.js, liveview.min.js, liveview.<hash>.min.js.
 var clientScript = regexp.MustCompile(`^liveview(\.[0-9a-zA-Z_-]+)?(\.min)?\.js$`)
 
-var scriptSrcSel = mustCompile("script[src]")
+var (
+	scriptSrcSel    = mustCompile("script[src]")
+	inlineModuleSel = mustCompile(`script[type="module"]:not([src])`)
+	// esmStart is an inline module that imports the ES module build and
+	// calls its start().
+	esmStart = regexp.MustCompile(`(?s)liveview\.esm\.js["'].*\bstart\(`)
+)
 
 // LoadsClient reports whether the page loads the bundled client: a
 // <script src> whose file name is liveview.js, liveview.min.js or the
-// content-hashed liveview.<hash>.min.js. A page without it opens no
-// WebSocket in a browser.
+// content-hashed liveview.<hash>.min.js, or an inline <script
+// type="module"> that imports liveview.esm.js and calls start(). A page
+// without it opens no WebSocket in a browser.
 func LoadsClient(doc *html.Node) bool {
 	for _, s := range QueryAll(doc, scriptSrcSel) {
 		u, err := url.Parse(strings.TrimSpace(attrOr(s, "src", "")))
-		if err == nil && clientScript.MatchString(path.Base(u.Path)) {
+		if name := path.Base(u.Path); err == nil && clientScript.MatchString(name) && !strings.HasSuffix(name, ".esm.js") {
+			return true // the ES module starts nothing by itself
+		}
+	}
+	for _, s := range QueryAll(doc, inlineModuleSel) {
+		if esmStart.MatchString(TextContent(s)) {
 			return true
 		}
 	}

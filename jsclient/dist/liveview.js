@@ -3418,6 +3418,10 @@
       return null;
     }
   }
+  function withSelf(root, selector) {
+    const list = root.matches(selector) ? [root] : [];
+    return list.concat(Array.from(root.querySelectorAll(selector)));
+  }
 
   // src/history.js
   var KEY = "liveview-history";
@@ -3715,7 +3719,7 @@
     }
   }
   function scan(root) {
-    for (const el of within(root)) {
+    for (const el of withSelf(root, SELECTOR)) {
       if (live.has(el)) continue;
       const def = (window.liveviewHooks || {})[el.dataset.liveviewHook];
       if (!def) {
@@ -3730,7 +3734,7 @@
     }
   }
   function forget(root) {
-    for (const el of within(root)) {
+    for (const el of withSelf(root, SELECTOR)) {
       const hook = live.get(el);
       if (hook && !el.isConnected) {
         live.delete(el);
@@ -3747,11 +3751,6 @@
   }
   function reconnectHooks() {
     for (const hook of live.values()) call(hook, "reconnected");
-  }
-  function within(root) {
-    const list = Array.from(root.querySelectorAll(SELECTOR));
-    if (root.matches(SELECTOR)) list.unshift(root);
-    return list;
   }
   function call(hook, name) {
     if (typeof hook[name] !== "function") return;
@@ -4544,10 +4543,6 @@
       return withSelf(root, selector).filter((el) => el.closest('[data-controller~="page"]') === this.element);
     }
   };
-  function withSelf(root, selector) {
-    const list = root.matches(selector) ? [root] : [];
-    return list.concat(Array.from(root.querySelectorAll(selector)));
-  }
   function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
     if (name === void 0 || String(name).trim() === "") {
       console.error("LiveView: data-liveview-function is not defined", el);

@@ -18,6 +18,7 @@
 
 import { send } from "./socket.js";
 import { warnOnce } from "./warn.js";
+import { withSelf } from "./scripts.js";
 
 const SELECTOR = "[data-liveview-hook]";
 const live = new Map(); // element -> hook instance
@@ -54,7 +55,7 @@ function sync(records = observer.takeRecords()) {
 }
 
 function scan(root) {
-  for (const el of within(root)) {
+  for (const el of withSelf(root, SELECTOR)) {
     if (live.has(el)) continue;
     const def = (window.liveviewHooks || {})[el.dataset.liveviewHook];
     if (!def) {
@@ -70,7 +71,7 @@ function scan(root) {
 }
 
 function forget(root) {
-  for (const el of within(root)) {
+  for (const el of withSelf(root, SELECTOR)) {
     const hook = live.get(el);
     if (hook && !el.isConnected) {
       live.delete(el);
@@ -93,12 +94,6 @@ export function updateHooks(el) {
 // reconnectHooks calls reconnected on every mounted hook.
 export function reconnectHooks() {
   for (const hook of live.values()) call(hook, "reconnected");
-}
-
-function within(root) {
-  const list = Array.from(root.querySelectorAll(SELECTOR));
-  if (root.matches(SELECTOR)) list.unshift(root);
-  return list;
 }
 
 function call(hook, name) {

@@ -1,4 +1,5 @@
-// Inline scripts of fragments and the __cleanup hooks they may leave.
+// Inline scripts of fragments and the __cleanup hooks they may leave, and
+// the DOM queries every module uses.
 
 // Classic scripts only; modules, templates and other types stay inert.
 export const SCRIPT_SELECTOR = 'script:not([type]), script[type="text/javascript"]';
@@ -32,4 +33,10 @@ export function query(selector) {
     console.error(`LiveView: invalid selector ${selector}`, err);
     return null;
   }
+}
+
+// withSelf returns root (when it matches) and its matching descendants.
+export function withSelf(root, selector) {
+  const list = root.matches(selector) ? [root] : [];
+  return list.concat(Array.from(root.querySelectorAll(selector)));
 }

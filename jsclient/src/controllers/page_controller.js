@@ -7,6 +7,7 @@ import { collectData, collectForm } from "../collect.js";
 import { isOpen, send } from "../socket.js";
 import { runJS } from "../commands.js";
 import { focusFirst } from "../focus.js";
+import { withSelf } from "../scripts.js";
 import { Intersections, INTERSECT_SELECTOR } from "../intersect.js";
 import { bindKeyboardMap } from "../keyboard.js";
 
@@ -201,12 +202,6 @@ export default class PageController extends Controller {
   owned(root, selector) {
     return withSelf(root, selector).filter((el) => el.closest('[data-controller~="page"]') === this.element);
   }
-}
-
-// withSelf returns root (when it matches) and its matching descendants.
-function withSelf(root, selector) {
-  const list = root.matches(selector) ? [root] : [];
-  return list.concat(Array.from(root.querySelectorAll(selector)));
 }
 
 // execute sends name (default: el's data-liveview-function) with el's data
