@@ -30,6 +30,10 @@ import (
 //     they made late is refused): else 503;
 //  5. the upgrade, its answer written within Config.HandshakeTimeout.
 //
+// A Room or OnConnect error wrapping ErrSessionExpired is no refusal: the
+// upgrade completes and the socket is closed at once with 4401
+// (navigation.go), the one answer a browser can read.
+//
 // Each refusal is logged at most once per kind per 10 s for the Hub, the
 // next line saying how many were left out; client-supplied strings in those
 // lines are clipped to MaxClientStringLog bytes.
@@ -69,6 +73,9 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 		panic(panicked) // where Echo's Recover middleware, if any, sees it
 	}
 	if cn == nil {
+		if expired(err) {
+			return h.expireHandshake(c) // navigation.go: upgrade, then close 4401
+		}
 		return err
 	}
 	return h.run(c, cn)
