@@ -1,10 +1,11 @@
 // Applying server frames to the page, in Django LiveView's order (§2.4):
 // target (html / append / remove / morph, url, title), then scroll, then
-// scrollTop; then our additions: event, error and ref.
+// scrollTop; then our additions: flash, event, error, ref and redirect.
 
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
 import { finishLoading } from "./loading.js";
+import { flash, redirect } from "./flash.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
 
 // Scrolls wait for the browser to lay out the new content.
@@ -24,6 +25,8 @@ export function handleFrame(raw) {
   if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
 
   if (data.target) renderTarget(data);
+  // Flash messages go (back) into the container the target may have replaced.
+  flash(data.flash);
   if (data.scroll) scrollToAnchor(data.scroll);
   if (data.scrollTop) scrollToTop();
   // event + eventData: the JS-interop pattern upstream's docs ask users to
@@ -40,6 +43,7 @@ export function handleFrame(raw) {
   }
   const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
   if (ref) finishLoading(ref);
+  if (typeof data.redirect === "string") redirect(data.redirect);
   return ref;
 }
 
