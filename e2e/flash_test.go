@@ -132,6 +132,8 @@ func TestSessionExpired(t *testing.T) {
 	Run(t, ctx, "marking the document", chromedp.Evaluate(`window.marker = 1`, nil))
 	Run(t, ctx, "expiring the session", chromedp.Click("#f-expire", chromedp.ByQuery))
 	WaitJS(t, ctx, "the expired message", expiredShown)
+	// An event made meanwhile waits for the reload: it opens no socket.
+	Run(t, ctx, "clicking while expired", chromedp.Click("#f-info", chromedp.ByQuery))
 	if s := EvalJS[string](t, ctx, `sessionStorage.sockets`); s != "1" {
 		t.Errorf("%s sockets opened before the reload, want 1 (no reconnect)", s)
 	}
