@@ -66,6 +66,11 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 		done <- cn
 	}()
 	cn := <-done
+	if cn == nil && panicked == nil && expired(err) {
+		// navigation.go: upgrade, then close 4401; the handshake counts
+		// against Config.MaxHandshakes until the socket is closed.
+		err = h.expireHandshake(c)
+	}
 	if cn == nil {
 		h.handshakeDone(r)
 	}
@@ -73,9 +78,6 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 		panic(panicked) // where Echo's Recover middleware, if any, sees it
 	}
 	if cn == nil {
-		if expired(err) {
-			return h.expireHandshake(c) // navigation.go: upgrade, then close 4401
-		}
 		return err
 	}
 	return h.run(c, cn)
