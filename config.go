@@ -48,7 +48,8 @@ type Config struct {
 	// of Publish. It runs during the handshake, after the app's middleware
 	// (sessions, auth), with c.Param("room") set to the URL segment. An
 	// error refuses the handshake (with its status if it is an
-	// *echo.HTTPError, else 403). Default: the URL segment, which must match
+	// *echo.HTTPError, else 403; one wrapping ErrSessionExpired closes the
+	// socket with 4401 instead). Default: the URL segment, which must match
 	// ^[A-Za-z0-9_.-]{1,100}$ (else 400). Note that the default room is
 	// public: anyone who knows the segment can join it.
 	Room func(c echo.Context) (string, error)
@@ -78,7 +79,9 @@ type Config struct {
 	// OnConnect runs during the handshake, before the upgrade, while Echo's
 	// context (session, user, JWT claims) is valid: copy what handlers need
 	// into the connection store with lc.Set. lc has no event and cannot send
-	// yet. An error refuses the connection like a Room error. Default: none.
+	// yet. An error refuses the connection like a Room error (one wrapping
+	// ErrSessionExpired: the upgrade completes and the socket is closed with
+	// 4401, so the client reloads the page). Default: none.
 	OnConnect func(c echo.Context, lc *Context) error
 
 	// OnDisconnect runs once when a connection that was accepted closes, for
@@ -226,7 +229,9 @@ type Config struct {
 
 	// ErrorHandler is called for every failed event: bad frames, unknown
 	// functions, rate limiting, handler errors and recovered panics. It may
-	// send an error frame with lc.Send. Default: Hub.DefaultErrorHandler.
+	// send an error frame with lc.Send. A handler error wrapping
+	// ErrSessionExpired does not reach it: the Hub closes the connection
+	// with 4401. Default: Hub.DefaultErrorHandler.
 	ErrorHandler func(lc *Context, err error)
 
 	// Debug sends internal error text to the client in error frames, and

@@ -138,7 +138,9 @@ func (c *Context) DataMap() map[string]any {
 }
 
 // FormValue returns the form field name as a string, "" when absent.
-// Checkboxes give "true" or "false". Names are the HTML field names,
+// Checkboxes give "true" or "false"; a multi-value field (a <select
+// multiple>, several checkboxes of one name) its first value, "" when none
+// is selected (Form and Bind see them all). Names are the HTML field names,
 // exactly; with Config.Debug, a name not found while a near spelling is
 // present ("Email" for "email") is logged once as a hint.
 func (c *Context) FormValue(name string) string {
@@ -156,7 +158,8 @@ func (c *Context) FormValue(name string) string {
 }
 
 // Form returns all form fields of the event keyed by HTML field name (values
-// are strings, or booleans for checkboxes). The map is shared by the Context:
+// are strings, booleans for single checkboxes, and []any lists of strings
+// for multi-value fields). The map is shared by the Context:
 // do not modify it. Nil when there were none.
 func (c *Context) Form() map[string]any {
 	if ev := c.maps(); ev != nil {

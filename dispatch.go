@@ -149,6 +149,10 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 		return
 	}
 	if err := call(fn, lc); err != nil {
+		if expired(err) {
+			h.expireConn(lc, err) // navigation.go: close 4401
+			return
+		}
 		h.errHandler(lc, err)
 	}
 }

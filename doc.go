@@ -48,9 +48,14 @@
 // LiveView, Context.Morph merges a fragment into the page keeping focus and
 // typed input, Context.Dispatch fires a JavaScript CustomEvent on the page,
 // Context.JS (and Message.JS) runs JS commands there (show, hide, classes,
-// attributes, focus: those of the data-liveview-js attribute), and every event the bundled client sends is answered with its ref so the
-// client can show a loading state (the additive wire keys are listed in
-// the comment at the top of message.go; see also Event.Ref and Message).
+// attributes, focus: those of the data-liveview-js attribute),
+// Context.Reply answers a client hook's pushEvent, Context.Flash shows a message in the page's data-liveview-flash element
+// (kept across navigations and redirects), Context.Redirect makes a full
+// page load, returning ErrSessionExpired closes the socket with 4401 so the
+// page reloads instead of reconnecting forever, and every event the bundled
+// client sends is answered with its ref so the client can show a loading
+// state (the additive wire keys are listed in the comment at the top of
+// message.go; see also Event.Ref and Message).
 //
 // # Rooms
 //
@@ -98,8 +103,10 @@
 //	<span class="error">{{.Error "email"}}</span>
 //
 // A value that does not convert ("abc" for an int, 300 for an int8) is a
-// field error ("Enter a whole number."), never a panic. examples/contact is
-// the complete form.
+// field error ("Enter a whole number."), never a panic. A <select multiple>
+// and a group of checkboxes of one name arrive as lists and fill slices
+// (FormView.Selected re-renders what was chosen). examples/contact is the
+// complete form.
 //
 // # Internationalization
 //

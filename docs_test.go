@@ -36,6 +36,8 @@ func TestReadmeRecipes(t *testing.T) {
 		{"### Keyboard names", []string{"`esc`", "`page_up`", "ctrl+shift+p", "`Escape` (= `esc`)", "may never match"}},
 		{"## Shutdown", []string{"signal.NotifyContext", "e.Shutdown(shutdown)", "hub.Shutdown(shutdown)", "broker.Close()"}},
 		{"## Middleware and groups", []string{"admin.Handle(\"ban_user\", banUser, auditLog)"}},
+		{"## Flash, redirects and expired sessions", []string{"data-liveview-flash", `c.Flash("error", "")`, "c.Redirect(", "ErrUnsafeURL", "liveview.ErrSessionExpired", "4401", "expiredReloadMs"}},
+		{"## Forms", []string{"<select multiple>", `.Selected "colors" "red"`, `validate:"min=1"`}},
 		{"## Sending rendered HTML to other pages, and components", []string{"hub.Fragment(", "Render(ctx context.Context, w\nio.Writer) error", "liveview.T(ctx"}},
 	}
 	for _, tt := range tests {

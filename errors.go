@@ -65,6 +65,28 @@ var (
 	// Hub.
 	ErrNotMounted = errors.New("liveview: no default hub: call liveview.Plugin first")
 
+	// ErrSessionExpired, returned (wrapped or not: errors.Is) by
+	// Config.Room or Config.OnConnect during the handshake, or by a handler
+	// or middleware (a session or JWT check), makes the Hub close the
+	// connection with CloseSessionExpired (4401) and the reason
+	// "liveview:expired" instead of refusing the handshake or answering an
+	// error frame: the bundled client then stops reconnecting, shows
+	// webSocketConfig.expiredMessage in the #no-connection banner and
+	// reloads the page after a random delay of one to five seconds (by
+	// default), so the app's own HTTP middleware can send the user to log
+	// in. A handshake is upgraded first and closed at once, since a browser
+	// cannot read a refused handshake's status. Frames a handler sent
+	// before returning it are written first (for at most a second); its
+	// event gets no ref answer and Config.ErrorHandler is not called. Each
+	// expiry is logged at Info, summarised like other event errors.
+	ErrSessionExpired = errors.New("liveview: session expired")
+
+	// ErrUnsafeURL is returned (wrapped) by Context.Redirect, and by sends
+	// of a Message with a Redirect, for a URL that is not http, https or
+	// relative (javascript:, data:...) or holds spaces or control
+	// characters: the client would refuse it.
+	ErrUnsafeURL = errors.New("liveview: unsafe redirect URL")
+
 	// ErrInvalidRoom is returned (and answered with 400 during the
 	// handshake) for a room name that does not match the allowed pattern
 	// ^[A-Za-z0-9_.-]{1,100}$.

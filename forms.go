@@ -38,6 +38,17 @@ import (
 // are refused with a ConversionError for that field. Repeated values are
 // not limited by it (Config.MaxMessageSize bounds them).
 //
+// Multi-value fields bind slices: the bundled client sends a <select
+// multiple>, and several checkboxes of one name in the collected fields, as
+// the JSON list of the selected or checked values, so
+//
+//	Colors []string `form:"colors" validate:"min=1"` // <select name="colors" multiple>
+//	Days   []int    `form:"days"`                    // <input type="checkbox" name="days" value="1">...
+//
+// fill from them (nil when nothing is selected; "min=1" then asks for
+// one). A single checkbox still sends a boolean, for a bool field; a
+// single select, a string. FormValue gives a list's first value.
+//
 // Values that do not convert (a word for an int, 300 for an int8) are not
 // fatal: every other field is filled and Bind returns a *BindError listing
 // them, which FieldErrors turns into messages. A dst that is not a non-nil

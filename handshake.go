@@ -30,6 +30,10 @@ import (
 //     they made late is refused): else 503;
 //  5. the upgrade, its answer written within Config.HandshakeTimeout.
 //
+// A Room or OnConnect error wrapping ErrSessionExpired is no refusal: the
+// upgrade completes and the socket is closed at once with 4401
+// (navigation.go), the one answer a browser can read.
+//
 // Each refusal is logged at most once per kind per 10 s for the Hub, the
 // next line saying how many were left out; client-supplied strings in those
 // lines are clipped to MaxClientStringLog bytes.
@@ -62,6 +66,11 @@ func (h *Hub) serveWS(c echo.Context, seg string) error {
 		done <- cn
 	}()
 	cn := <-done
+	if cn == nil && panicked == nil && expired(err) {
+		// navigation.go: upgrade, then close 4401; the handshake counts
+		// against Config.MaxHandshakes until the socket is closed.
+		err = h.expireHandshake(c)
+	}
 	if cn == nil {
 		h.handshakeDone(r)
 	}

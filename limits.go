@@ -80,6 +80,7 @@ const (
 	logBindError
 	logHandlerFailed
 	logHandlerPanicked
+	logSessionExpired
 	numConnKinds
 )
 
@@ -106,7 +107,7 @@ const (
 	eventLinesBurst     = 100
 )
 
-var connKindNames = [numConnKinds]string{"bad_message", "unknown_function", "rate_limited", "user_error", "bind_error", "handler_failed", "handler_panicked"}
+var connKindNames = [numConnKinds]string{"bad_message", "unknown_function", "rate_limited", "user_error", "bind_error", "handler_failed", "handler_panicked", "session_expired"}
 
 // lineLogger is where a logLimiter writes: an *slog.Logger, or the Hub's
 // budgeted eventLineLogger.

@@ -29,7 +29,10 @@ import (
 //   - form: form field values keyed by the HTML field name, unchanged (a
 //     deliberate difference from upstream, which snake_cases them: the same
 //     struct then binds a classic POST and a live event). Text fields arrive
-//     as strings, checkboxes as JSON booleans.
+//     as strings, checkboxes as JSON booleans; a <select multiple>, and
+//     several checkboxes of one name among the collected fields, as a JSON
+//     list of the selected or checked values (additive: upstream sends one
+//     value).
 //   - lang: <html lang>, may be null.
 //   - room: ignored. The room is the server's (Config.Room or the URL).
 //
@@ -52,6 +55,12 @@ import (
 //     exactly once, so the client always clears the trigger's loading state
 //     (aria-busy, the liveview-loading class, data-liveview-disable-with).
 //     Frames without ref (upstream clients) get no such answer.
+//   - form lists: a <select multiple> sends the JSON list of its selected
+//     values, and several checkboxes of one name among the collected fields
+//     the list of the checked ones' values ([] when none); a single
+//     checkbox still sends a boolean and a single select a string.
+//     [Context.Bind] fills slices from them, [Context.FormValue] gives the
+//     first value.
 //
 // Server -> client:
 //
@@ -68,6 +77,13 @@ import (
 //   - js (string): JS commands (as data-liveview-js, each with a
 //     selector), run after the target changed: "show:#toast; focus:#q"
 //     ([Message.JS], [Context.JS]; README, "JS commands").
+//   - flash ({"kind": "info", "text": "Saved"}): a message for the user,
+//     shown as plain text in the page's data-liveview-flash container, one
+//     per kind (an empty text removes that kind's); it survives the frames
+//     that replace the container and a redirect ([Message.Flash],
+//     [Context.Flash]).
+//   - redirect (string): a full page load of that http, https or relative
+//     URL, with location.assign ([Message.Redirect], [Context.Redirect]).
 //   - error, function: error frames ({"error": ..., "function": ...}).
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
@@ -84,6 +100,12 @@ import (
 //     with every other client. Without that reason it uses its own
 //     restartWindowMs. Close 1000 still means "do not reconnect"; any other
 //     code, a reconnect with the normal backoff.
+//   - Close 4401 with the reason "liveview:expired" ([CloseSessionExpired]):
+//     the session has expired ([ErrSessionExpired], from Config.Room,
+//     Config.OnConnect, a handler or middleware). The client does not
+//     reconnect: it shows its expiredMessage in the #no-connection banner
+//     and reloads the page after a random delay in [expiredReloadMs,
+//     expiredReloadMs + expiredWindowMs].
 //   - 503 Service Unavailable with Retry-After (seconds) answers a
 //     handshake while the Hub is closed or already runs
 //     Config.MaxHandshakes handshakes.
@@ -284,7 +306,7 @@ func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
 // Message is one server -> client frame. The zero value encodes as {}.
 // Build it by hand, with Render and Append (a template rendered when sent),
 // or through the Context helpers (HTML, Render, Append, Remove, Navigate,
-// ScrollTo, ScrollTop, Morph, Dispatch, JS).
+// ScrollTo, ScrollTop, Morph, Dispatch, JS, Flash, Redirect, Reply).
 //
 // Encoding rules: empty strings and false booleans are omitted, except html,
 // which is always sent when Target is set and Remove is not (an empty html
@@ -317,6 +339,16 @@ type Message struct {
 	Event     string
 	EventData any
 
+	// Flash ("flash", additive), when not nil, shows a message to the user
+	// in the page's data-liveview-flash container (see [Flash]). Its Kind
+	// must be a valid kind, else encoding fails.
+	Flash *Flash
+	// Redirect ("redirect", additive) makes the client load this URL as a
+	// full page load (location.assign): an http or https URL, or a
+	// relative one ("/login", "?page=2"); anything else (javascript:,
+	// data:...) is an encoding error wrapping ErrUnsafeURL.
+	Redirect string
+
 	// Error and Function form error frames ({"error": ..., "function": ...}).
 	Error    string
 	Function string
@@ -330,8 +362,8 @@ type Message struct {
 
 	// Extra holds additional keys, encoded with encoding/json in sorted key
 	// order after the fields above. A key that collides with one of the
-	// fields above is an encoding error (for morph, js, event, eventData
-	// and ref only when that field is set).
+	// fields above is an encoding error (for morph, js, event, eventData,
+	// flash, redirect, ref and reply only when that field is set).
 	Extra map[string]any
 
 	// Content, when not nil, is rendered when the Message is sent and
@@ -375,6 +407,10 @@ func (m *Message) collides(k string) bool {
 		return m.Event != ""
 	case "eventData":
 		return m.EventData != nil
+	case "flash":
+		return m.Flash != nil
+	case "redirect":
+		return m.Redirect != ""
 	case "ref":
 		return m.Ref != 0
 	case "reply":
@@ -448,6 +484,24 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 		}
 		key("eventData")
 		b = append(b, v...)
+	}
+	if m.Flash != nil {
+		if err := m.Flash.check(); err != nil {
+			return nil, err
+		}
+		key("flash")
+		b = append(b, `{"kind":`...)
+		b = appendString(b, m.Flash.Kind)
+		b = append(b, `,"text":`...)
+		b = appendString(b, m.Flash.Text)
+		b = append(b, '}')
+	}
+	if m.Redirect != "" {
+		if err := checkRedirect(m.Redirect); err != nil {
+			return nil, err
+		}
+		key("redirect")
+		b = appendString(b, m.Redirect)
 	}
 	str("error", m.Error)
 	str("function", m.Function)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -222,14 +223,31 @@ func (c *Context) fieldMessage(ids []string, data map[string]any, count any) str
 //	{{with .Error "email"}}<span class="error">{{.}}</span>{{end}}
 //
 // The zero value is an empty form without errors (a page's first render).
+//
+// Multi-value fields (a <select multiple>, a group of checkboxes of one
+// name) keep every submitted value in Lists; Selected reads them:
+//
+//	<option value="red"{{if .Selected "colors" "red"}} selected{{end}}>Red</option>
+//	<input type="checkbox" name="days" value="1"{{if .Selected "days" "1"}} checked{{end}}>
 type FormView struct {
-	Data   any               // the struct given to RenderForm (may be nil)
-	Values map[string]string // submitted form values as strings, by field name
-	Errors map[string]string // FieldErrors, by field name; nil when valid
+	Data   any                 // the struct given to RenderForm (may be nil)
+	Values map[string]string   // submitted form values as strings, by field name (a list's first value)
+	Lists  map[string][]string // every value of the submitted lists (multi-value fields), by field name
+	Errors map[string]string   // FieldErrors, by field name; nil when valid
 }
 
 // Value returns the submitted value of the form field name, "" if none.
 func (f *FormView) Value(name string) string { return f.Values[name] }
+
+// Selected reports whether value was submitted for the form field name:
+// one of its values for a multi-value field, else its value.
+func (f *FormView) Selected(name, value string) bool {
+	if list, ok := f.Lists[name]; ok {
+		return slices.Contains(list, value)
+	}
+	v, ok := f.Values[name]
+	return ok && v == value
+}
 
 // Error returns the message of the form field name, "" if it is valid.
 func (f *FormView) Error(name string) string { return f.Errors[name] }
@@ -245,6 +263,16 @@ func NewFormView(c *Context, dst any, err error) *FormView {
 		f.Values = make(map[string]string, len(c.Form()))
 		for k, v := range c.Form() {
 			f.Values[k] = stringValue(v)
+			if list, ok := v.([]any); ok {
+				if f.Lists == nil {
+					f.Lists = make(map[string][]string)
+				}
+				vs := make([]string, len(list))
+				for i, x := range list {
+					vs[i] = stringValue(x)
+				}
+				f.Lists[k] = vs
+			}
 		}
 	}
 	return f

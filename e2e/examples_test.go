@@ -213,6 +213,13 @@ func TestExamplePages(t *testing.T) {
 		if color := EvalJS[string](t, p.ctx, `getComputedStyle(document.querySelector('#error-email')).color`); color == EvalJS[string](t, p.ctx, `getComputedStyle(document.body).color`) {
 			t.Errorf("errors are in the text's color %s, want them to stand out", color)
 		}
+		// The flash message, styled by the examples' stylesheet: over the
+		// page, its kind's color on its edge.
+		WaitJS(t, p.ctx, "the error message", `document.querySelector('#flash .liveview-flash-error') !== null`)
+		if look := EvalJS[string](t, p.ctx, `(() => { const s = getComputedStyle(document.querySelector('.liveview-flash-error')); return getComputedStyle(document.querySelector('#flash')).position + " " + (s.borderLeftColor === s.borderTopColor) })()`); look != "fixed false" {
+			t.Errorf("the flash message looks unstyled (%s)", look)
+		}
+		WaitJS(t, p.ctx, "the message's animation to end", `document.getAnimations().length === 0`)
 		p.shot("contact-errors")
 	})
 

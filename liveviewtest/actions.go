@@ -252,9 +252,16 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 	case p.tabClosed:
 		p.mu.Unlock()
 		p.fatalf("%s: the page is closed", call)
+	case p.ws != nil && p.c.Expired():
+		p.mu.Unlock()
+		p.fatalf("%s: the session expired (the server closed the WebSocket with 4401, liveview.ErrSessionExpired): in a browser the page now reloads; Open it again", call)
 	case p.ws != nil && p.closedErr != nil:
 		p.mu.Unlock()
 		p.fatalf("%s: the page's WebSocket is closed: %v", call, p.closedErr)
+	case p.redirect != nil:
+		to := p.redirectString()
+		p.mu.Unlock()
+		p.fatalf("%s: the page was redirected to %s (a full page load in a browser): FollowRedirect loads it", call, to)
 	}
 	var el *html.Node
 	if selector != "" {
@@ -288,7 +295,11 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 			problem = "nothing happens: " + p.c.Explain(el, typ)
 		}
 	}
+	done := p.done
 	p.mu.Unlock()
+	if werr != nil && p.expiredAfter(done) {
+		werr = nil // the socket closed with 4401 under the events: not the test's failure
+	}
 	if werr != nil {
 		p.fatalf("%s: %v", call, werr)
 	}
@@ -317,6 +328,23 @@ func rawErrors(list []liveview.Message) []string {
 	return out
 }
 
+// expiredAfter waits for the page's reader (done) to stop, at most the
+// timeout, and reports whether the socket closed with 4401: a write that
+// failed because the server had just closed the socket for an expired
+// session (a handshake that Config.OnConnect expired) is no failure.
+func (p *Page) expiredAfter(done chan struct{}) bool {
+	if done == nil {
+		return false
+	}
+	t := time.NewTimer(p.timeout)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	return p.Expired()
+}
+
 // awaitAnswers waits until every ref the page sent has been answered
 // (those of init events that frames made it send included).
 func (p *Page) awaitAnswers(call string) {
@@ -334,6 +362,9 @@ func (p *Page) awaitAnswers(call string) {
 		sort.Ints(refs)
 		switch {
 		case n == 0:
+			return
+		case closed != nil && p.Expired():
+			p.t.Logf("liveviewtest: %s: the session expired (close 4401): refs %v stay unanswered; in a browser the page reloads", call, refs)
 			return
 		case closed != nil:
 			p.fatalf("%s: the WebSocket closed before the answer to ref %v: %v", call, refs, closed)

@@ -34,7 +34,9 @@ type callConfig struct {
 }
 
 // Form is the form of a Call: field name -> value, as the client sends
-// them: a string, or a bool for a checkbox. Several Forms are merged.
+// them: a string, a bool for a checkbox, or a []string for a multi-value
+// field (a <select multiple>, several checkboxes of one name). Several
+// Forms are merged.
 type Form map[string]any
 
 func (f Form) applyCall(c *callConfig) {
@@ -132,8 +134,10 @@ func Call(t testing.TB, h *liveview.Hub, function string, args ...CallArg) []liv
 		switch v := cfg.form[name].(type) {
 		case string, bool:
 			ev.Form.Set(name, v)
+		case []string:
+			ev.Form.Set(name, append([]string{}, v...))
 		default:
-			t.Fatalf("liveviewtest: %s: Form[%q] is a %T; the client sends strings, and booleans for checkboxes", call, name, v)
+			t.Fatalf("liveviewtest: %s: Form[%q] is a %T; the client sends strings, booleans for checkboxes and []string for multi-value fields", call, name, v)
 		}
 	}
 
@@ -183,8 +187,12 @@ func Call(t testing.TB, h *liveview.Hub, function string, args ...CallArg) []liv
 		if err != nil {
 			why := "the WebSocket closed"
 			var ne interface{ Timeout() bool }
-			if errors.As(err, &ne) && ne.Timeout() {
+			var ce *websocket.CloseError
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
 				why = fmt.Sprintf("no answer within %v", s.timeout)
+			case errors.As(err, &ce) && ce.Code == liveview.CloseSessionExpired:
+				why = "the session expired: the server closed the WebSocket with 4401 (liveview.ErrSessionExpired); test expiry with a page (Page.Expired)"
 			}
 			t.Fatalf("liveviewtest: %s: %s (%v)\nsent: %s\nreceived:%s", call, why, err, sent, listOrNone(raw))
 		}

@@ -25,7 +25,12 @@
 // keeps its DOM on the test's side and applies every frame the server
 // sends as the bundled client does: replace, append, remove, morph,
 // url and title (History, URL, Title), scroll (Scrolls), event (Events),
-// js (JS commands), error frames (Errors), loading states.
+// js (JS commands), error frames (Errors), loading states, flash messages in the page's
+// data-liveview-flash container (Flashes; a click on a message's close
+// button removes it) and redirects (Redirected, FollowRedirect, which
+// loads the new page with the messages the client takes along). A socket
+// the server closes with 4401 (liveview.ErrSessionExpired) shows the
+// client's expired message in #no-connection and makes Expired true.
 //
 // The actions (Click, Fill, Change, Submit, Blur, Key, Init, Intersect,
 // Disappear, Poll; Follow for what the browser does without the client)
@@ -33,16 +38,18 @@
 // data-* attributes with the client's conversion and omit list, the form
 // fields it collects (the enclosing form, else the element's own field,
 // else the named fields next to it; checkboxes as booleans, radios when
-// checked, a select's first selected option), the page's <html lang>, a
+// checked, a select's selected option; a <select multiple>, and several
+// checkboxes of one name, as lists), the page's <html lang>, a
 // ref; through the Stimulus actions of the page (data-action, bubbling,
 // key filters, :prevent, :stop, :once, @window, page#stop) and with the
 // browser's default actions (a submit button submits its form, Enter
 // submits a form, focus leaving a typed-into field fires change). Each
 // action waits until every event it sent has been answered: the handlers
-// have run and their frames are in the DOM. When an action makes nothing
-// happen, the failure says why, often a trap a browser would hide: the
-// button is outside data-controller="page", the form would be submitted
-// natively, the data-action listens to another event.
+// have run and their frames are in the DOM (or the session expired).
+// When an action makes nothing happen, the failure says why, often a trap
+// a browser would hide: the button is outside data-controller="page", the
+// form would be submitted natively, the data-action listens to another
+// event.
 //
 // The rules are not rewritten here: the Go copy of the client's rules
 // (the repository's internal/clientrules) is checked against the real
@@ -75,8 +82,9 @@
 // background), debounces and throttles do not wait (each action counts
 // as followed by a long pause; Quickly runs actions within their
 // windows), while JS commands (data-liveview-js, the js key) change the
-// DOM as in the browser; Back and Forward are not simulated; and what a
-// test types is kept in the DOM's attributes (the value, checked and
+// DOM as in the browser; flash messages are not dismissed by time (a
+// container's data-liveview-flash="ms"); Back and Forward are not
+// simulated; and what a test types is kept in the DOM's attributes (the value, checked and
 // selected attributes), so HTML shows it.
 //
 // # Several pages and users

@@ -58,6 +58,14 @@ func decodeMessage(raw []byte) (m liveview.Message, bare bool) {
 			into(k, v, &m.Ref)
 		case "reply":
 			_ = json.Unmarshal(v, &m.Reply)
+		case "flash":
+			var fl liveview.Flash
+			into(k, v, &fl)
+			if _, bad := extra[k]; !bad {
+				m.Flash = &fl
+			}
+		case "redirect":
+			into(k, v, &m.Redirect)
 		default:
 			var x any
 			_ = json.Unmarshal(v, &x)

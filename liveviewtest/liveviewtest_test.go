@@ -79,7 +79,7 @@ text</textarea><input type="hidden" name="csrf" value="c">
 		want string
 	}{
 		{"inputs next to a button", func() { page.Click("#near") },
-			`{"data":{"data_comment_id":"5","product_id":"7"},"form":{"many":"y","name":"Ann","no":false,"ok":true,"one":"2","r":"b"},"function":"record","lang":"en"}`},
+			`{"data":{"data_comment_id":"5","product_id":"7"},"form":{"many":["y","z"],"name":"Ann","no":false,"ok":true,"one":"2","r":"b"},"function":"record","lang":"en"}`},
 		{"submit button of a form", func() { page.Click("#submit") },
 			`{"data":{},"form":{"body":"text","csrf":"c","title":"T"},"function":"record","lang":"en"}`},
 		{"Submit", func() { page.Fill("[name=title]", "New"); page.Submit("#f") },

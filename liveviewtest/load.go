@@ -57,7 +57,7 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 		p.t.Logf("liveviewtest: %s: %s loads no liveview client script (liveview.min.js), so it opens no WebSocket", call, pageURL.RequestURI())
 		p.mu.Lock()
 		p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, ""), nil, nil, nil
-		p.outstanding = map[int]bool{}
+		p.outstanding, p.redirect = map[int]bool{}, nil
 		p.signal()
 		p.mu.Unlock()
 		return
@@ -88,9 +88,17 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 	ws, done := p.dial(ctx, call)
 	p.mu.Lock()
 	p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, room), ws, done, nil
-	p.outstanding = map[int]bool{}
+	p.outstanding, p.redirect = map[int]bool{}, nil
+	// The client starts by showing what a redirect stored in the tab.
+	carried := p.carried
+	p.carried = nil
+	restored := p.c.RestoreFlashes(carried)
+	p.notes = append(p.notes, restored.Notes...)
 	p.signal()
 	p.mu.Unlock()
+	for _, n := range restored.Notes {
+		p.t.Logf("liveviewtest: %s: the client logs: %s", call, n)
+	}
 	go p.read(ws, done)
 	p.gesture(call, "", "", func(*html.Node) (*clientrules.Outcome, error) {
 		return p.c.Connect(!s.noInit), nil
@@ -174,6 +182,39 @@ func (p *Page) Follow(selector string) {
 		closeConn(ws, done, websocket.CloseGoingAway, p.timeout)
 	}
 	p.load(call, nav)
+}
+
+// FollowRedirect loads, in the same tab, the URL of the redirect frame the
+// page received (Context.Redirect; see Redirected), as the browser does at
+// once: the old page's socket closes (1001, going away) and the new page
+// loads like Follow loads one, showing the flash messages the redirect
+// took along (the client keeps them in the tab's sessionStorage). It
+// fails the test when the page received no redirect, or one to another
+// origin (liveviewtest loads only the app's pages).
+func (p *Page) FollowRedirect() {
+	p.t.Helper()
+	const call = "FollowRedirect()"
+	p.mu.Lock()
+	if p.tabClosed {
+		p.mu.Unlock()
+		p.fatalf("%s: the page is closed", call)
+	}
+	to := p.redirect
+	if to == nil {
+		p.mu.Unlock()
+		p.fatalf("%s: the page received no redirect since it loaded", call)
+	}
+	if !p.c.SameOrigin(to) {
+		p.mu.Unlock()
+		p.fatalf("%s: the redirect goes to %s, another origin: liveviewtest loads only the app's pages", call, to)
+	}
+	p.history = append(p.history, p.c.History()...)
+	ws, done := p.ws, p.done
+	p.mu.Unlock()
+	if ws != nil {
+		closeConn(ws, done, websocket.CloseGoingAway, p.timeout)
+	}
+	p.load(call, &clientrules.Navigation{Method: http.MethodGet, URL: to})
 }
 
 // closeConn closes ws with code, waits for its reader (done) at most

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -53,9 +54,11 @@ type Page struct {
 	events      []CustomEvent
 	scrolls     []string
 	sent        []json.RawMessage
-	notes       []string                 // what the client logged while applying frames
 	replies     map[int]liveview.Message // answers to PushEvent's refs
 	quick       bool                     // inside Quickly
+	notes       []string                 // what the client logged while applying frames
+	redirect    *url.URL                 // the last redirect a frame asked for since the page loaded
+	carried     []clientrules.Flash      // flash messages a redirect stored in the tab (sessionStorage)
 }
 
 // CustomEvent is a CustomEvent the client dispatched on document for a
@@ -128,6 +131,9 @@ func (p *Page) apply(data []byte) {
 		p.events = append(p.events, CustomEvent{Name: res.Event.Name, Detail: res.Event.Detail})
 	}
 	p.scrolls = append(p.scrolls, res.Scrolls...)
+	if res.Redirect != nil {
+		p.redirect, p.carried = res.Redirect, res.Carried
+	}
 	if res.Ref != 0 {
 		delete(p.outstanding, res.Ref)
 		if _, ok := p.replies[res.Ref]; ok {
@@ -355,6 +361,57 @@ func (p *Page) Scrolls() []string {
 	return append([]string(nil), p.scrolls...)
 }
 
+// Flashes returns the flash messages the page holds (Context.Flash), in
+// order: shown in its data-liveview-flash container, or waiting for one.
+// Messages are not dismissed by time (no timers run); a click on a
+// message's close button removes it (Click(".liveview-flash-info button")).
+func (p *Page) Flashes() []liveview.Flash {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []liveview.Flash
+	for _, f := range p.c.Flashes() {
+		out = append(out, liveview.Flash{Kind: f.Kind, Text: f.Text})
+	}
+	return out
+}
+
+// Redirected returns where the last redirect frame (Context.Redirect) sent
+// the page since it was loaded, as URL returns a URL ("/login?next=%2F")
+// for the app's own origin, else the whole URL; "" when none (a refused
+// URL is none: the client logs it). The page stays as it is until
+// FollowRedirect loads the new one, as the browser would at once; other
+// actions fail meanwhile.
+func (p *Page) Redirected() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.redirectString()
+}
+
+// redirectString is Redirected with p.mu held.
+func (p *Page) redirectString() string {
+	if p.redirect == nil {
+		return ""
+	}
+	if p.c.SameOrigin(p.redirect) {
+		return p.redirect.RequestURI() + fragment(p.redirect.Fragment)
+	}
+	return p.redirect.String()
+}
+
+// Expired reports whether the server closed the page's WebSocket with
+// 4401 (liveview.ErrSessionExpired, from Config.Room, Config.OnConnect, a
+// handler or middleware). In a browser the client then shows its
+// expiredMessage in the #no-connection banner (here, its default text)
+// and reloads the page after one to five seconds; here the page stays,
+// and actions fail (Open the page again to see what the reload gets). A
+// handshake expired by Room or OnConnect opens and closes at once, so
+// after Open wait for it: page.Wait("the session to expire", page.Expired).
+func (p *Page) Expired() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.c != nil && p.c.Expired()
+}
+
 // Sent returns the event frames the page sent, in order, byte for byte as
 // the bundled client's JSON.stringify writes them (keys function, data,
 // form, ref, lang, room). liveview.ParseEvent decodes one as the server
@@ -387,6 +444,9 @@ func (p *Page) report() string {
 	}
 	if p.closedErr != nil {
 		fmt.Fprintf(&b, ", socket closed: %v", p.closedErr)
+	}
+	if p.redirect != nil {
+		fmt.Fprintf(&b, ", redirected to %s", p.redirect)
 	}
 	if len(p.outstanding) > 0 {
 		refs := make([]int, 0, len(p.outstanding))

@@ -8,7 +8,11 @@
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
 // /p/frames, /p/wire, /p/rules (every rule that turns an element into an
 // event, for the parity test of liveviewtest's copy of the client's rules),
-// /p/commands (JS commands, throttle, polling)
+// /p/commands (JS commands, throttle, polling), /p/hooks (client hooks,
+// pushEvent, form recovery), /p/esm (the ES module build), /p/flash (flash
+// messages, redirects, an expired session: a handshake with the cookie
+// lv_expired is expired, and multi-value fields; ?dismiss=MS sets the
+// container's auto-dismiss)
 // and /p/custompath (a second Hub on /custom/ws/:room/); /p/keys, /p/nopage
 // and /app/p/prefixed (a third Hub under /app), see traps.go. A
 // ?noroom=1 page has no <html data-room>; ?legacy=1 sets
@@ -57,7 +61,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands", "flash"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -115,7 +119,7 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 	// A short drain window: the browser tests restart this server and
 	// should not wait the default 5 s for the pages to reconnect.
 	const drain = 200 * time.Millisecond
-	e.Use(liveview.PluginWithConfig(liveview.Config{DrainWindow: drain}))
+	e.Use(liveview.PluginWithConfig(liveview.Config{DrainWindow: drain, OnConnect: expiredCookie}))
 	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/", DrainWindow: drain})
 	custom.Handle("record", record)
 	e.Use(custom.Middleware())
@@ -154,10 +158,29 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 			if name == "custompath" {
 				data["WSPath"] = "/custom/ws" // webSocketConfig.path
 			}
+			if name == "flash" {
+				data["Dismiss"] = c.QueryParam("dismiss") // data-liveview-flash="ms"
+				data["Prefs"] = &liveview.FormView{}
+			}
 			return c.Render(http.StatusOK, name+".html", data)
 		})
 	}
 	return e, []*liveview.Hub{liveview.Default(), custom, prefixed}
+}
+
+// expiredCookie expires the session of a handshake that carries the cookie
+// lv_expired (/p/flash): the socket opens and closes with 4401.
+func expiredCookie(c echo.Context, _ *liveview.Context) error {
+	if _, err := c.Cookie("lv_expired"); err == nil {
+		return liveview.ErrSessionExpired
+	}
+	return nil
+}
+
+// prefs is /p/flash's form of multi-value fields.
+type prefs struct {
+	Colors []string `form:"colors" validate:"min=1"`
+	Days   []int    `form:"days"`
 }
 
 // record appends the event, as JSON, to #log.
@@ -276,6 +299,51 @@ func init() {
 		return c.Render("#poll-box", "cmd_polls.html", nil)
 	})
 	liveview.Handle("cmd_poll_stop", func(c *liveview.Context) error { return c.Remove("#poll-a") })
+	// Flash: messages, navigations that replace their container, redirects,
+	// an expired session, multi-value fields.
+	liveview.Handle("flash_info", func(c *liveview.Context) error { return c.Flash("info", "Saved") })
+	liveview.Handle("flash_error", func(c *liveview.Context) error { return c.Flash("error", "Could not save") })
+	liveview.Handle("flash_nav", func(c *liveview.Context) error {
+		return errors.Join(c.Flash("success", "Moved"),
+			c.Navigate("#content", "/p/flash?page=2", "Flash page 2", "flash_nav.html", 2))
+	})
+	liveview.Handle("nav_flash", func(c *liveview.Context) error {
+		return errors.Join(c.Navigate("#content", "/p/flash?page=3", "Flash page 3", "flash_nav.html", 3),
+			c.Flash("warning", "Arrived"))
+	})
+	liveview.Handle("nav_bare", func(c *liveview.Context) error {
+		return c.Navigate("#content", "/p/flash?page=4", "Flash page 4", "flash_bare.html", 4)
+	})
+	liveview.Handle("flash_redirect", func(c *liveview.Context) error {
+		return errors.Join(c.Flash("success", "Saved, then redirected"), c.Redirect("/p/flash?page=5"))
+	})
+	liveview.Handle("redirect_js", func(c *liveview.Context) error {
+		// Context.Redirect refuses it; a hand-made frame reaches the client.
+		return c.Send(liveview.Message{Extra: map[string]any{"redirect": "javascript:window.pwned=1"}})
+	})
+	liveview.Handle("expire", func(*liveview.Context) error { return liveview.ErrSessionExpired })
+	liveview.Handle("save_prefs", func(c *liveview.Context) error {
+		var p prefs
+		err := errors.Join(c.Bind(&p), c.Validate(&p))
+		if err != nil && liveview.FieldErrors(c, err) == nil {
+			return err
+		}
+		v := liveview.NewFormView(c, &p, err)
+		return c.Render("#prefs", "flash_prefs.html", v)
+	})
+	// Rules: flash messages (plain text, one per kind), and their container
+	// replaced by a navigation between two of them.
+	liveview.Handle("rules_flash", func(c *liveview.Context) error {
+		return c.Flash("info", "Saved <b>not bold</b> & done")
+	})
+	liveview.Handle("rules_flash_nav", func(c *liveview.Context) error {
+		return errors.Join(
+			c.Flash("warning", "Before"),
+			c.Send(liveview.Message{Target: "#r-flash-region", HTML: `<div id="r-flash" data-liveview-flash=""></div><p>navigated</p>`}),
+			c.Flash("error", "After"),
+			c.Flash("warning", "Replaced"),
+		)
+	})
 }
 
 // wireScripts is a fragment with every kind of script: classic inline ones

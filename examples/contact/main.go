@@ -3,7 +3,10 @@
 // validates it, and the form comes back with an error next to each invalid
 // field and everything the user typed kept, until it is valid and a thank
 // you replaces it. Fields are also checked one by one when they lose focus
-// (Django LiveView's "real-time validation").
+// (Django LiveView's "real-time validation"). Flash messages say how it
+// went (c.Flash, shown in the page's data-liveview-flash element), and
+// "Send another message" starts over with a full page load (c.Redirect),
+// its message carried to the new page.
 //
 //	go run ./examples/contact                 # http://localhost:8080
 //	go run ./examples/contact -addr 127.0.0.1:9000
@@ -113,10 +116,24 @@ func init() {
 		// Conversion errors (a word in "copies") and failed rules are
 		// reported together; for a field with both, the first wins.
 		if err := errors.Join(c.Bind(&f), c.Validate(&f)); err != nil {
-			return c.RenderForm("#contact-container", "contact_form.html", &f, err)
+			if rerr := c.RenderForm("#contact-container", "contact_form.html", &f, err); rerr != nil {
+				return rerr
+			}
+			return c.Flash("error", "Please fix the fields marked in red.")
 		}
-		// Save it, send it... then thank the user.
-		return c.Render("#contact-container", "contact_success.html", f)
+		// Save it, send it... then thank the user. One message per kind: an
+		// empty text takes down the error of an earlier try.
+		return errors.Join(
+			c.Render("#contact-container", "contact_success.html", f),
+			c.Flash("error", ""),
+			c.Flash("success", "Message sent. Thank you, "+f.Name+"!"),
+		)
+	})
+
+	// start_over loads the page again, an empty form (a redirect is a full
+	// page load); the flash message goes along.
+	liveview.Handle("start_over", func(c *liveview.Context) error {
+		return errors.Join(c.Flash("info", "Ready for a new message."), c.Redirect("/"))
 	})
 
 	// validate_field checks the field named by data-data-field as soon as it

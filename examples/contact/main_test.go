@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -136,5 +137,44 @@ func TestContactSuccess(t *testing.T) {
 	}
 	if page.Exists("#contact-container form") || len(page.Errors()) != 0 {
 		t.Errorf("form still there or error frames %+v", page.Errors())
+	}
+}
+
+// TestContactFlash: flash messages say how it went: an error after an
+// invalid submission, replaced by a success once it is valid; "Send
+// another message" redirects to an empty form (a full page load), which
+// shows the messages carried over.
+func TestContactFlash(t *testing.T) {
+	page := startContact(t).Open("/")
+	fillBadly(page)
+	if got := page.Flashes(); len(got) != 1 || got[0] != (liveview.Flash{Kind: "error", Text: "Please fix the fields marked in red."}) {
+		t.Fatalf("after an invalid submission: %+v", got)
+	}
+	if got := page.Text("#flash .liveview-flash-error"); got != "Please fix the fields marked in red.×" {
+		t.Errorf("the error message reads %q", got)
+	}
+	page.Fill("input[name=email]", "ada@example.com")
+	page.Fill("textarea[name=message]", "Hi there, a longer message.")
+	page.Fill("input[name=copies]", "2")
+	page.Click("button[data-liveview-function=submit_contact]")
+	success := liveview.Flash{Kind: "success", Text: "Message sent. Thank you, Ada!"}
+	if got := page.Flashes(); len(got) != 1 || got[0] != success {
+		t.Fatalf("after a valid submission: %+v", got)
+	}
+
+	page.Click("button[data-liveview-function=start_over]")
+	if got := page.Redirected(); got != "/" {
+		t.Fatalf("Redirected() = %q, want /", got)
+	}
+	page.FollowRedirect()
+	if !page.Exists("#contact-container form") || page.Exists("#contact-container .success") {
+		t.Errorf("not an empty form: %s", page.HTML("#contact-container"))
+	}
+	if v, _ := page.Attr("input[name=name]", "value"); v != "" {
+		t.Errorf("the new form has a name: %q", v)
+	}
+	want := []liveview.Flash{success, {Kind: "info", Text: "Ready for a new message."}}
+	if got := page.Flashes(); !reflect.DeepEqual(got, want) || page.Count("#flash .liveview-flash") != 2 {
+		t.Errorf("the new page shows %+v: %s", got, page.HTML("#flash"))
 	}
 }

@@ -31,6 +31,9 @@ type Client struct {
 	once     map[onceKey]bool                 // :once listeners already used
 	active   *html.Node                       // document.activeElement, nil for <body>
 	dirty    map[*html.Node]bool              // typed into since focused: change on blur
+	flashes  []*flashMsg                      // flash.js's shown, in order
+	expired  bool                             // the socket closed with 4401
+	warned   map[string]bool                  // warn.js's texts already logged
 
 	out       *Outcome            // the gesture in progress
 	debounced []*html.Node        // debounced runs and throttled ends waiting to fire, in firing order
@@ -45,8 +48,9 @@ type Client struct {
 type Outcome struct {
 	// Events are the frames the page sends, in order, refs assigned.
 	Events []*Event
-	// Ran reports that a page action (page#run, page#stop) or a keyboard
-	// map handled an event, whether or not anything was sent.
+	// Ran reports that a page action (page#run, page#stop), a keyboard
+	// map or a listener of the client (a flash message's close button)
+	// handled an event, whether or not anything was sent.
 	Ran bool
 	// Changed reports a field whose value or checked state changed.
 	Changed bool
@@ -87,6 +91,7 @@ func New(doc *html.Node, pageURL *url.URL, room string) *Client {
 		dirty:     map[*html.Node]bool{},
 		throttled: map[*html.Node]bool{},
 		polls:     map[*html.Node]bool{},
+		warned:    map[string]bool{},
 	}
 }
 
@@ -163,7 +168,7 @@ func (c *Client) Connect(inits bool) *Outcome {
 	for _, ctrl := range ctrls {
 		c.scan(ctrl, ctrl)
 	}
-	c.banner(false)
+	c.banner(false, "")
 	for _, ctrl := range ctrls {
 		if inits {
 			c.runInits(ctrl)
@@ -172,19 +177,42 @@ func (c *Client) Connect(inits bool) *Outcome {
 	return c.end()
 }
 
+// CloseSessionExpired is the close code of an expired session
+// (liveview.CloseSessionExpired).
+const CloseSessionExpired = 4401
+
+// ExpiredMessage is webSocketConfig.expiredMessage's default, the banner's
+// text after a close 4401.
+const ExpiredMessage = "Your session has expired. Reloading..."
+
 // Disconnected shows the #no-connection banner for a socket that closed
-// with any code but 1000 (normal), as socket.js does before reconnecting.
+// with any code but 1000 (normal), as socket.js does before reconnecting;
+// for 4401 (the session expired) with ExpiredMessage as its text, and the
+// client does not reconnect: the page reloads (Expired).
 func (c *Client) Disconnected(code int) {
-	if code != 1000 {
-		c.banner(true)
+	switch code {
+	case 1000:
+	case CloseSessionExpired:
+		c.expired = true
+		c.banner(true, ExpiredMessage)
+	default:
+		c.banner(true, "")
 	}
 }
 
-// banner is banner.js's showBanner (show) and hideBanner.
-func (c *Client) banner(show bool) {
+// Expired reports whether the socket closed with 4401: in a browser the
+// page now reloads, after one to five seconds.
+func (c *Client) Expired() bool { return c.expired }
+
+// banner is banner.js's showBanner (show, with text replacing its content
+// when not empty) and hideBanner.
+func (c *Client) banner(show bool, text string) {
 	el := getElementByID(c.doc, "no-connection")
 	if el == nil {
 		return
+	}
+	if text != "" {
+		setTextContent(el, text)
 	}
 	if show {
 		classListAdd(el, "no-connection--show")
@@ -370,7 +398,7 @@ func (c *Client) PushEvent(el *html.Node, function string, data json.RawMessage)
 // function with its data and form.
 func (c *Client) Reconnected() *Outcome {
 	c.begin()
-	c.banner(false)
+	c.banner(false, "")
 	for _, el := range QueryAll(c.doc, recoverSelector) {
 		v, _ := Attr(el, "data-liveview-recover")
 		c.execute(el, &v, "")

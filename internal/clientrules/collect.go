@@ -93,24 +93,59 @@ func CollectData(el *html.Node) *Object {
 }
 
 // CollectForm is collectForm(el): {name: value} for the fields that belong
-// to el; checkbox -> bool, radio -> its value only when checked, others ->
-// .value; a repeated name keeps its first place and its last value.
+// to el; checkbox -> bool, or, when several checkboxes among them share its
+// name, the []string of the checked ones' values; radio -> its value only
+// when checked; <select multiple> -> the []string of its selected values;
+// others -> .value; a repeated name keeps its first place and its last
+// value.
 func CollectForm(el *html.Node) *Object {
 	o := &Object{}
-	for _, f := range FieldsOf(el) {
+	fields := FieldsOf(el)
+	for _, f := range fields {
 		name := attrOr(f, "name", "")
 		switch InputType(f) {
 		case "checkbox":
-			o.Set(name, Checked(f))
+			var group, checked []*html.Node
+			for _, g := range fields {
+				if InputType(g) == "checkbox" && attrOr(g, "name", "") == name {
+					group = append(group, g)
+					if Checked(g) {
+						checked = append(checked, g)
+					}
+				}
+			}
+			if len(group) > 1 {
+				o.Set(name, values(checked))
+			} else {
+				o.Set(name, Checked(f))
+			}
 		case "radio":
 			if Checked(f) {
 				o.Set(name, Value(f))
 			}
 		default:
-			o.Set(name, Value(f))
+			if tag(f) == "select" && hasAttr(f, "multiple") {
+				o.Set(name, values(SelectedOptions(f)))
+			} else {
+				o.Set(name, Value(f))
+			}
 		}
 	}
 	return o
+}
+
+// values is collect.js's values: the .value of each field or option, never
+// nil (an empty list is sent as []).
+func values(list []*html.Node) []string {
+	out := make([]string, 0, len(list))
+	for _, n := range list {
+		if tag(n) == "option" {
+			out = append(out, OptionValue(n))
+		} else {
+			out = append(out, Value(n))
+		}
+	}
+	return out
 }
 
 // FieldsOf is fieldsOf(el): el's fields when el is a form, else those of its

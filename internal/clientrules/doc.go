@@ -5,7 +5,8 @@
 //   - collect.go: collect.js (data keys from the dataset with upstream's
 //     omit list; form collection: the element's form, else its own field,
 //     else the named fields of its parent; checkboxes as booleans, radios
-//     when checked).
+//     when checked; a <select multiple> and several checkboxes of one name
+//     as lists).
 //   - fields.go: what the browser's .value, .checked and .selected give
 //     (select defaults, value sanitization), and the setters of the tests.
 //   - actions.go, dispatch.go: Stimulus 3.2.2's action descriptors, default
@@ -18,11 +19,16 @@
 //   - gestures.go: clicks, typing, keys, submits and focus moves with the
 //     browser's default actions around them.
 //   - client.go: the page's state: refs and loading states (loading.js),
-//     inits, intersections (intersect.js), polls, the banner (banner.js);
-//     time: a gesture counts as followed by a pause longer than any
-//     debounce or throttle window (Hold and Release keep the windows open
-//     across gestures), and Poll stands for one tick of a poll's interval.
+//     inits, intersections (intersect.js), polls, the banner (banner.js)
+//     and the close codes that show it (socket.js: 4401, the session
+//     expired), reconnects (form recovery, recover.js) and hooks'
+//     pushEvent (hooks.js); time: a gesture counts as followed by a pause
+//     longer than any debounce or throttle window (Hold and Release keep
+//     the windows open across gestures), and Poll stands for one tick of a
+//     poll's interval.
 //   - frame.go: render.js.
+//   - flash.go: flash.js (flash messages in the data-liveview-flash
+//     container, kept across frames and redirects; redirects).
 //   - event.go: the frame the client sends, byte for byte as
 //     JSON.stringify writes it.
 //   - keys.json, keys.go, keyboard.go: keyboard maps. keys.json is data

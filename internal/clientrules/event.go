@@ -14,7 +14,7 @@ type Event struct {
 	Function string
 	Data     *Object         // string values
 	RawData  json.RawMessage // instead of Data when set: a hook's pushEvent data
-	Form     *Object         // string or bool values
+	Form     *Object         // string, bool or []string values
 	Ref      int             // 0: no ref (the client then sends none)
 	Lang     *string         // <html lang> at send time; nil is JSON null
 	Room     string
@@ -53,15 +53,16 @@ func (e *Event) JSON() []byte {
 	return []byte(b.String())
 }
 
-// Object is a JavaScript object with string keys and string or bool
-// values: assigning a key again keeps its place and replaces its value, as
-// form[name] = value does. The zero value is an empty object.
+// Object is a JavaScript object with string keys and string, bool or
+// []string (an array of strings) values: assigning a key again keeps its
+// place and replaces its value, as form[name] = value does. The zero value
+// is an empty object.
 type Object struct {
 	keys []string
 	vals map[string]any
 }
 
-// Set assigns v (a string or a bool) to key.
+// Set assigns v (a string, a bool or a []string) to key.
 func (o *Object) Set(key string, v any) {
 	if o.vals == nil {
 		o.vals = map[string]any{}
@@ -132,6 +133,15 @@ func (o *Object) write(b *strings.Builder) {
 			b.WriteString(strconv.FormatBool(v))
 		case string:
 			writeJSString(b, v)
+		case []string:
+			b.WriteByte('[')
+			for i, s := range v {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				writeJSString(b, s)
+			}
+			b.WriteByte(']')
 		default:
 			b.WriteString("null")
 		}

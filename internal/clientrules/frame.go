@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"net/url"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -11,9 +12,9 @@ import (
 
 // The Go copy of jsclient/src/render.js: applying one server frame, in
 // Django LiveView's order (target: html / append / remove / morph, url,
-// title; then js, our JS commands; then scroll, scrollTop; then event,
-// error and ref), plus what the page controllers' MutationObservers and
-// Stimulus do with inserted HTML.
+// title; then js, our JS commands; then flash, scroll, scrollTop; then
+// event, error, ref and redirect), plus what the page controllers'
+// MutationObservers and Stimulus do with inserted HTML.
 //
 // Two things the browser does cannot happen here and are left out: inline
 // scripts of fragments do not run (they stay in the DOM, inert, as the
@@ -42,6 +43,14 @@ type FrameResult struct {
 	// Error reports an error frame the client surfaces (error without
 	// target): the liveview:error CustomEvent.
 	Error bool
+	// Redirect is the URL the frame's redirect loads (location.assign),
+	// resolved against the page's; nil when it has none or the client
+	// refused it (not http, https or relative: see Outcome.Notes).
+	Redirect *url.URL
+	// Carried are the flash messages the redirect takes along in the tab's
+	// sessionStorage (a redirect to the page's own origin only): the next
+	// page shows them (RestoreFlashes).
+	Carried []Flash
 	// Outcome holds the init events of page controllers the frame
 	// inserted and the events its JS commands made (a dispatch a page#run
 	// listens to), and the client's console messages (target not found...).
@@ -74,6 +83,7 @@ func (c *Client) ApplyFrame(raw []byte) *FrameResult {
 	if truthy(f["js"]) {
 		c.runJS(jsValueString(f["js"]), nil)
 	}
+	c.flashFrame(f["flash"])
 	if truthy(f["scroll"]) {
 		res.Scrolls = append(res.Scrolls, jsValueString(f["scroll"]))
 	}
@@ -95,10 +105,20 @@ func (c *Client) ApplyFrame(raw []byte) *FrameResult {
 		res.Ref = int(ref)
 		c.finishLoading(res.Ref)
 	}
+	var to string
+	if json.Unmarshal(f["redirect"], &to) == nil && isJSONString(f["redirect"]) {
+		c.redirect(to, res)
+	}
 	return res
 }
 
 func validJSON(b []byte) bool { return json.Valid(b) }
+
+// isJSONString reports a JSON string (typeof v === "string").
+func isJSONString(v json.RawMessage) bool {
+	s := strings.TrimSpace(string(v))
+	return s != "" && s[0] == '"'
+}
 
 // renderTarget changes the target element; url and title apply only when
 // the target exists (upstream semantics). It reports whether it existed.

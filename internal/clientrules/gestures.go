@@ -85,6 +85,9 @@ func (c *Client) activate(el *html.Node) {
 		}
 	}
 	ev := c.dispatch(el, &domEvent{typ: "click", kind: kindMouse, bubbles: true, cancelable: true})
+	if c.closeFlash(el) { // the close button's own click listener (flash.js)
+		c.out.Ran = true
+	}
 	switch {
 	case checkable:
 		if restore == nil {

@@ -591,16 +591,16 @@
     prune(map, key);
   }
   function fetch2(map, key) {
-    let values = map.get(key);
-    if (!values) {
-      values = /* @__PURE__ */ new Set();
-      map.set(key, values);
+    let values2 = map.get(key);
+    if (!values2) {
+      values2 = /* @__PURE__ */ new Set();
+      map.set(key, values2);
     }
-    return values;
+    return values2;
   }
   function prune(map, key) {
-    const values = map.get(key);
-    if (values != null && values.size == 0) {
+    const values2 = map.get(key);
+    if (values2 != null && values2.size == 0) {
       map.delete(key);
     }
   }
@@ -613,7 +613,7 @@
     }
     get values() {
       const sets = Array.from(this.valuesByKey.values());
-      return sets.reduce((values, set) => values.concat(Array.from(set)), []);
+      return sets.reduce((values2, set) => values2.concat(Array.from(set)), []);
     }
     get size() {
       const sets = Array.from(this.valuesByKey.values());
@@ -626,8 +626,8 @@
       del(this.valuesByKey, key, value);
     }
     has(key, value) {
-      const values = this.valuesByKey.get(key);
-      return values != null && values.has(value);
+      const values2 = this.valuesByKey.get(key);
+      return values2 != null && values2.has(value);
     }
     hasKey(key) {
       return this.valuesByKey.has(key);
@@ -637,11 +637,11 @@
       return sets.some((set) => set.has(value));
     }
     getValuesForKey(key) {
-      const values = this.valuesByKey.get(key);
-      return values ? Array.from(values) : [];
+      const values2 = this.valuesByKey.get(key);
+      return values2 ? Array.from(values2) : [];
     }
     getKeysForValue(value) {
-      return Array.from(this.valuesByKey).filter(([_key, values]) => values.has(value)).map(([key, _values]) => key);
+      return Array.from(this.valuesByKey).filter(([_key, values2]) => values2.has(value)).map(([key, _values]) => key);
     }
   };
   var SelectorObserver = class {
@@ -1179,9 +1179,9 @@
   };
   function readInheritableStaticArrayValues(constructor, propertyName) {
     const ancestors = getAncestorsForConstructor(constructor);
-    return Array.from(ancestors.reduce((values, constructor2) => {
-      getOwnStaticArrayValues(constructor2, propertyName).forEach((name) => values.add(name));
-      return values;
+    return Array.from(ancestors.reduce((values2, constructor2) => {
+      getOwnStaticArrayValues(constructor2, propertyName).forEach((name) => values2.add(name));
+      return values2;
     }, /* @__PURE__ */ new Set()));
   }
   function readInheritableStaticObjectPairs(constructor, propertyName) {
@@ -2477,9 +2477,13 @@
   }
   function collectForm(el) {
     const form = {};
-    for (const field of fieldsOf(el)) {
+    const fields = Array.from(fieldsOf(el));
+    for (const field of fields) {
       if (field.type === "checkbox") {
-        form[field.name] = field.checked;
+        const group = fields.filter((f) => f.type === field.type && f.name === field.name);
+        form[field.name] = group[1] ? values(group.filter((f) => f.checked)) : field.checked;
+      } else if (field.type === "select-multiple") {
+        form[field.name] = values(field.selectedOptions);
       } else if (field.type === "radio") {
         if (field.checked) form[field.name] = field.value;
       } else {
@@ -2488,6 +2492,7 @@
     }
     return form;
   }
+  var values = (list) => Array.from(list, (f) => f.value);
   function fieldsOf(el) {
     if (el.matches("form")) return el.querySelectorAll(FIELDS);
     const form = el.closest("form");
@@ -2516,8 +2521,12 @@
       // events kept while the socket is not open
       legacyRoomStorage: false,
       // true: upstream's localStorage["room"]
-      loadingStates: true
+      loadingStates: true,
       // false: no ref on events, no loading states
+      expiredMessage: "Your session has expired. Reloading...",
+      // the banner after a close 4401
+      expiredReloadMs: 1e3
+      // the reload after a close 4401 waits 1 to 5 times this, at random
     };
   }
   function config() {
@@ -3423,8 +3432,74 @@
     return list.concat(Array.from(root.querySelectorAll(selector)));
   }
 
+  // src/warn.js
+  var warned = /* @__PURE__ */ new Set();
+  function warnOnce(text, ...args) {
+    if (warned.has(text)) return;
+    warned.add(text);
+    console.warn("LiveView: " + text, ...args);
+  }
+
+  // src/flash.js
+  var KEY = "liveview-flash";
+  var BOX = "[data-liveview-flash]";
+  var shown = /* @__PURE__ */ new Map();
+  function flash(f) {
+    if (f && f.kind) {
+      const kind = f.kind;
+      drop(kind);
+      if (f.text) {
+        const el = document.createElement("div");
+        el.className = "liveview-flash liveview-flash-" + kind;
+        el.setAttribute("role", kind === "error" ? "alert" : "status");
+        el.textContent = f.text;
+        const b = el.appendChild(document.createElement("button"));
+        b.type = "button";
+        b.setAttribute("aria-label", "Close");
+        b.textContent = "\xD7";
+        b.onclick = () => drop(kind, el);
+        el.f = f;
+        const ms = +document.querySelector(BOX)?.dataset.liveviewFlash;
+        if (ms > 0) setTimeout(() => drop(kind, el), ms);
+        shown.set(kind, el);
+      }
+    }
+    placeFlashes();
+  }
+  function drop(kind, el = shown.get(kind)) {
+    if (shown.get(kind) === el) {
+      el?.remove();
+      shown.delete(kind);
+    }
+  }
+  function placeFlashes() {
+    const box = document.querySelector(BOX);
+    if (!box) {
+      if (shown.size) warnOnce("no " + BOX + " element for a flash");
+      return;
+    }
+    for (const el of shown.values()) if (el.parentNode !== box) box.appendChild(el);
+  }
+  function redirect(url) {
+    let u;
+    try {
+      u = new URL(url, location.href);
+      if (u.origin === location.origin) {
+        sessionStorage.setItem(KEY, JSON.stringify(Array.from(shown.values(), (el) => el.f)));
+      }
+    } catch (_) {
+    }
+    if (u && /^https?:$/.test(u.protocol)) location.assign(u);
+    else console.error("LiveView: redirect refused", url);
+  }
+  function restoreFlashes(saved) {
+    if (!Array.isArray(saved)) return;
+    sessionStorage.removeItem(KEY);
+    for (const f of saved) flash(f);
+  }
+
   // src/history.js
-  var KEY = "liveview-history";
+  var KEY2 = "liveview-history";
   var MAX_ENTRIES = 50;
   var QUOTA_FALLBACK = 25;
   var SCROLL_DELAY_MS = 50;
@@ -3444,9 +3519,9 @@
       history.scrollRestoration = "manual";
     } catch (_) {
     }
-    const saved = load();
+    const saved = load(KEY2);
     const index = history.state && history.state.liveviewIndex;
-    if (saved && Number.isInteger(index) && saved.entries[index]) {
+    if (saved && Array.isArray(saved.entries) && Array.isArray(saved.touched) && Number.isInteger(index) && saved.entries[index]) {
       journal = saved;
       journal.index = index;
     } else {
@@ -3454,6 +3529,7 @@
       replaceIndex(0);
       save();
     }
+    restoreFlashes(load(KEY));
     window.addEventListener("popstate", onPopState);
     window.addEventListener("pagehide", () => {
       snapshotCurrent();
@@ -3503,6 +3579,7 @@
     if (target.lang) document.documentElement.setAttribute("lang", target.lang);
     else document.documentElement.removeAttribute("lang");
     replayScripts(restored);
+    placeFlashes();
     setTimeout(() => window.scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
     save();
     document.dispatchEvent(
@@ -3577,6 +3654,7 @@
       for (const node of copy.querySelectorAll(`[${name}]`)) node.removeAttribute(name);
     }
     for (const node of copy.querySelectorAll(".liveview-loading")) node.classList.remove("liveview-loading");
+    for (const node of copy.querySelectorAll(".liveview-flash")) node.remove();
     return copy.innerHTML;
   }
   function copyValue(field, copy) {
@@ -3609,10 +3687,9 @@
     } catch (_) {
     }
   }
-  function load() {
+  function load(key) {
     try {
-      const saved = JSON.parse(sessionStorage.getItem(KEY));
-      return saved && Array.isArray(saved.entries) && Array.isArray(saved.touched) ? saved : null;
+      return JSON.parse(sessionStorage.getItem(key));
     } catch (_) {
       return null;
     }
@@ -3620,11 +3697,11 @@
   function save() {
     if (memoryOnly) return;
     try {
-      sessionStorage.setItem(KEY, JSON.stringify(journal));
+      sessionStorage.setItem(KEY2, JSON.stringify(journal));
     } catch (_) {
       prune2(QUOTA_FALLBACK);
       try {
-        sessionStorage.setItem(KEY, JSON.stringify(journal));
+        sessionStorage.setItem(KEY2, JSON.stringify(journal));
       } catch (_2) {
         memoryOnly = true;
       }
@@ -3678,14 +3755,6 @@
   }
   function finishAll(refs) {
     for (const ref of refs) finishLoading(ref);
-  }
-
-  // src/warn.js
-  var warned = /* @__PURE__ */ new Set();
-  function warnOnce(text, ...args) {
-    if (warned.has(text)) return;
-    warned.add(text);
-    console.warn("LiveView: " + text, ...args);
   }
 
   // src/hooks.js
@@ -3810,6 +3879,7 @@
     if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
     if (data.target) renderTarget(data);
     if (data.js) runJS(data.js);
+    flash(data.flash);
     if (data.scroll) scrollToAnchor(data.scroll);
     if (data.scrollTop) scrollToTop();
     if (typeof data.event === "string" && data.event) {
@@ -3823,6 +3893,7 @@
     }
     const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
     if (ref) finishLoading(ref, data);
+    if (typeof data.redirect === "string") redirect(data.redirect);
     return ref;
   }
   function renderTarget(data) {
@@ -3880,9 +3951,10 @@
 
   // src/banner.js
   var ID = "no-connection";
-  function showBanner() {
+  function showBanner(text) {
     const el = document.getElementById(ID);
     if (!el) return;
+    if (text) el.textContent = text;
     el.classList.add("no-connection--show");
     el.classList.remove("no-connection--hide");
   }
@@ -3897,6 +3969,7 @@
   var NORMAL_CLOSURE = 1e3;
   var SERVICE_RESTART = 1012;
   var RESTART_REASON = /^liveview:restart:(\d+)$/;
+  var EXPIRED = 4401;
   var BACKOFF = 1.5;
   var socket = null;
   var room = null;
@@ -3941,6 +4014,7 @@
       if (ws !== socket) return;
       forgetSent();
       if (event.code === SERVICE_RESTART) restart(event.reason);
+      else if (event.code === EXPIRED) expire();
       else if (event.code !== NORMAL_CLOSURE) connectionLost(!up && url);
     });
     ws.addEventListener("error", () => {
@@ -4020,6 +4094,11 @@
     clearTimeout(timer);
     restarting = true;
     timer = setTimeout(connect, Math.random() * (m ? +m[1] : number("restartWindowMs")));
+  }
+  function expire() {
+    showBanner(config().expiredMessage);
+    timer = {};
+    setTimeout(() => location.reload(), number("expiredReloadMs") * (1 + Math.random() * 4));
   }
   function scheduleReconnect(probeURL) {
     if (timer !== null) return;

@@ -3,10 +3,11 @@
 
 const ID = "no-connection";
 
-// showBanner marks the connection as lost.
-export function showBanner() {
+// showBanner marks the connection as lost; a text replaces its content.
+export function showBanner(text) {
   const el = document.getElementById(ID);
   if (!el) return;
+  if (text) el.textContent = text;
   el.classList.add("no-connection--show");
   el.classList.remove("no-connection--hide");
 }

@@ -36,13 +36,19 @@ export function collectData(el) {
 }
 
 // collectForm returns {name: value} for the fields that belong to el.
-// Checkbox -> boolean, radio -> value only when checked, others -> .value;
-// a repeated name keeps the last value.
+// Checkbox -> boolean, or, when several checkboxes among them share its
+// name, the list of the checked ones' values; radio -> value only when
+// checked; <select multiple> -> the list of its selected values; others ->
+// .value. A repeated name keeps the last value.
 export function collectForm(el) {
   const form = {};
-  for (const field of fieldsOf(el)) {
+  const fields = Array.from(fieldsOf(el));
+  for (const field of fields) {
     if (field.type === "checkbox") {
-      form[field.name] = field.checked;
+      const group = fields.filter((f) => f.type === field.type && f.name === field.name);
+      form[field.name] = group[1] ? values(group.filter((f) => f.checked)) : field.checked;
+    } else if (field.type === "select-multiple") {
+      form[field.name] = values(field.selectedOptions);
     } else if (field.type === "radio") {
       if (field.checked) form[field.name] = field.value;
     } else {
@@ -51,6 +57,9 @@ export function collectForm(el) {
   }
   return form;
 }
+
+// values lists the .value of each field or option.
+const values = (list) => Array.from(list, (f) => f.value);
 
 // fieldsOf chooses the fields: el's form, else its enclosing form, else el
 // itself when it is a field, else (our extension, as the upstream docs

@@ -20,6 +20,8 @@ function defaults() {
     queueLimit: 100, // events kept while the socket is not open
     legacyRoomStorage: false, // true: upstream's localStorage["room"]
     loadingStates: true, // false: no ref on events, no loading states
+    expiredMessage: "Your session has expired. Reloading...", // the banner after a close 4401
+    expiredReloadMs: 1000, // the reload after a close 4401 waits 1 to 5 times this, at random
   };
 }
 

@@ -10,6 +10,7 @@
 // its first change: entries older than that change show it.
 
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
+import { KEY as FLASH_KEY, placeFlashes, restoreFlashes } from "./flash.js";
 
 const KEY = "liveview-history";
 const MAX_ENTRIES = 50; // entries that keep their regions
@@ -37,9 +38,9 @@ export function initHistory() {
   } catch (_) {
     // Old browsers: scroll restoration stays automatic.
   }
-  const saved = load();
+  const saved = load(KEY);
   const index = history.state && history.state.liveviewIndex;
-  if (saved && Number.isInteger(index) && saved.entries[index]) {
+  if (saved && Array.isArray(saved.entries) && Array.isArray(saved.touched) && Number.isInteger(index) && saved.entries[index]) {
     journal = saved;
     journal.index = index;
   } else {
@@ -47,6 +48,7 @@ export function initHistory() {
     replaceIndex(0);
     save();
   }
+  restoreFlashes(load(FLASH_KEY)); // what a redirect brought in this tab
   window.addEventListener("popstate", onPopState);
   // A reload or a visit elsewhere must find the current entry's regions.
   window.addEventListener("pagehide", () => {
@@ -110,6 +112,7 @@ function onPopState(event) {
   if (target.lang) document.documentElement.setAttribute("lang", target.lang);
   else document.documentElement.removeAttribute("lang");
   replayScripts(restored);
+  placeFlashes(); // the tab's messages, into the restored container
   setTimeout(() => window.scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
   save();
   document.dispatchEvent(
@@ -187,8 +190,8 @@ function entry() {
 }
 
 // snapshot returns el's inner HTML with live form values written into
-// attributes (never password or file fields), permanent elements emptied
-// and the client's markers removed.
+// attributes (never password or file fields), permanent elements emptied,
+// the client's markers and flash messages removed.
 function snapshot(el) {
   const copy = el.cloneNode(true);
   const live = el.querySelectorAll("input, textarea, select");
@@ -199,6 +202,8 @@ function snapshot(el) {
     for (const node of copy.querySelectorAll(`[${name}]`)) node.removeAttribute(name);
   }
   for (const node of copy.querySelectorAll(".liveview-loading")) node.classList.remove("liveview-loading");
+  // Flash messages are the tab's, not the entry's (flash.js puts them back).
+  for (const node of copy.querySelectorAll(".liveview-flash")) node.remove();
   return copy.innerHTML;
 }
 
@@ -242,10 +247,10 @@ function replaceIndex(index) {
   }
 }
 
-function load() {
+// load returns the JSON value stored under key, null when none or unusable.
+function load(key) {
   try {
-    const saved = JSON.parse(sessionStorage.getItem(KEY));
-    return saved && Array.isArray(saved.entries) && Array.isArray(saved.touched) ? saved : null;
+    return JSON.parse(sessionStorage.getItem(key));
   } catch (_) {
     return null;
   }

@@ -26,12 +26,18 @@
  *     queueLimit         100              [+] events kept while disconnected
  *     legacyRoomStorage  false            [+] true: upstream's localStorage room
  *     loadingStates      true             [+] false: no ref, no loading states
+ *     expiredMessage     "Your session has expired. Reloading..."
+ *                                          [+] the banner's text after a close 4401
+ *     expiredReloadMs    1000             [+] the reload after a close 4401 waits
+ *                                          1 to 5 times this, at random
  *   room: <html data-room>, else a random UUID v4 written back to it.
  *
  * Client -> server, one JSON text frame per event:
  *   function  string   the element's data-liveview-function
  *   data      object   the element's own dataset, camelCase keys, string values
- *   form      object   field name -> value (checkbox: boolean)
+ *   form      object   field name -> value (checkbox: boolean); [+] a
+ *                      <select multiple>, or several checkboxes of one name
+ *                      among the fields, the list of the selected / checked values
  *   lang      string   <html lang> at send time (null when absent)
  *   room      string   the connection's room (the server ignores it)
  *   ref       number   [+] loading-state reference, 1, 2, 3...: the trigger
@@ -55,6 +61,10 @@
  *   ref        [+] answers the event with that ref: its loading state ends
  *   js         [+] JS commands (as data-liveview-js, each with a selector),
  *              run after the target changed: "show:#toast; focus:#q"
+ *   flash      [+] {kind, text}: a message, as plain text, in the page's
+ *              [data-liveview-flash] element (one per kind; "" removes it);
+ *              kept across frames that replace it and a same-origin redirect
+ *   redirect   [+] http(s) or relative URL: a full page load (location.assign)
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
  *   reply      [+] with ref: the value a hook's pushEvent resolves with
@@ -65,6 +75,9 @@
  *              random delay in [0, ms] (else restartWindowMs), not counted as
  *              a failed attempt, without the banner; an event made meanwhile
  *              reconnects at once
+ *   4401       "liveview:expired": the session has expired; no reconnect, the
+ *              banner shows expiredMessage, the page reloads after a random
+ *              1 to 5 x expiredReloadMs
  *   other      reconnect with jittered backoff, banner shown
  *   An attempt that fails before the socket opens is followed by a probe: a
  *   plain GET of the endpoint's http(s) URL (the browser hides a failed
@@ -97,7 +110,9 @@
  * Console warnings [+], each text once per page: a keyboard-map entry that
  *   can never match; data-liveview-* elements outside any
  *   data-controller="page" element (at start and when inserted); a JS
- *   command that cannot run (the others still run).
+ *   command that cannot run (the others still run); a flash message while
+ *   the page has no [data-liveview-flash] element; a hook that is not in
+ *   window.liveviewHooks.
  *
  * Hooks [+] (hooks.js): data-liveview-hook="Name" runs
  *   window.liveviewHooks.Name's mounted(el), updated(el) (a frame changed
@@ -113,7 +128,8 @@
  *
  * Globals: window.Stimulus, window.myWebSocket (replaced on reconnect),
  * window.webSocketConfig, [+] window.liveviewHooks (the page's).
- * sessionStorage["liveview-history"]: the journal.
+ * sessionStorage["liveview-history"]: the journal;
+ * [+] sessionStorage["liveview-flash"]: the messages a redirect takes along.
  * Document events: liveview:history-restored (as 2.3), [+] liveview:error,
  * [+] liveview:queue-overflow.
  */

@@ -1,13 +1,14 @@
 // Applying server frames to the page, in Django LiveView's order (§2.4):
 // target (html / append / remove / morph, url, title), then scroll, then
 // scrollTop; then our additions: js (after the target, so its commands
-// reach just-inserted HTML; before scroll, which waits anyway), event,
-// error and ref.
+// reach just-inserted HTML; before scroll, which waits anyway), flash,
+// event, error, ref and redirect.
 
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
 import { finishLoading } from "./loading.js";
 import { updateHooks } from "./hooks.js";
+import { flash, redirect } from "./flash.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
 import { runJS } from "./commands.js";
 
@@ -29,6 +30,8 @@ export function handleFrame(raw) {
 
   if (data.target) renderTarget(data);
   if (data.js) runJS(data.js);
+  // Flash messages go (back) into the container the target may have replaced.
+  flash(data.flash);
   if (data.scroll) scrollToAnchor(data.scroll);
   if (data.scrollTop) scrollToTop();
   // event + eventData: the JS-interop pattern upstream's docs ask users to
@@ -45,6 +48,7 @@ export function handleFrame(raw) {
   }
   const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
   if (ref) finishLoading(ref, data);
+  if (typeof data.redirect === "string") redirect(data.redirect);
   return ref;
 }
 

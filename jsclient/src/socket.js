@@ -19,6 +19,9 @@ const NORMAL_CLOSURE = 1000;
 const SERVICE_RESTART = 1012;
 const RESTART_REASON = /^liveview:restart:(\d+)$/;
 
+// A close with this code (liveview:expired): the session has expired.
+const EXPIRED = 4401;
+
 // Reconnect delays grow by this factor per failed attempt (as upstream).
 const BACKOFF = 1.5;
 
@@ -66,6 +69,7 @@ export function connect() {
     if (ws !== socket) return;
     forgetSent();
     if (event.code === SERVICE_RESTART) restart(event.reason);
+    else if (event.code === EXPIRED) expire();
     else if (event.code !== NORMAL_CLOSURE) connectionLost(!up && url);
   });
   ws.addEventListener("error", () => {
@@ -188,6 +192,17 @@ function restart(reason) {
   clearTimeout(timer);
   restarting = true;
   timer = setTimeout(connect, Math.random() * (m ? +m[1] : number("restartWindowMs")));
+}
+
+// expire ends a connection whose session has expired (close 4401): no
+// reconnect (timer is taken, so events only queue), the banner shows
+// expiredMessage, and the page reloads after a random delay of
+// [1, 5] x expiredReloadMs, so the app's HTTP middleware can send the user
+// to log in, not every tab at the same instant.
+function expire() {
+  showBanner(config().expiredMessage);
+  timer = {};
+  setTimeout(() => location.reload(), number("expiredReloadMs") * (1 + Math.random() * 4));
 }
 
 // scheduleReconnect waits min(base * 1.5^(attempt-1), max) with equal
