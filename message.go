@@ -61,6 +61,13 @@ import (
 //     ([Message.Event], [Context.Dispatch]). It may share a frame with a
 //     target.
 //   - ref (integer): the answer to an event's ref, described above.
+//   - stream (object): keyed list updates, the server keeping nothing
+//     ([Message.Stream], [Stream], [Context.StreamInsert]): {"target":
+//     selector, "items": [{"id", "html", "at": "start"|"end", "before",
+//     "after", "delete"}], "limit": n, "reset": bool}. Each item inserts
+//     its html's first element (given the id), morphs the child that has
+//     that id in place, or deletes it; limit then trims the end opposite
+//     to the last insert. It may share a frame with a target.
 //   - error, function: error frames ({"error": ..., "function": ...}).
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
@@ -307,10 +314,16 @@ type Message struct {
 	// then clears that event's loading state. 0 is not sent.
 	Ref int64
 
+	// Stream ("stream", additive), when not nil, inserts, updates and
+	// deletes items of a container by DOM id (see Stream). Its item
+	// Contents are rendered when the Message is sent, like Content; an
+	// invalid Stream is an encoding error wrapping ErrBadStream.
+	Stream *Stream
+
 	// Extra holds additional keys, encoded with encoding/json in sorted key
 	// order after the fields above. A key that collides with one of the
-	// fields above is an encoding error (for morph, event, eventData and
-	// ref only when that field is set).
+	// fields above is an encoding error (for morph, event, eventData, ref
+	// and stream only when that field is set).
 	Extra map[string]any
 
 	// Content, when not nil, is rendered when the Message is sent and
@@ -334,7 +347,8 @@ type Message struct {
 	Content Component
 }
 
-// knownKeys are the keys encoded from Message fields.
+// knownKeys are the keys encoded from Message fields (the additive ones
+// in collides).
 var knownKeys = map[string]bool{
 	"target": true, "html": true, "append": true, "remove": true, "url": true,
 	"title": true, "scroll": true, "scrollTop": true, "error": true, "function": true,
@@ -354,11 +368,14 @@ func (m *Message) collides(k string) bool {
 		return m.EventData != nil
 	case "ref":
 		return m.Ref != 0
+	case "stream":
+		return m.Stream != nil
 	}
 	return knownKeys[k]
 }
 
-// MarshalJSON encodes m as a wire frame, rendering Content (see there).
+// MarshalJSON encodes m as a wire frame, rendering Content and the
+// stream's item Contents (see there).
 func (m Message) MarshalJSON() ([]byte, error) {
 	if m.Content != nil {
 		buf, err := rendered(context.Background(), nil, &m)
@@ -367,7 +384,15 @@ func (m Message) MarshalJSON() ([]byte, error) {
 		}
 		defer putBuffer(buf)
 	}
-	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)))
+	if m.Stream != nil {
+		s, buf, err := m.Stream.rendered(context.Background(), nil)
+		if err != nil {
+			return nil, err
+		}
+		m.Stream = s
+		defer putBuffer(buf)
+	}
+	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)+streamSize(m.Stream)))
 }
 
 func (m *Message) appendJSON(b []byte) ([]byte, error) {
@@ -423,6 +448,13 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	if m.Ref != 0 {
 		key("ref")
 		b = strconv.AppendInt(b, m.Ref, 10)
+	}
+	if m.Stream != nil {
+		key("stream")
+		var err error
+		if b, err = m.Stream.appendJSON(b); err != nil {
+			return nil, err
+		}
 	}
 	if len(m.Extra) > 0 {
 		keys := make([]string, 0, len(m.Extra))
