@@ -24,7 +24,8 @@
 // (the room from <html data-room>), same Origin, same cookies. The page
 // keeps its DOM on the test's side and applies every frame the server
 // sends as the bundled client does: replace, append, remove, morph,
-// url and title (History, URL, Title), scroll (Scrolls), event (Events),
+// url and title (History, URL, Title), streams (Context.StreamInsert: IDs
+// lists a container's items in order), scroll (Scrolls), event (Events),
 // error frames (Errors), loading states.
 //
 // The actions (Click, Fill, Change, Submit, Blur, Key, Init, Intersect,
@@ -58,8 +59,9 @@
 // the page's own, not the inline scripts of fragments (they stay in the
 // DOM, as the client leaves them); SetAttr does what such a script would,
 // such as switching <html lang>. And a morph replaces the target's content
-// with the new HTML, which is what a morph must produce, keeping only what
-// was typed into the focused field (as idiomorph does). There is no
+// (a stream's update in place, the item) with the new HTML, which is what
+// a morph must produce, keeping only what was typed into the focused field
+// (as idiomorph does). There is no
 // layout, so nothing intersects by itself (use Intersect), debounces do
 // not wait, Back and Forward are not simulated, and what a test types is
 // kept in the DOM's attributes (the value, checked and selected

@@ -54,6 +54,8 @@ func decodeMessage(raw []byte) (m liveview.Message, bare bool) {
 			into(k, v, &m.Function)
 		case "ref":
 			into(k, v, &m.Ref)
+		case "stream":
+			into(k, v, &m.Stream)
 		default:
 			var x any
 			_ = json.Unmarshal(v, &x)

@@ -16,7 +16,7 @@
 //     browser's default actions around them.
 //   - client.go: the page's state: refs and loading states (loading.js),
 //     inits, intersections (intersect.js), the banner (banner.js).
-//   - frame.go: render.js.
+//   - frame.go: render.js; stream.go: stream.js (the "stream" key).
 //   - event.go: the frame the client sends, byte for byte as
 //     JSON.stringify writes it.
 //   - keys.json, keys.go, keyboard.go: keyboard maps. keys.json is data

@@ -3667,6 +3667,79 @@
     for (const ref of refs) finishLoading(ref);
   }
 
+  // src/stream.js
+  var MORPH = { morphStyle: "outerHTML", ignoreActiveValue: true, restoreFocus: true };
+  function applyStream(s) {
+    const box = query(s.target);
+    if (!box) {
+      console.error(`LiveView: target ${s.target} not found`);
+      return;
+    }
+    trackRegion(s.target);
+    const drop = (el) => {
+      cleanup(el);
+      el.remove();
+    };
+    if (s.reset) {
+      for (const el of box.children) cleanup(el);
+      box.textContent = "";
+    }
+    const kids = /* @__PURE__ */ new Map();
+    for (const el of box.children) if (el.id && !kids.has(el.id)) kids.set(el.id, el);
+    const scripts = [];
+    let frag = null;
+    let front = false;
+    const flush2 = () => {
+      if (frag) front ? box.prepend(frag) : box.append(frag);
+      frag = null;
+    };
+    for (const it of Array.isArray(s.items) ? s.items : []) {
+      const id = it && it.id;
+      if (typeof id !== "string" || !id) continue;
+      let el = kids.get(id);
+      if (it.delete) {
+        if (el) drop(el);
+        kids.delete(id);
+        continue;
+      }
+      const t = document.createElement("template");
+      t.innerHTML = String(it.html ?? "");
+      const node = t.content.firstElementChild;
+      if (!node) {
+        console.error(`LiveView: stream item ${id} has no element`);
+        continue;
+      }
+      if (node.id !== id) node.id = id;
+      const src = Array.from(node.querySelectorAll(SCRIPT_SELECTOR), (x) => x.textContent);
+      if (el) {
+        cleanup(el);
+        el = Idiomorph.morph(el, node, MORPH)[0];
+      } else {
+        el = node;
+        const ref = kids.get(it.before || it.after);
+        const start = it.at === "start";
+        if (ref) {
+          flush2();
+          it.before ? ref.before(el) : ref.after(el);
+          front = false;
+        } else {
+          if (start !== front) flush2();
+          front = start;
+          frag || (frag = document.createDocumentFragment());
+          start ? frag.prepend(el) : frag.append(el);
+        }
+      }
+      kids.set(id, el);
+      if (src.length) scripts.push([el, src]);
+    }
+    flush2();
+    for (const [el, src] of scripts) for (const x of src) runScript(el, x);
+    const limit = Number(s.limit);
+    if (limit > 0) {
+      for (let n = box.childElementCount - limit; n > 0; n--) drop(front ? box.lastElementChild : box.firstElementChild);
+    }
+  }
+
   // src/render.js
   var SCROLL_DELAY_MS2 = 50;
   function handleFrame(raw) {
@@ -3679,6 +3752,7 @@
     }
     if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
     if (data.target) renderTarget(data);
+    if (data.stream) applyStream(data.stream);
     if (data.scroll) scrollToAnchor(data.scroll);
     if (data.scrollTop) scrollToTop();
     if (typeof data.event === "string" && data.event) {

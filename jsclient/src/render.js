@@ -1,11 +1,13 @@
 // Applying server frames to the page, in Django LiveView's order (§2.4):
 // target (html / append / remove / morph, url, title), then scroll, then
-// scrollTop; then our additions: event, error and ref.
+// scrollTop; then our additions: event, error and ref. A stream (stream.js)
+// applies right after the target.
 
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
 import { finishLoading } from "./loading.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
+import { applyStream } from "./stream.js";
 
 // Scrolls wait for the browser to lay out the new content.
 const SCROLL_DELAY_MS = 50;
@@ -24,6 +26,7 @@ export function handleFrame(raw) {
   if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
 
   if (data.target) renderTarget(data);
+  if (data.stream) applyStream(data.stream);
   if (data.scroll) scrollToAnchor(data.scroll);
   if (data.scrollTop) scrollToTop();
   // event + eventData: the JS-interop pattern upstream's docs ask users to
