@@ -7,7 +7,8 @@
 //
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
 // /p/frames, /p/wire, /p/rules (every rule that turns an element into an
-// event, for the parity test of liveviewtest's copy of the client's rules)
+// event, for the parity test of liveviewtest's copy of the client's rules),
+// /p/streams (stream frames, streams.go)
 // and /p/custompath (a second Hub on /custom/ws/:room/); /p/keys, /p/nopage
 // and /app/p/prefixed (a third Hub under /app), see traps.go. A
 // ?noroom=1 page has no <html data-room>; ?legacy=1 sets
@@ -56,7 +57,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "streams"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
