@@ -47,9 +47,12 @@
 // one handler (the last arguments of Handle). Beyond Django
 // LiveView, Context.Morph merges a fragment into the page keeping focus and
 // typed input, Context.Dispatch fires a JavaScript CustomEvent on the page,
-// and every event the bundled client sends is answered with its ref so the
-// client can show a loading state (the additive wire keys are listed in
-// the comment at the top of message.go; see also Event.Ref and Message).
+// streams (Context.StreamInsert, StreamDelete, SendStream, Stream) insert,
+// update in place and delete the items of a list by DOM id while the
+// server keeps nothing, and every event the bundled client sends is
+// answered with its ref so the client can show a loading state (the
+// additive wire keys are listed in the comment at the top of message.go;
+// see also Event.Ref and Message).
 //
 // # Rooms
 //
