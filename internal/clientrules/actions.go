@@ -183,9 +183,6 @@ var controllerSel = matcherFunc(func(n *html.Node) bool {
 	return containsString(tokens(attrOr(n, "data-controller", "")), "page")
 })
 
-// actionSel finds elements with a data-action.
-var actionSel = mustCompile("[data-action]")
-
 // Controllers returns the elements of doc's page controllers, in document
 // order (the order Stimulus connects them).
 func Controllers(doc *html.Node) []*html.Node {
