@@ -282,9 +282,10 @@ func isLowerOrNonLetter(s string) bool {
 func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
 
 // Message is one server -> client frame. The zero value encodes as {}.
-// Build it by hand, with Render and Append (a template rendered when sent),
-// or through the Context helpers (HTML, Render, Append, Remove, Navigate,
-// ScrollTo, ScrollTop, Morph, Dispatch).
+// Build it by hand, with Render, Append, StreamInsert and StreamDelete (a
+// template rendered when sent), or through the Context helpers (HTML,
+// Render, Append, Remove, Navigate, ScrollTo, ScrollTop, Morph, Dispatch,
+// StreamInsert, StreamDelete, SendStream).
 //
 // Encoding rules: empty strings and false booleans are omitted, except html,
 // which is always sent when Target is set and Remove is not (an empty html
