@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +24,7 @@ func TestStreams(t *testing.T) {
 	page.Click(add)
 	ids := page.IDs("#rows")
 	if len(ids) != addRows || ids[0] != "row-1" || ids[addRows-1] != "row-1000" {
-		t.Fatalf("after Add: %d rows, %s ... %s", len(ids), ids[0], ids[len(ids)-1])
+		t.Fatalf("after Add: %s", ends(ids))
 	}
 	if n := countStreamFrames(page.Frames()); n != addRows/batchRows {
 		t.Errorf("Add sent %d stream frames, want %d", n, addRows/batchRows)
@@ -37,7 +38,7 @@ func TestStreams(t *testing.T) {
 
 	page.Click("button[data-liveview-function=stream_prepend]")
 	if ids = page.IDs("#rows"); len(ids) != addRows+1 || ids[0] != "row-1001" || ids[1] != "row-1" {
-		t.Fatalf("after Prepend: %d rows, %v...", len(ids), ids[:2])
+		t.Fatalf("after Prepend: %s", ends(ids))
 	}
 
 	// +1 and a note: the row is sent again and replaces itself in place.
@@ -65,7 +66,7 @@ func TestStreams(t *testing.T) {
 
 	page.Click("button[data-liveview-function=stream_keep]")
 	if ids = page.IDs("#rows"); len(ids) != keepRows || ids[0] != "row-"+strconv.Itoa(addRows-keepRows+1) || ids[keepRows-1] != "row-1000" {
-		t.Errorf("after Keep: %d rows, %v ... %v", len(ids), ids[0], ids[len(ids)-1])
+		t.Errorf("after Keep: %s", ends(ids))
 	}
 
 	page.Click("button[data-liveview-function=stream_clear]")
@@ -74,11 +75,19 @@ func TestStreams(t *testing.T) {
 	}
 	page.Click(add) // numbering goes on from the page's own counter
 	if ids = page.IDs("#rows"); len(ids) != addRows || ids[0] != "row-1002" {
-		t.Errorf("after Clear and Add: %d rows from %s", len(ids), ids[0])
+		t.Errorf("after Clear and Add: %s", ends(ids))
 	}
 	if errs := page.Errors(); len(errs) != 0 {
 		t.Errorf("error frames %+v", errs)
 	}
+}
+
+// ends describes a list of row ids by its length and its ends.
+func ends(ids []string) string {
+	if len(ids) < 4 {
+		return fmt.Sprintf("%d rows %v", len(ids), ids)
+	}
+	return fmt.Sprintf("%d rows: %s %s ... %s", len(ids), ids[0], ids[1], ids[len(ids)-1])
 }
 
 func countStreamFrames(frames []liveview.Message) int {
