@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -239,4 +242,36 @@ func TestStreamConcurrentSends(t *testing.T) {
 	for range 8 {
 		equalJSON(t, a.read(), `{"stream":{"target":"#l","items":[{"id":"a","html":"<li>A</li>"},{"id":"b","html":"<li>B</li>"}]}}`)
 	}
+}
+
+// BenchmarkSendStream is a handler sending 500 stream items, each a
+// Template rendered when sent, in one frame (what examples/demo's "Add
+// 10,000 rows" does 20 times); the metric is per item.
+//
+//	go test -run '^$' -bench SendStream -benchmem .
+func BenchmarkSendStream(b *testing.B) {
+	const n = 500
+	h := New(Config{Logger: discardLogger(), RateLimit: -1})
+	defer h.Close()
+	items := make([]StreamItem, n)
+	h.Handle("add", func(c *Context) error {
+		for i := range items {
+			items[i] = StreamItem{ID: "row-" + strconv.Itoa(i), Content: Template("item.html", i)}
+		}
+		return c.SendStream(Stream{Target: "#rows", Items: items})
+	})
+	e := echo.New()
+	e.Renderer = testTemplates
+	c := newConn(h, e, httptest.NewRequest(http.MethodGet, "/ws/liveview/lobby/", nil), "lobby")
+	defer c.cancel()
+	frame := []byte(`{"function":"add","lang":"en"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.handleFrame(c, frame)
+		c.discardQueued()
+	}
+	if c.dropped.Load() {
+		b.Fatal("frames were not all queued")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/item")
 }
