@@ -266,9 +266,9 @@ func (c *Context) ScrollTop() error {
 // Broadcast sends m to every connection of every instance sharing the Hub's
 // Broker, this one included. A Message.Content (and a Message.Stream's
 // item Contents) is rendered once, in the event's locale, before it is
-// sent. What one connection's events may
-// broadcast and publish is bounded by Config.PublishLimit: beyond it
-// Broadcast returns an error wrapping ErrRateLimited and sends nothing.
+// sent. What one connection's events may broadcast and publish is bounded
+// by Config.PublishLimit: beyond it Broadcast returns an error wrapping
+// ErrRateLimited and sends nothing.
 func (c *Context) Broadcast(m Message) error {
 	if m.Content != nil {
 		buf, err := c.rendered(&m)
