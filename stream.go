@@ -12,9 +12,10 @@ import (
 )
 
 // ErrBadStream wraps every reason a Stream cannot be sent: an empty
-// Target, an item without a valid ID, an insert without HTML (or whose
-// HTML has no element), both Before and After, an unknown At, a negative
-// Limit. Nothing is sent; the error names the item.
+// Target, an item without a valid ID, an insert without HTML (or without
+// any tag in it), both Before and After, an unknown At, a negative Limit.
+// Nothing is sent; the error names the item. (HTML whose only tags are
+// comments passes, and the client logs that the item has no element.)
 var ErrBadStream = errors.New("liveview: bad stream")
 
 // Stream is the additive "stream" frame key: keyed updates of a list whose
@@ -207,7 +208,7 @@ func (it *StreamItem) problem(rendered bool) string {
 	case it.HTML == "":
 		return "no HTML (an insert needs HTML or Content; a removal, Delete)"
 	case strings.IndexByte(it.HTML, '<') < 0:
-		return fmt.Sprintf("the HTML has no element: %q", clip(it.HTML, 64))
+		return fmt.Sprintf("the HTML has no element (no tag): %q", clip(it.HTML, 64))
 	}
 	for _, ref := range [...]struct{ name, id string }{{"Before", it.Before}, {"After", it.After}} {
 		if ref.id == "" {

@@ -94,11 +94,11 @@ func TestStreamValidation(t *testing.T) {
 		{"before and after", Stream{Target: "#l", Items: []StreamItem{{ID: "a", HTML: li, Before: "b", After: "c"}}}, "both Before and After"},
 		{"unknown at", Stream{Target: "#l", Items: []StreamItem{{ID: "a", HTML: li, At: "top"}}}, `At "top" is neither "start" nor "end"`},
 		{"no html", Stream{Target: "#l", Items: []StreamItem{{ID: "a"}}}, "no HTML"},
-		{"html without an element", Stream{Target: "#l", Items: []StreamItem{{ID: "a", HTML: "text"}}}, `the HTML has no element: "text"`},
+		{"html without an element", Stream{Target: "#l", Items: []StreamItem{{ID: "a", HTML: "text"}}}, `the HTML has no element (no tag): "text"`},
 		{"html and content", Stream{Target: "#l", Items: []StreamItem{{ID: "a", HTML: li, Content: comp}}}, "both HTML and Content"},
 		{"a delete with html", Stream{Target: "#l", Items: []StreamItem{{ID: "a", HTML: li, Delete: true}}}, "a Delete has no HTML"},
 		{"a delete with a position", Stream{Target: "#l", Items: []StreamItem{{ID: "a", At: StreamStart, Delete: true}}}, "a Delete has no HTML"},
-		{"content without an element", Stream{Target: "#l", Items: []StreamItem{{ID: "a", Content: comp}}}, `item 0 (ID "a"): the HTML has no element: "just text"`},
+		{"content without an element", Stream{Target: "#l", Items: []StreamItem{{ID: "a", Content: comp}}}, `item 0 (ID "a"): the HTML has no element (no tag): "just text"`},
 		{"content rendering nothing", Stream{Target: "#l", Items: []StreamItem{{ID: "a", HTML: li}, {ID: "b", Content: empty}}}, `item 1 (ID "b"): no HTML`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
