@@ -154,28 +154,32 @@ type renderEnv struct {
 type renderEnvKey struct{}
 
 // renderComponent renders comp into a pooled buffer (give it back with
-// putBuffer). Templates go straight to the renderer; other components get
-// ctx with env in it. A nil env (MarshalJSON) renders with ctx as is.
+// putBuffer); see renderInto.
 func renderComponent(ctx context.Context, env *renderEnv, comp Component) (*bytes.Buffer, error) {
 	buf := getBuffer()
-	var err error
-	if t, ok := comp.(templateComponent); ok && env != nil {
-		err = renderTo(buf, env.echo, env.req, env.prefs, t.name, t.data)
-	} else if ok {
-		err = t.Render(ctx, buf) // no environment: ErrNoRenderer
-	} else {
-		if env != nil {
-			ctx = context.WithValue(ctx, renderEnvKey{}, env)
-		}
-		if err = comp.Render(ctx, buf); err != nil {
-			err = fmt.Errorf("liveview: render %T: %w", comp, err)
-		}
-	}
-	if err != nil {
+	if err := renderInto(ctx, env, comp, buf); err != nil {
 		putBuffer(buf)
 		return nil, err
 	}
 	return buf, nil
+}
+
+// renderInto renders comp at the end of buf. Templates go straight to the
+// renderer; other components get ctx with env in it. A nil env
+// (MarshalJSON) renders with ctx as is.
+func renderInto(ctx context.Context, env *renderEnv, comp Component, buf *bytes.Buffer) error {
+	if t, ok := comp.(templateComponent); ok && env != nil {
+		return renderTo(buf, env.echo, env.req, env.prefs, t.name, t.data)
+	} else if ok {
+		return t.Render(ctx, buf) // no environment: ErrNoRenderer
+	}
+	if env != nil {
+		ctx = context.WithValue(ctx, renderEnvKey{}, env)
+	}
+	if err := comp.Render(ctx, buf); err != nil {
+		return fmt.Errorf("liveview: render %T: %w", comp, err)
+	}
+	return nil
 }
 
 // errHTMLAndContent refuses a Message that says twice what to insert.
@@ -214,6 +218,21 @@ func (c *Context) rendered(m *Message) (*bytes.Buffer, error) {
 	}
 	m.Content = nil
 	setHTML(m, buf)
+	return buf, nil
+}
+
+// renderedStream renders the Contents of m.Stream's items for a send
+// through c (in the event's locale) into a copy that m then carries; see
+// Stream.rendered.
+func (c *Context) renderedStream(m *Message) (*bytes.Buffer, error) {
+	if !m.Stream.hasContent() {
+		return nil, nil
+	}
+	s, buf, err := m.Stream.rendered(c.conn.ctx, c.env())
+	if err != nil {
+		return nil, err
+	}
+	m.Stream = s
 	return buf, nil
 }
 
@@ -257,21 +276,29 @@ func (h *Hub) Fragment(ctx context.Context, name string, data any) (string, erro
 	return buf.String(), nil
 }
 
-// encode encodes m for Publish and Broadcast, rendering its Content first
-// as a Hub render (see Hub.Fragment) in ctx's WithLocale language: once,
-// however many connections receive it.
+// encode encodes m for Publish and Broadcast, rendering its Content and
+// its stream's item Contents first as a Hub render (see Hub.Fragment) in
+// ctx's WithLocale language: once, however many connections receive it.
 func (h *Hub) encode(ctx context.Context, m *Message) ([]byte, error) {
-	if m.Content == nil {
+	if m.Content == nil && m.Stream == nil {
 		return m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
 	}
 	r := *m
-	buf, err := rendered(ctx, h.env(ctx), &r)
+	env := h.env(ctx)
+	if r.Content != nil {
+		buf, err := rendered(ctx, env, &r)
+		if err != nil {
+			return nil, err
+		}
+		defer putBuffer(buf)
+	}
+	s, buf, err := r.Stream.rendered(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	b, err := r.appendJSON(make([]byte, 0, 64+len(r.HTML)))
-	putBuffer(buf)
-	return b, err
+	defer putBuffer(buf)
+	r.Stream = s
+	return r.appendJSON(make([]byte, 0, 64+len(r.HTML)+streamSize(s)))
 }
 
 // fixedLocale is the locale of a Hub render: an explicit language, matched

@@ -206,8 +206,10 @@ func (c *Context) Set(key string, val any) {
 // (the client reads slower than it is sent to) does it wait for room, up to
 // Config.WriteTimeout, and then return ErrSlowClient and close the
 // connection (the browser reconnects). It returns ErrConnClosed when the
-// connection is gone. A Message.Content is rendered first, in the event's
-// locale; a render error is returned and nothing is sent.
+// connection is gone. A Message.Content, and the Contents of a
+// Message.Stream's items, are rendered first, in the event's locale; a
+// render error (or an invalid Stream, ErrBadStream) is returned and
+// nothing is sent.
 func (c *Context) Send(m Message) error {
 	if m.Content != nil {
 		buf, err := c.rendered(&m)
@@ -216,7 +218,14 @@ func (c *Context) Send(m Message) error {
 		}
 		defer putBuffer(buf) // m.HTML aliases it until the frame is encoded
 	}
-	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)))
+	if m.Stream != nil {
+		buf, err := c.renderedStream(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf) // so do the items' HTML
+	}
+	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)+streamSize(m.Stream)))
 	if err != nil {
 		return err
 	}
@@ -294,13 +303,21 @@ func (c *Context) ScrollTop() error {
 }
 
 // Broadcast sends m to every connection of every instance sharing the Hub's
-// Broker, this one included. A Message.Content is rendered once, in the
-// event's locale, before it is sent. What one connection's events may
-// broadcast and publish is bounded by Config.PublishLimit: beyond it
-// Broadcast returns an error wrapping ErrRateLimited and sends nothing.
+// Broker, this one included. A Message.Content (and a Message.Stream's
+// item Contents) is rendered once, in the event's locale, before it is
+// sent. What one connection's events may broadcast and publish is bounded
+// by Config.PublishLimit: beyond it Broadcast returns an error wrapping
+// ErrRateLimited and sends nothing.
 func (c *Context) Broadcast(m Message) error {
 	if m.Content != nil {
 		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf)
+	}
+	if m.Stream != nil {
+		buf, err := c.renderedStream(&m)
 		if err != nil {
 			return err
 		}
@@ -318,6 +335,13 @@ func (c *Context) Publish(room string, m Message) error {
 	}
 	if m.Content != nil {
 		buf, err := c.rendered(&m)
+		if err != nil {
+			return err
+		}
+		defer putBuffer(buf)
+	}
+	if m.Stream != nil {
+		buf, err := c.renderedStream(&m)
 		if err != nil {
 			return err
 		}

@@ -49,13 +49,17 @@
 // typed input, Context.Dispatch fires a JavaScript CustomEvent on the page,
 // Context.JS (and Message.JS) runs JS commands there (show, hide, classes,
 // attributes, focus: those of the data-liveview-js attribute),
-// Context.Reply answers a client hook's pushEvent, Context.Flash shows a message in the page's data-liveview-flash element
-// (kept across navigations and redirects), Context.Redirect makes a full
-// page load, returning ErrSessionExpired closes the socket with 4401 so the
-// page reloads instead of reconnecting forever, and every event the bundled
-// client sends is answered with its ref so the client can show a loading
-// state (the additive wire keys are listed in the comment at the top of
-// message.go; see also Event.Ref and Message).
+// Context.Reply answers a client hook's pushEvent, Context.Flash shows a
+// message in the page's data-liveview-flash element (kept across
+// navigations and redirects), Context.Redirect makes a full page load,
+// returning ErrSessionExpired closes the socket with 4401 so the page
+// reloads instead of reconnecting forever,
+// streams (Context.StreamInsert, StreamDelete, SendStream, Stream) insert,
+// update in place and delete the items of a list by DOM id while the
+// server keeps nothing, and every event the bundled client sends is
+// answered with its ref so the client can show a loading state (the
+// additive wire keys are listed in the comment at the top of message.go;
+// see also Event.Ref and Message).
 //
 // # Rooms
 //

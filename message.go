@@ -84,6 +84,13 @@ import (
 //     [Context.Flash]).
 //   - redirect (string): a full page load of that http, https or relative
 //     URL, with location.assign ([Message.Redirect], [Context.Redirect]).
+//   - stream (object): keyed list updates, the server keeping nothing
+//     ([Message.Stream], [Stream], [Context.StreamInsert]): {"target":
+//     selector, "items": [{"id", "html", "at": "start"|"end", "before",
+//     "after", "delete"}], "limit": n, "reset": bool}. Each item inserts
+//     its html's first element (given the id), morphs the child that has
+//     that id in place, or deletes it; limit then trims the end opposite
+//     to the last insert. It may share a frame with a target.
 //   - error, function: error frames ({"error": ..., "function": ...}).
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
@@ -304,9 +311,10 @@ func isLowerOrNonLetter(s string) bool {
 func lower(s string) string { return string(bytes.ToLower([]byte(s))) }
 
 // Message is one server -> client frame. The zero value encodes as {}.
-// Build it by hand, with Render and Append (a template rendered when sent),
-// or through the Context helpers (HTML, Render, Append, Remove, Navigate,
-// ScrollTo, ScrollTop, Morph, Dispatch, JS, Flash, Redirect, Reply).
+// Build it by hand, with Render, Append, StreamInsert and StreamDelete (a
+// template rendered when sent), or through the Context helpers (HTML,
+// Render, Append, Remove, Navigate, ScrollTo, ScrollTop, Morph, Dispatch,
+// JS, Flash, Redirect, Reply, StreamInsert, StreamDelete, SendStream).
 //
 // Encoding rules: empty strings and false booleans are omitted, except html,
 // which is always sent when Target is set and Remove is not (an empty html
@@ -360,10 +368,16 @@ type Message struct {
 	// Context.Reply).
 	Reply any
 
+	// Stream ("stream", additive), when not nil, inserts, updates and
+	// deletes items of a container by DOM id (see Stream). Its item
+	// Contents are rendered when the Message is sent, like Content; an
+	// invalid Stream is an encoding error wrapping ErrBadStream.
+	Stream *Stream
+
 	// Extra holds additional keys, encoded with encoding/json in sorted key
 	// order after the fields above. A key that collides with one of the
 	// fields above is an encoding error (for morph, js, event, eventData,
-	// flash, redirect, ref and reply only when that field is set).
+	// flash, redirect, ref, reply and stream only when that field is set).
 	Extra map[string]any
 
 	// Content, when not nil, is rendered when the Message is sent and
@@ -387,7 +401,8 @@ type Message struct {
 	Content Component
 }
 
-// knownKeys are the keys encoded from Message fields.
+// knownKeys are the keys encoded from Message fields (the additive ones
+// in collides).
 var knownKeys = map[string]bool{
 	"target": true, "html": true, "append": true, "remove": true, "url": true,
 	"title": true, "scroll": true, "scrollTop": true, "error": true, "function": true,
@@ -415,11 +430,14 @@ func (m *Message) collides(k string) bool {
 		return m.Ref != 0
 	case "reply":
 		return m.Reply != nil
+	case "stream":
+		return m.Stream != nil
 	}
 	return knownKeys[k]
 }
 
-// MarshalJSON encodes m as a wire frame, rendering Content (see there).
+// MarshalJSON encodes m as a wire frame, rendering Content and the
+// stream's item Contents (see there).
 func (m Message) MarshalJSON() ([]byte, error) {
 	if m.Content != nil {
 		buf, err := rendered(context.Background(), nil, &m)
@@ -428,7 +446,15 @@ func (m Message) MarshalJSON() ([]byte, error) {
 		}
 		defer putBuffer(buf)
 	}
-	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)))
+	if m.Stream != nil {
+		s, buf, err := m.Stream.rendered(context.Background(), nil)
+		if err != nil {
+			return nil, err
+		}
+		m.Stream = s
+		defer putBuffer(buf)
+	}
+	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)+streamSize(m.Stream)))
 }
 
 func (m *Message) appendJSON(b []byte) ([]byte, error) {
@@ -516,6 +542,13 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 		}
 		key("reply")
 		b = append(b, v...)
+	}
+	if m.Stream != nil {
+		key("stream")
+		var err error
+		if b, err = m.Stream.appendJSON(b); err != nil {
+			return nil, err
+		}
 	}
 	if len(m.Extra) > 0 {
 		keys := make([]string, 0, len(m.Extra))

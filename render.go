@@ -179,9 +179,9 @@ func getBuffer() *bytes.Buffer {
 }
 
 // putBuffer returns a render buffer to the pool, unless one big fragment
-// made it too large to keep around.
+// made it too large to keep around. nil is ignored.
 func putBuffer(b *bytes.Buffer) {
-	if b.Cap() <= 64<<10 {
+	if b != nil && b.Cap() <= 64<<10 {
 		bufPool.Put(b)
 	}
 }

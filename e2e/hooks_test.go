@@ -25,7 +25,7 @@ func waitHookLog(t *testing.T, ctx context.Context, want string) {
 // handler's Reply, or rejected with its error.
 func TestClientHooks(t *testing.T) {
 	ctx, _, jsErrors := openPage(t, "hooks")
-	waitHookLog(t, ctx, "mounted h1")
+	waitHookLog(t, ctx, "mounted h1,mounted hook-list")
 
 	steps := []struct {
 		click, want string
@@ -35,8 +35,12 @@ func TestClientHooks(t *testing.T) {
 		{"#hook-inner", "updated h1"}, // a frame inside h1
 		{"#hook-replace", "destroyed h2,mounted h2"},
 		{"#hook-remove", "destroyed h2"},
+		// Streams: the list (a hook too) and its rows.
+		{"#hook-stream-add", "mounted hs1,updated hook-list"},
+		{"#hook-stream-update", "updated hs1,updated hook-list"}, // in place: not remounted
+		{"#hook-stream-delete", "destroyed hs1,updated hook-list"},
 	}
-	log := "mounted h1"
+	log := "mounted h1,mounted hook-list"
 	for _, s := range steps {
 		click(t, ctx, s.click)
 		log += "," + s.want
@@ -57,9 +61,9 @@ func TestClientHooks(t *testing.T) {
 
 	// A lost connection (an abnormal close by the client) and a reconnect.
 	Run(t, ctx, "dropping the socket", chromedp.Evaluate(`window.myWebSocket.close(4000)`, nil))
-	WaitJS(t, ctx, "the reconnect", `window.myWebSocket.readyState === 1 && hookLog.includes("reconnected h1 true")`)
-	if got := EvalJS[string](t, ctx, hookLogJS); strings.Count(got, "reconnected") != 1 {
-		t.Errorf("hook log %s: want one reconnected (h2 is gone)", got)
+	WaitJS(t, ctx, "the reconnect", `window.myWebSocket.readyState === 1 && hookLog.includes("reconnected h1 true") && hookLog.includes("reconnected hook-list true")`)
+	if got := EvalJS[string](t, ctx, hookLogJS); strings.Count(got, "reconnected") != 2 {
+		t.Errorf("hook log %s: want two reconnected (h2 and hs1 are gone)", got)
 	}
 	assertNoExceptions(t, jsErrors)
 }

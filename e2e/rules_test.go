@@ -102,6 +102,18 @@ var ruleSteps = []ruleStep{
 	{do: "click", sel: "#r-js-chain"},
 	{do: "click", sel: "#r-js-chain"},
 	{do: "fill", sel: "#r-throttle", args: []string{"throttled"}},
+	// Streams (stream_box, streamOp in examples/clienttest/streams.go):
+	// x a b c y, x a p b q c y m, b in place, b in place while its input
+	// is focused and typed into, q deleted, then trimmed, reset, missed.
+	{do: "click", sel: "#r-stream-ends"},
+	{do: "click", sel: "#r-stream-around"},
+	{do: "click", sel: "#r-stream-update"},
+	{do: "fill", sel: "#r-stream-typed", args: []string{"kept <here>"}},
+	{do: "click", sel: "#r-stream-delete"},
+	{do: "click", sel: "#r-stream-limit"},
+	{do: "click", sel: "#r-stream-limit-start"},
+	{do: "click", sel: "#r-stream-reset"},
+	{do: "click", sel: "#r-stream-missing"},
 }
 
 // TestClientRulesParity checks liveviewtest's copy of the client's rules

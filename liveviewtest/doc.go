@@ -31,6 +31,8 @@
 // loads the new page with the messages the client takes along). A socket
 // the server closes with 4401 (liveview.ErrSessionExpired) shows the
 // client's expired message in #no-connection and makes Expired true.
+// Streams (Context.StreamInsert) change their containers as in the
+// browser: IDs lists a container's items in order.
 //
 // The actions (Click, Fill, Change, Submit, Blur, Key, Init, Intersect,
 // Disappear, Poll; Follow for what the browser does without the client)
@@ -75,17 +77,18 @@
 // the page's own, not the inline scripts of fragments (they stay in the
 // DOM, as the client leaves them); SetAttr does what such a script would,
 // such as switching <html lang>. And a morph replaces the target's content
-// with the new HTML, which is what a morph must produce, keeping only what
-// was typed into the focused field (as idiomorph does). There is no
-// layout, so nothing intersects by itself (use Intersect); there is no
-// clock, so polls tick when Poll says so (SetHidden for a tab in the
-// background), debounces and throttles do not wait (each action counts
-// as followed by a long pause; Quickly runs actions within their
-// windows), while JS commands (data-liveview-js, the js key) change the
-// DOM as in the browser; flash messages are not dismissed by time (a
-// container's data-liveview-flash="ms"); Back and Forward are not
-// simulated; and what a test types is kept in the DOM's attributes (the value, checked and
-// selected attributes), so HTML shows it.
+// (a stream's update in place, the item) with the new HTML, which is what
+// a morph must produce, keeping only what was typed into the focused field
+// (as idiomorph does). There is no layout, so nothing intersects by itself
+// (use Intersect); there is no clock, so polls tick when Poll says so
+// (SetHidden for a tab in the background), debounces and throttles do not
+// wait (each action counts as followed by a long pause; Quickly runs
+// actions within their windows), while JS commands (data-liveview-js, the
+// js key) change the DOM as in the browser; flash messages are not
+// dismissed by time (a container's data-liveview-flash="ms"); Back and
+// Forward are not simulated; and what a test types is kept in the DOM's
+// attributes (the value, checked and selected attributes), so HTML shows
+// it.
 //
 // # Several pages and users
 //

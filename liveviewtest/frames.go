@@ -66,6 +66,8 @@ func decodeMessage(raw []byte) (m liveview.Message, bare bool) {
 			}
 		case "redirect":
 			into(k, v, &m.Redirect)
+		case "stream":
+			into(k, v, &m.Stream)
 		default:
 			var x any
 			_ = json.Unmarshal(v, &x)

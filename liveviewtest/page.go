@@ -260,6 +260,24 @@ func (p *Page) SetAttr(selector, name, value string) {
 	p.mu.Unlock()
 }
 
+// IDs returns the ids of the element children of the first element
+// matching selector, in order ("" for a child without one): the items of
+// a stream's container (Context.StreamInsert), as a test compares them.
+// It fails the test when nothing matches.
+func (p *Page) IDs(selector string) []string {
+	p.t.Helper()
+	p.mu.Lock()
+	ids := []string{}
+	for n := p.find("IDs", selector).FirstChild; n != nil; n = n.NextSibling {
+		if n.Type == html.ElementNode {
+			v, _ := clientrules.Attr(n, "id")
+			ids = append(ids, v)
+		}
+	}
+	p.mu.Unlock()
+	return ids
+}
+
 // Exists reports whether an element matches selector. An invalid selector
 // fails the test.
 func (p *Page) Exists(selector string) bool {

@@ -12,7 +12,7 @@
 // pushEvent, form recovery), /p/esm (the ES module build), /p/flash (flash
 // messages, redirects, an expired session: a handshake with the cookie
 // lv_expired is expired, and multi-value fields; ?dismiss=MS sets the
-// container's auto-dismiss)
+// container's auto-dismiss), /p/streams (stream frames, streams.go)
 // and /p/custompath (a second Hub on /custom/ws/:room/); /p/keys, /p/nopage
 // and /app/p/prefixed (a third Hub under /app), see traps.go. A
 // ?noroom=1 page has no <html data-room>; ?legacy=1 sets
@@ -61,7 +61,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands", "flash"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands", "flash", "streams"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -373,6 +373,15 @@ func init() {
 	})
 	liveview.Handle("hook_replace", func(c *liveview.Context) error {
 		return c.Render("#hook-box", "hook_item.html", 3)
+	})
+	liveview.Handle("hook_stream", func(c *liveview.Context) error {
+		switch c.Data("op") {
+		case "add":
+			return c.StreamInsert("#hook-list", "hs1", "hook_row.html", 1)
+		case "update":
+			return c.StreamInsert("#hook-list", "hs1", "hook_row.html", 2)
+		}
+		return c.StreamDelete("#hook-list", "hs1")
 	})
 	liveview.Handle("hook_inner", func(c *liveview.Context) error { return c.HTML("#h1-inner", "changed") })
 	liveview.Handle("hook_remove", func(c *liveview.Context) error { return c.Remove("#h2") })

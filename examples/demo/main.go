@@ -1,13 +1,15 @@
 // Command demo serves the Django LiveView quick start, unchanged, on an Echo
-// app, plus a page showing rooms per user from a cookie session.
+// app, plus a page showing rooms per user from a cookie session and one
+// showing streams.
 //
 //	go run ./examples/demo            # http://localhost:8080
 //	go run ./examples/demo -addr 127.0.0.1:9000
 //
 // Open / and type a name; open /room in two browsers (or a normal and a
 // private window) to see that each user's notifications reach only that
-// user's own tabs, while announcements reach everyone. / also links every
-// other example, with the command that runs it.
+// user's own tabs, while announcements reach everyone. /streams keeps a
+// list of 10,000 rows up to date with stream frames (streams.go). / also
+// links every other example, with the command that runs it.
 //
 // Session cookies are signed with $DEMO_SESSION_SECRET (at least 32 bytes,
 // e.g. `export DEMO_SESSION_SECRET=$(openssl rand -hex 32)`); without it
@@ -144,6 +146,7 @@ func newApp(store sessions.Store) *echo.Echo {
 	e.GET("/room", func(c echo.Context) error {
 		return c.Render(http.StatusOK, "room.html", map[string]any{"User": c.Get("user")})
 	})
+	e.GET("/streams", func(c echo.Context) error { return c.Render(http.StatusOK, "streams.html", nil) }) // streams.go
 	return e
 }
 

@@ -2,6 +2,7 @@ package clientrules
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -182,9 +183,6 @@ var controllerSel = matcherFunc(func(n *html.Node) bool {
 	return containsString(tokens(attrOr(n, "data-controller", "")), "page")
 })
 
-// actionSel finds elements with a data-action.
-var actionSel = mustCompile("[data-action]")
-
 // Controllers returns the elements of doc's page controllers, in document
 // order (the order Stimulus connects them).
 func Controllers(doc *html.Node) []*html.Node {
@@ -218,15 +216,40 @@ type binding struct {
 	action     Action
 }
 
-// bindings returns every binding of doc, in the order Stimulus connects
-// them: controllers in document order, then their elements in document
-// order, then the descriptors in order.
-func bindings(doc *html.Node) []binding {
+// bindingsOn returns the bindings of doc that may have a listener on the
+// nodes of path (an event's path: elements, the document, window), in the
+// order Stimulus connects them: controllers in document order, then their
+// elements in document order, then the descriptors in order. Only the
+// bindings of path's elements and the global ones (@window, @document,
+// whose descriptors hold an "@") are parsed: the other elements' are on
+// themselves, off the path, so an event costs no descriptor parsing for
+// the thousands of rows of a big page.
+func bindingsOn(doc *html.Node, path []*html.Node) []binding {
+	// One walk finds the controllers and the elements that matter, in
+	// document order.
+	var ctrls, els []*html.Node
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			if controllerSel(n) {
+				ctrls = append(ctrls, n)
+			}
+			if v, ok := Attr(n, "data-action"); ok && (strings.Contains(v, "@") || slices.Contains(path, n)) {
+				els = append(els, n)
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
 	var out []binding
-	for _, c := range Controllers(doc) {
-		for _, el := range withSelf(c, actionSel) {
-			for _, a := range Actions(el, "page") {
-				out = append(out, binding{controller: c, action: a})
+	for _, c := range ctrls {
+		for _, el := range els {
+			if contains(c, el) {
+				for _, a := range Actions(el, "page") {
+					out = append(out, binding{controller: c, action: a})
+				}
 			}
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // page parses body into a document whose <body> is a page controller.
-func page(t *testing.T, body string) (*Client, *html.Node) {
+func page(t testing.TB, body string) (*Client, *html.Node) {
 	t.Helper()
 	doc, err := ParseDocument(`<!DOCTYPE html><html lang="en" data-room="r1"><head><title>T</title></head><body data-controller="page">` + body + `</body></html>`)
 	if err != nil {
@@ -20,7 +20,7 @@ func page(t *testing.T, body string) (*Client, *html.Node) {
 	return New(doc, u, ResolveRoom(doc)), doc
 }
 
-func find(t *testing.T, doc *html.Node, sel string) *html.Node {
+func find(t testing.TB, doc *html.Node, sel string) *html.Node {
 	t.Helper()
 	m, err := Compile(sel)
 	if err != nil {

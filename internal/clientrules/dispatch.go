@@ -108,7 +108,6 @@ func sortStable(bs []binding) {
 // listener prevented the default action).
 func (c *Client) dispatch(target *html.Node, ev *domEvent) *domEvent {
 	ev.target = target
-	all := bindings(c.doc)
 	// The path, target first: its ancestors up to <html>, the document, the
 	// window; a detached target has only itself.
 	var path []*html.Node
@@ -118,6 +117,7 @@ func (c *Client) dispatch(target *html.Node, ev *domEvent) *domEvent {
 	if len(path) > 0 && path[len(path)-1] == c.doc {
 		path = append(path, window)
 	}
+	all := bindingsOn(c.doc, path)
 	phase := func(at *html.Node, capture bool) {
 		for _, l := range c.listenersOn(at, all) {
 			if l.event != ev.typ || l.capture != capture || ev.stoppedNow {

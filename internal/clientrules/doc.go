@@ -29,6 +29,7 @@
 //   - frame.go: render.js.
 //   - flash.go: flash.js (flash messages in the data-liveview-flash
 //     container, kept across frames and redirects; redirects).
+//   - stream.go: stream.js (the "stream" key).
 //   - event.go: the frame the client sends, byte for byte as
 //     JSON.stringify writes it.
 //   - keys.json, keys.go, keyboard.go: keyboard maps. keys.json is data

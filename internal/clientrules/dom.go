@@ -320,6 +320,9 @@ var formattingTags = map[string]bool{
 // the same name and the same attributes (clones the parser made of an
 // element take the order of any such tag).
 func restoreAttrOrder(roots []*html.Node, src string) {
+	if !hasSortedAttrs(roots) {
+		return // nothing to restore: no need to tokenize src again
+	}
 	type startTag struct {
 		attrs []html.Attribute
 		used  bool
@@ -369,6 +372,29 @@ func restoreAttrOrder(roots []*html.Node, src string) {
 	for _, r := range roots {
 		walk(r)
 	}
+}
+
+// hasSortedAttrs reports whether a formatting element with several
+// attributes, whose order the parser may have changed, is under roots.
+func hasSortedAttrs(roots []*html.Node) bool {
+	var walk func(*html.Node) bool
+	walk = func(n *html.Node) bool {
+		if n.Type == html.ElementNode && n.Namespace == "" && len(n.Attr) > 1 && formattingTags[n.Data] {
+			return true
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range roots {
+		if walk(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // attrSetKey identifies a set of attributes whatever their order.

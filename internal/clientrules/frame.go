@@ -12,9 +12,9 @@ import (
 
 // The Go copy of jsclient/src/render.js: applying one server frame, in
 // Django LiveView's order (target: html / append / remove / morph, url,
-// title; then js, our JS commands; then flash, scroll, scrollTop; then
-// event, error, ref and redirect), plus what the page controllers'
-// MutationObservers and Stimulus do with inserted HTML.
+// title; then stream, in stream.go; then js, our JS commands; then flash,
+// scroll, scrollTop; then event, error, ref and redirect), plus what the
+// page controllers' MutationObservers and Stimulus do with inserted HTML.
 //
 // Two things the browser does cannot happen here and are left out: inline
 // scripts of fragments do not run (they stay in the DOM, inert, as the
@@ -35,6 +35,9 @@ type FrameResult struct {
 	Ref int
 	// Applied reports that the frame had a target and it was found.
 	Applied bool
+	// Streamed reports that the frame had a stream and its container was
+	// found.
+	Streamed bool
 	// Scrolls are the selectors scrolled into view: the frame's scroll,
 	// then "body" for scrollTop.
 	Scrolls []string
@@ -79,6 +82,9 @@ func (c *Client) ApplyFrame(raw []byte) *FrameResult {
 	res.Object = true
 	if truthy(f["target"]) {
 		res.Applied = c.renderTarget(f)
+	}
+	if truthy(f["stream"]) {
+		res.Streamed = c.applyStream(f["stream"]) // stream.go
 	}
 	if truthy(f["js"]) {
 		c.runJS(jsValueString(f["js"]), nil)

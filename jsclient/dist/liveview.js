@@ -3811,12 +3811,19 @@
       }
     }
   }
-  function updateHooks(el) {
+  function updateHooks(el, deep = [el]) {
     if (!observer) return;
     sync();
-    for (const [node, hook] of live) {
-      if (!fresh.has(node) && (node.contains(el) || el.contains(node))) call(hook, "updated");
-    }
+    const done = new Set(fresh);
+    const up = (n) => {
+      const hook = live.get(n);
+      if (hook && !done.has(n)) {
+        done.add(n);
+        call(hook, "updated");
+      }
+    };
+    for (const d of deep) for (const n of withSelf(d, SELECTOR)) up(n);
+    for (let n = el; n && (n = n.closest(SELECTOR)); n = n.parentElement) up(n);
   }
   function reconnectHooks() {
     for (const hook of live.values()) call(hook, "reconnected");
@@ -3866,6 +3873,82 @@
     }
   }
 
+  // src/stream.js
+  var MORPH = { morphStyle: "outerHTML", ignoreActiveValue: true, restoreFocus: true };
+  function applyStream(s) {
+    const box = query(s.target);
+    if (!box) {
+      console.error(`LiveView: target ${s.target} not found`);
+      return;
+    }
+    trackRegion(s.target);
+    const drop2 = (el) => {
+      cleanup(el);
+      el.remove();
+    };
+    if (s.reset) {
+      for (const el of box.children) cleanup(el);
+      box.textContent = "";
+    }
+    const kids = /* @__PURE__ */ new Map();
+    for (const el of box.children) if (el.id && !kids.has(el.id)) kids.set(el.id, el);
+    const scripts = [];
+    const morphed = [];
+    let frag = null;
+    let front = false;
+    const flush2 = () => {
+      if (frag) front ? box.prepend(frag) : box.append(frag);
+      frag = null;
+    };
+    for (const it of Array.isArray(s.items) ? s.items : []) {
+      const id = it && it.id;
+      if (typeof id !== "string" || !id) continue;
+      let el = kids.get(id);
+      if (it.delete) {
+        if (el) drop2(el);
+        kids.delete(id);
+        continue;
+      }
+      const t = document.createElement("template");
+      t.innerHTML = String(it.html ?? "");
+      const node = t.content.firstElementChild;
+      if (!node) {
+        console.error(`LiveView: stream item ${id} has no element`);
+        continue;
+      }
+      if (node.id !== id) node.id = id;
+      const src = Array.from(node.querySelectorAll(SCRIPT_SELECTOR), (x) => x.textContent);
+      if (el) {
+        cleanup(el);
+        el = Idiomorph.morph(el, node, MORPH)[0];
+        morphed.push(el);
+      } else {
+        el = node;
+        const ref = kids.get(it.before || it.after);
+        const start2 = it.at === "start";
+        if (ref) {
+          flush2();
+          it.before ? ref.before(el) : ref.after(el);
+          front = false;
+        } else {
+          if (start2 !== front) flush2();
+          front = start2;
+          frag || (frag = document.createDocumentFragment());
+          start2 ? frag.prepend(el) : frag.append(el);
+        }
+      }
+      kids.set(id, el);
+      if (src.length) scripts.push([el, src]);
+    }
+    flush2();
+    for (const [el, src] of scripts) for (const x of src) runScript(el, x);
+    const limit = Number(s.limit);
+    if (limit > 0) {
+      for (let n = box.childElementCount - limit; n > 0; n--) drop2(front ? box.lastElementChild : box.firstElementChild);
+    }
+    updateHooks(box, morphed);
+  }
+
   // src/render.js
   var SCROLL_DELAY_MS2 = 50;
   function handleFrame(raw) {
@@ -3878,6 +3961,7 @@
     }
     if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
     if (data.target) renderTarget(data);
+    if (data.stream) applyStream(data.stream);
     if (data.js) runJS(data.js);
     flash(data.flash);
     if (data.scroll) scrollToAnchor(data.scroll);
@@ -3916,7 +4000,8 @@
       }
     }
     if (data.title) document.title = data.title;
-    updateHooks(data.remove ? parent || el : el);
+    if (!data.remove) updateHooks(el);
+    else if (parent) updateHooks(parent, []);
   }
   function insert(el, html, append, morph) {
     const template = document.createElement("template");

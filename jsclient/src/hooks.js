@@ -80,15 +80,24 @@ function forget(root) {
   }
 }
 
-// updateHooks runs after a frame changed el: pending mutations first
-// (mounted/destroyed), then updated for the hook elements that contain el
-// or survived inside it.
-export function updateHooks(el) {
+// updateHooks runs after a frame changed el's content: pending mutations
+// first (mounted/destroyed), then updated, once each, for the hook
+// elements that survived inside the elements of deep (those a morph kept),
+// then for el and the hook elements around it. It costs the size of deep's
+// subtrees and el's depth, whatever the number of hooks in the page.
+export function updateHooks(el, deep = [el]) {
   if (!observer) return;
   sync();
-  for (const [node, hook] of live) {
-    if (!fresh.has(node) && (node.contains(el) || el.contains(node))) call(hook, "updated");
-  }
+  const done = new Set(fresh);
+  const up = (n) => {
+    const hook = live.get(n);
+    if (hook && !done.has(n)) {
+      done.add(n);
+      call(hook, "updated");
+    }
+  };
+  for (const d of deep) for (const n of withSelf(d, SELECTOR)) up(n);
+  for (let n = el; n && (n = n.closest(SELECTOR)); n = n.parentElement) up(n);
 }
 
 // reconnectHooks calls reconnected on every mounted hook.

@@ -68,6 +68,12 @@
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
  *   reply      [+] with ref: the value a hook's pushEvent resolves with
+ *   stream     [+] keyed list updates, the server keeping nothing
+ *              (stream.js): {target, items: [{id, html, at: "start"|"end",
+ *              before, after, delete}], limit, reset}. Each item inserts its
+ *              html's first element (given the id), morphs the child that
+ *              has that id in place, or deletes it; limit then trims the end
+ *              opposite to the last insert. Applied after target.
  *
  * Close codes and the probe [+] (the server's message.go lists the same):
  *   1000       deliberate: no reconnect, no banner (until the next event)

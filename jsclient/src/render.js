@@ -1,8 +1,8 @@
 // Applying server frames to the page, in Django LiveView's order (§2.4):
 // target (html / append / remove / morph, url, title), then scroll, then
-// scrollTop; then our additions: js (after the target, so its commands
-// reach just-inserted HTML; before scroll, which waits anyway), flash,
-// event, error, ref and redirect.
+// scrollTop; then our additions: stream (stream.js) right after the
+// target, then js (so its commands reach just-inserted HTML; before
+// scroll, which waits anyway), flash, event, error, ref and redirect.
 
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
@@ -11,6 +11,7 @@ import { updateHooks } from "./hooks.js";
 import { flash, redirect } from "./flash.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
 import { runJS } from "./commands.js";
+import { applyStream } from "./stream.js";
 
 // Scrolls wait for the browser to lay out the new content.
 const SCROLL_DELAY_MS = 50;
@@ -29,6 +30,7 @@ export function handleFrame(raw) {
   if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
 
   if (data.target) renderTarget(data);
+  if (data.stream) applyStream(data.stream);
   if (data.js) runJS(data.js);
   // Flash messages go (back) into the container the target may have replaced.
   flash(data.flash);
@@ -77,7 +79,8 @@ function renderTarget(data) {
   }
   // A missing html leaves the content alone (upstream rendered "undefined").
   if (data.title) document.title = data.title;
-  updateHooks(data.remove ? parent || el : el);
+  if (!data.remove) updateHooks(el);
+  else if (parent) updateHooks(parent, []);
 }
 
 // insert parses html with <template> (2.3.0: faithful for <tr>, <style>...),
