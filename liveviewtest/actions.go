@@ -252,6 +252,12 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 	case p.tabClosed:
 		p.mu.Unlock()
 		p.fatalf("%s: the page is closed", call)
+	case p.ws != nil && p.c.Expired() && p.connecting:
+		// The handshake was expired (Config.OnConnect, Room): the socket
+		// opened and closed with 4401 before the page could send anything.
+		p.mu.Unlock()
+		p.t.Logf("liveviewtest: %s: the session expired (close 4401) as the socket opened; in a browser the page reloads", call)
+		return
 	case p.ws != nil && p.c.Expired():
 		p.mu.Unlock()
 		p.fatalf("%s: the session expired (the server closed the WebSocket with 4401, liveview.ErrSessionExpired): in a browser the page now reloads; Open it again", call)

@@ -100,6 +100,8 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 		p.t.Logf("liveviewtest: %s: the client logs: %s", call, n)
 	}
 	go p.read(ws, done)
+	p.connecting = true
+	defer func() { p.connecting = false }()
 	p.gesture(call, "", "", func(*html.Node) (*clientrules.Outcome, error) {
 		return p.c.Connect(!s.noInit), nil
 	})
@@ -146,6 +148,8 @@ func (p *Page) Reconnect() {
 	p.signal()
 	p.mu.Unlock()
 	go p.read(ws, done)
+	p.connecting = true
+	defer func() { p.connecting = false }()
 	p.gesture("Reconnect()", "", "", func(*html.Node) (*clientrules.Outcome, error) {
 		return p.c.Reconnected(), nil
 	})

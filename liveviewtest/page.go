@@ -56,6 +56,7 @@ type Page struct {
 	sent        []json.RawMessage
 	replies     map[int]liveview.Message // answers to PushEvent's refs
 	quick       bool                     // inside Quickly
+	connecting  bool                     // Open's or Reconnect's first gesture runs; set by the test's goroutine
 	notes       []string                 // what the client logged while applying frames
 	redirect    *url.URL                 // the last redirect a frame asked for since the page loaded
 	carried     []clientrules.Flash      // flash messages a redirect stored in the tab (sessionStorage)
