@@ -126,18 +126,26 @@ func isJSONString(v json.RawMessage) bool {
 	return s != "" && s[0] == '"'
 }
 
-// renderTarget changes the target element; url and title apply only when
-// the target exists (upstream semantics). It reports whether it existed.
-func (c *Client) renderTarget(f map[string]json.RawMessage) bool {
-	sel := jsValueString(f["target"])
+// target is render.js's query(selector) of a frame's target: the first
+// match, else nil with the console's message (invalid selector, not found).
+func (c *Client) target(sel string) *html.Node {
 	m, err := Compile(sel)
 	if err != nil {
 		c.note("LiveView: invalid selector " + sel)
-		return false
+		return nil
 	}
 	el := Query(c.doc, m)
 	if el == nil {
 		c.note("LiveView: target " + sel + " not found")
+	}
+	return el
+}
+
+// renderTarget changes the target element; url and title apply only when
+// the target exists (upstream semantics). It reports whether it existed.
+func (c *Client) renderTarget(f map[string]json.RawMessage) bool {
+	el := c.target(jsValueString(f["target"]))
+	if el == nil {
 		return false
 	}
 	if truthy(f["url"]) {

@@ -25,14 +25,8 @@ func (c *Client) applyStream(v json.RawMessage) bool {
 	if t, ok := s["target"]; ok {
 		sel = jsString(t)
 	}
-	m, err := Compile(sel)
-	if err != nil {
-		c.note("LiveView: invalid selector " + sel)
-		return false
-	}
-	box := Query(c.doc, m)
+	box := c.target(sel)
 	if box == nil {
-		c.note("LiveView: target " + sel + " not found")
 		return false
 	}
 	drop := func(el *html.Node) { // el.remove(), el in the page or in frag
