@@ -145,6 +145,9 @@ type Event struct {
 	// the frame had none. The Hub answers a non-zero Ref once, after the
 	// handler returned (see the package's # Additive keys).
 	Ref int64
+	// Upload is the id of the upload whose files the event brings (an
+	// additive key), 0 when it brings none.
+	Upload uint32
 }
 
 // wireEvent is the JSON shape of an incoming frame.
@@ -154,6 +157,7 @@ type wireEvent struct {
 	Form     map[string]any `json:"form"`
 	Lang     *string        `json:"lang"`
 	Ref      *int64         `json:"ref"`
+	Upload   *uint32        `json:"upload"`
 }
 
 // ParseEvent decodes one client frame. Every failure wraps ErrBadMessage:
@@ -189,6 +193,9 @@ func parseJSON(frame []byte) (*Event, error) {
 			return nil, fmt.Errorf("%w: negative \"ref\"", ErrBadMessage)
 		}
 		ev.Ref = *w.Ref
+	}
+	if w.Upload != nil {
+		ev.Upload = *w.Upload
 	}
 	if w.Data != nil {
 		ev.Data = snakeKeys(w.Data)
