@@ -562,10 +562,11 @@ type refusal struct {
 }
 
 func (r *refusal) Error() string {
+	reason := strings.TrimPrefix(r.reason.Error(), "liveview: ")
 	if r.file < 0 {
-		return fmt.Sprintf("liveview: upload refused: %v: %s", r.reason, r.detail)
+		return fmt.Sprintf("liveview: upload refused: %s: %s", reason, r.detail)
 	}
-	return fmt.Sprintf("liveview: upload refused: file %d (%q): %v: %s", r.file, clip(r.name, MaxClientStringLog), r.reason, r.detail)
+	return fmt.Sprintf("liveview: upload refused: file %d (%q): %s: %s", r.file, clip(r.name, MaxClientStringLog), reason, r.detail)
 }
 
 func (r *refusal) Unwrap() []error { return []error{ErrUploadRefused, r.reason} }
