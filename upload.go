@@ -197,8 +197,32 @@ func (u *upload) release(h *Hub) {
 // goroutine changes it (announce, chunks, events, cancel, disconnect); the
 // lock is for readers elsewhere.
 type connUploads struct {
-	mu   sync.Mutex
-	live map[uint32]*upload
+	mu      sync.Mutex
+	live    map[uint32]*upload
+	refused [8]uint32 // the last ids refused: their chunks in flight are dropped
+	next    int       // where the next refused id goes
+}
+
+// forget records that the server refused upload id: the chunks the client
+// sent before it read the refusal (up to its window of 4) are dropped
+// quietly instead of answered as bad messages.
+func (r *connUploads) forget(id uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refused[r.next] = id
+	r.next = (r.next + 1) % len(r.refused)
+}
+
+// wasRefused reports whether upload id is among the last ones refused.
+func (r *connUploads) wasRefused(id uint32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.refused {
+		if x == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *connUploads) get(id uint32) *upload {
@@ -434,6 +458,9 @@ func (h *Hub) handleChunk(c *conn, frame []byte) {
 	if ch.id != 0 {
 		u = c.uploads.get(ch.id)
 	}
+	if u == nil && ch.id != 0 && c.uploads.wasRefused(ch.id) {
+		return // sent before the client read the refusal
+	}
 	if u == nil {
 		detail := "not in progress"
 		if err != nil {
@@ -491,7 +518,7 @@ func (h *Hub) writeChunk(u *upload, ch chunk, decodeErr error) *refusal {
 	case n > f.Size-f.received:
 		return fileBad(fmt.Sprintf("%d bytes past the announced size %d", f.received+n-f.Size, f.Size))
 	}
-	if !f.checked {
+	if !f.checked && u.accept != nil {
 		if f.sniff == nil {
 			f.sniff = make([]byte, 0, min(maxSniff, f.Size))
 		}
@@ -574,6 +601,7 @@ func (r *refusal) Unwrap() []error { return []error{ErrUploadRefused, r.reason} 
 // refuse sends the refusal of upload id, in the announce's language, and
 // logs one bounded line. The upload must already be freed.
 func (h *Hub) refuse(c *conn, id uint32, function, lang string, r *refusal) {
+	c.uploads.forget(id)
 	lc := &Context{conn: c, fe: fastEvent{function: function, lang: lang}}
 	var count any
 	if n, ok := r.limit.(int); ok {
