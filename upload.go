@@ -158,7 +158,6 @@ type upload struct {
 	files    []*upFile
 	cur      int // the file the next chunk is for; len(files) once complete
 	chunk    int // the largest data of a chunk
-	accept   []acceptRule
 }
 
 // upFile is a File on its way.
@@ -166,7 +165,8 @@ type upFile struct {
 	File
 	w        *os.File // open while its chunks arrive
 	received int64
-	sniff    []byte // the first bytes, until checked against accept
+	accept   []acceptRule // the Accept entries it matched; nil: any type
+	sniff    []byte       // the first bytes, until checked against accept
 	checked  bool
 }
 
@@ -361,8 +361,7 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 		whole(ErrTooManyUploads, "liveview.upload.busy", strconv.Itoa(cfg.MaxConcurrent)+" uploads in progress")
 		return
 	}
-	u := &upload{id: a.ID, function: a.Function, lang: a.Lang, chunk: cfg.ChunkSize, accept: lim.accept,
-		files: make([]*upFile, len(a.Files))}
+	u := &upload{id: a.ID, function: a.Function, lang: a.Lang, chunk: cfg.ChunkSize, files: make([]*upFile, len(a.Files))}
 	for i, wf := range a.Files {
 		f := &upFile{File: File{Field: wf.Field, Name: wf.Name, ContentType: cleanType(wf.Type), Size: wf.Size, st: &fileState{}}}
 		u.files[i] = f
@@ -374,8 +373,10 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 			r = &refusal{reason: ErrBadUpload, msg: "liveview.upload.failed", detail: "negative size"}
 		case lim.maxSize >= 0 && wf.Size > lim.maxSize:
 			r = &refusal{reason: ErrFileTooLarge, msg: "liveview.upload.too_large", limit: formatSize(lim.maxSize), detail: strconv.FormatInt(wf.Size, 10) + " bytes"}
-		case !acceptAnnounced(lim.accept, wf.Name, f.ContentType):
-			r = &refusal{reason: ErrFileType, msg: "liveview.upload.type", detail: "announced type " + strconv.Quote(wf.Type)}
+		case lim.accept != nil:
+			if f.accept = acceptAnnounced(lim.accept, wf.Name, f.ContentType); f.accept == nil {
+				r = &refusal{reason: ErrFileType, msg: "liveview.upload.type", detail: "announced type " + strconv.Quote(clip(wf.Type, MaxClientStringLog))}
+			}
 		}
 		if r != nil {
 			r.file, r.field, r.name = i, wf.Field, wf.Name
@@ -518,7 +519,7 @@ func (h *Hub) writeChunk(u *upload, ch chunk, decodeErr error) *refusal {
 	case n > f.Size-f.received:
 		return fileBad(fmt.Sprintf("%d bytes past the announced size %d", f.received+n-f.Size, f.Size))
 	}
-	if !f.checked && u.accept != nil {
+	if !f.checked && f.accept != nil {
 		if f.sniff == nil {
 			f.sniff = make([]byte, 0, min(maxSniff, f.Size))
 		}
@@ -526,7 +527,7 @@ func (h *Hub) writeChunk(u *upload, ch chunk, decodeErr error) *refusal {
 		if len(f.sniff) == cap(f.sniff) {
 			sniffed := http.DetectContentType(f.sniff)
 			f.sniff, f.checked = nil, true
-			if !acceptSniffed(u.accept, sniffed) {
+			if !acceptSniffed(f.accept, sniffed) {
 				r := fileBad("content sniffed as " + sniffed)
 				r.reason, r.msg = ErrFileType, "liveview.upload.type"
 				return r
@@ -805,23 +806,23 @@ func (r acceptRule) matches(t string) bool {
 	return rt == t
 }
 
-// acceptAnnounced reports whether a file named name, announced as type t,
-// is in the list: by its extension, else by its type (or its extension's
-// when it announced none).
-func acceptAnnounced(list []acceptRule, name, t string) bool {
-	if list == nil {
-		return true
-	}
+// acceptAnnounced returns the entries of the list a file named name,
+// announced as type t, matches: by its extension, or by its type (its
+// extension's when it announced none). Its first bytes are then checked
+// against those entries only, so a file that claims to be an image must
+// sniff as one even when the list also admits text.
+func acceptAnnounced(list []acceptRule, name, t string) []acceptRule {
 	ext := strings.ToLower(path.Ext(name))
 	if t == "" && ext != "" {
 		t, _, _ = mime.ParseMediaType(mime.TypeByExtension(ext))
 	}
+	var out []acceptRule
 	for _, r := range list {
 		if r.ext != "" && r.ext == ext || r.ext == "" && r.matches(t) {
-			return true
+			out = append(out, r)
 		}
 	}
-	return false
+	return out
 }
 
 // sniffAliases are types a sniffed type stands for as well.
@@ -839,16 +840,13 @@ var sniffAliases = map[string][]string{
 }
 
 // acceptSniffed reports whether a file whose first bytes sniff as sniffed
-// (http.DetectContentType) may be in the list. Formats the sniffer does
+// (http.DetectContentType) may be of one of the entries. Formats the sniffer does
 // not know (application/octet-stream) pass, as do lists with an entry
 // whose type is unknown (an extension without a MIME type); text passes
 // for textual entries and for those that are not image, audio, video or
 // font types or a format the sniffer recognizes; zip and gzip archives
 // pass for the formats built on them.
 func acceptSniffed(list []acceptRule, sniffed string) bool {
-	if list == nil {
-		return true
-	}
 	s, _, _ := mime.ParseMediaType(sniffed)
 	if s == "application/octet-stream" {
 		return true

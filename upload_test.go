@@ -872,12 +872,17 @@ func TestUploadRules(t *testing.T) {
 		{list("text/csv"), "a.csv", "text/csv", true, "text/plain; charset=utf-8", true},
 		{list("application/json"), "a.json", "application/json", true, "text/plain; charset=utf-8", true},
 		{list("image/*"), "a.heic", "image/heic", true, "application/octet-stream", true},
-		{nil, "a.exe", "", true, "text/html; charset=utf-8", true},
+		{list("image/*", "text/plain"), "fake.png", "image/png", true, "text/html; charset=utf-8", false},
+		{list("image/*", "text/plain"), "a.txt", "text/plain", true, "text/html; charset=utf-8", true},
 	} {
-		if got := acceptAnnounced(tt.accept, tt.name, cleanType(tt.typ)); got != tt.announced {
+		matched := acceptAnnounced(tt.accept, tt.name, cleanType(tt.typ))
+		if got := matched != nil; got != tt.announced {
 			t.Errorf("%v %s %s: announced %v", tt.accept, tt.name, tt.typ, got)
 		}
-		if got := acceptSniffed(tt.accept, tt.sniffed); got != tt.ok {
+		if !tt.announced {
+			matched = tt.accept
+		}
+		if got := acceptSniffed(matched, tt.sniffed); got != tt.ok {
 			t.Errorf("%v %s: sniffed %s: %v", tt.accept, tt.name, tt.sniffed, got)
 		}
 	}
