@@ -4,12 +4,22 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/labstack/echo/v4"
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/internal/redisserver"
 	"github.com/echo-liveview/liveview/liveviewtest"
+	"github.com/echo-liveview/liveview/pubsub/redis"
 )
 
 // uploadPage is a profile form with an avatar, attachments and their
@@ -180,4 +190,97 @@ func TestSetFilesMisuse(t *testing.T) {
 			mustContain(t, "failure", msg, tc.want)
 		})
 	}
+}
+
+// A form with a file input: the handler reads the file with FormFile; a
+// file over the limit is refused with a message next to the input.
+func ExamplePage_SetFiles() {
+	test(func(t testing.TB) {
+		form := doc(`<form data-action="submit->page#run:prevent" data-liveview-function="save_avatar">
+  <input type="file" name="avatar" accept="image/*"> <span data-liveview-upload-error="avatar"></span>
+  <button>Save</button>
+</form>
+<p id="saved"></p>`)
+		a := newApp(t, liveview.Config{Upload: liveview.UploadConfig{MaxFileSize: 1 << 20}}, map[string]string{"/": form}, func(h *liveview.Hub) {
+			h.Handle("save_avatar", func(c *liveview.Context) error {
+				f, err := c.FormFile("avatar")
+				if err != nil {
+					return err
+				}
+				return c.HTML("#saved", fmt.Sprintf("Saved %s (%s, %d bytes)", f.Name, f.ContentType, f.Size))
+			})
+		})
+		page := liveviewtest.New(t, a.e).Open("/")
+		page.SetFiles("[name=avatar]", liveviewtest.File{Name: "me.png", Content: []byte("\x89PNG\r\n\x1a\n...")})
+		page.Submit("form")
+		fmt.Println(page.Text("#saved"))
+
+		page.SetFiles("[name=avatar]", liveviewtest.File{Name: "huge.png", Content: make([]byte, 2<<20)})
+		page.Submit("form")
+		fmt.Println(page.Text("[data-liveview-upload-error=avatar]"))
+		fmt.Printf("%+v\n", page.UploadErrors())
+	})
+	// Output:
+	// Saved me.png (image/png, 11 bytes)
+	// huge.png is larger than 1 MB.
+	// [{Field:avatar Name:huge.png Message:huge.png is larger than 1 MB.}]
+}
+
+// TestUploadTwoInstances: two instances sharing one Redis behind a
+// round-robin reverse proxy, without sticky sessions (a page's GET and its
+// WebSocket land on different instances). Files travel over the page's
+// own WebSocket, so they reach the instance whose handler reads them,
+// whichever it is, and that handler's Broadcast reaches both pages.
+func TestUploadTwoInstances(t *testing.T) {
+	srv := redisserver.Start(t) // skips without redis-server, fails under CI
+	pages := map[string]string{"/": doc(`<form id="f" data-action="submit->page#run:prevent" data-liveview-function="attach">
+<input type="file" name="docs" multiple><button>Attach</button></form><ul id="log"></ul>`)}
+	var backends []*url.URL
+	for _, name := range []string{"one", "two"} {
+		rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+		broker := redis.New(rdb, redis.WithPrefix("lvt-up:"))
+		t.Cleanup(func() { _ = broker.Close(); _ = rdb.Close() }) // after the Hub
+		a := newApp(t, liveview.Config{Broker: broker, Upload: liveview.UploadConfig{Dir: t.TempDir()}}, pages, func(h *liveview.Hub) {
+			h.Handle("attach", func(c *liveview.Context) error {
+				var got []string
+				for _, f := range c.FormFiles("docs") {
+					r, err := f.Open()
+					if err != nil {
+						return err
+					}
+					b, _ := io.ReadAll(r)
+					r.Close()
+					got = append(got, f.Name+"="+string(b))
+				}
+				return c.Broadcast(liveview.Message{Target: "#log", HTML: "<li>" + name + " saved " + strings.Join(got, ", ") + "</li>", Append: true})
+			})
+		})
+		s := httptest.NewServer(a.e)
+		t.Cleanup(s.Close)
+		u, _ := url.Parse(s.URL)
+		backends = append(backends, u)
+	}
+	var next atomic.Int64
+	tr := &http.Transport{DisableKeepAlives: true}
+	proxy := &httputil.ReverseProxy{Transport: tr, Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(backends[next.Add(1)%2])
+		r.Out.Host = r.In.Host // the instances check the Origin against it
+	}}
+	front := echo.New()
+	front.Any("/*", echo.WrapHandler(proxy))
+	lt := liveviewtest.New(t, front)
+
+	a := lt.Open("/")                                              // GET on one instance, WebSocket on the other
+	resp, err := (&http.Client{Transport: tr}).Get(lt.URL() + "/") // the next page's requests land the other way round
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	b := lt.NewUser().Open("/")
+	a.SetFiles("[name=docs]", liveviewtest.File{Name: "a.txt", Content: []byte("from a")}, liveviewtest.File{Name: "b.txt", Content: []byte("and b")})
+	a.Submit("#f")
+	b.WaitText("#log", "one saved a.txt=from a, b.txt=and b")
+	b.SetFiles("[name=docs]", liveviewtest.File{Name: "c.txt", Content: []byte("from c")})
+	b.Submit("#f")
+	a.WaitText("#log li:nth-child(2)", "two saved c.txt=from c")
 }
