@@ -270,8 +270,10 @@ func TestUploadTwoInstances(t *testing.T) {
 	front.Any("/*", echo.WrapHandler(proxy))
 	lt := liveviewtest.New(t, front)
 
-	a := lt.Open("/")                                              // GET on one instance, WebSocket on the other
-	resp, err := (&http.Client{Transport: tr}).Get(lt.URL() + "/") // the next page's requests land the other way round
+	// a's GET lands on one instance, its WebSocket on the other; one more
+	// request, and b's land the other way round.
+	a := lt.Open("/")
+	resp, err := (&http.Client{Transport: tr}).Get(lt.URL() + "/")
 	if err != nil {
 		t.Fatal(err)
 	}
