@@ -173,7 +173,7 @@ func TestExamplePages(t *testing.T) {
 		p.checkLook(true)
 		p.shot("demo-index")
 		links := EvalJS[string](t, p.ctx, `[...document.querySelectorAll('a')].map((a) => a.href + ' ' + a.closest('li')?.textContent).join('\n')`)
-		for _, want := range []string{"/room", "/streams", "examples/contact", "examples/multilang", "examples/chat", "examples/clienttest"} {
+		for _, want := range []string{"/room", "/streams", "examples/contact", "examples/multilang", "examples/chat", "examples/upload", "examples/clienttest"} {
 			if !strings.Contains(links, want) {
 				t.Errorf("the index does not link %s:\n%s", want, links)
 			}
