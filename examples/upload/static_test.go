@@ -9,7 +9,7 @@ import (
 
 // TestStatic: the stylesheet and the favicon are served, with their types.
 func TestStatic(t *testing.T) {
-	e := newApp()
+	e := newApp(newStore(t.TempDir()), nil)
 	for path, want := range map[string]string{
 		"/static/style.css": "text/css",
 		"/favicon.svg":      "image/svg+xml",
