@@ -7,7 +7,7 @@
 // instance that runs the handler, whatever the load balancer does.
 //
 //	go run ./examples/upload                 # http://localhost:8080
-//	go run ./examples/upload -addr 127.0.0.1:9000 -dir ./saved
+//	go run ./examples/upload -addr 127.0.0.1:9000 -dir ./saved -max-attachment-mb 500
 //
 // Several instances behind a load balancer share Redis pub/sub and the
 // directory of saved files (an object store in a real app):
@@ -64,7 +64,9 @@ func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	dir := flag.String("dir", "", "where saved files go, shared by the instances (default: a new temporary directory)")
 	redisAddr := flag.String("redis", "", "Redis address (host:port) shared by the instances; empty: in memory, one instance")
+	maxMB := flag.Int64("max-attachment-mb", maxAttachment>>20, "the largest attachment, in MB")
 	flag.Parse()
+	maxAttachment = *maxMB << 20
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "liveview-upload-example-")
 		if err != nil {
@@ -113,10 +115,12 @@ func newServer(addr string, e *echo.Echo) *http.Server {
 // is announced, before its bytes are sent, with a message shown next to
 // its input.
 const (
-	maxAvatar     = 2 << 20  // 2 MB
-	maxAttachment = 20 << 20 // 20 MB
-	maxFiles      = 5
+	maxAvatar = 2 << 20 // 2 MB
+	maxFiles  = 5
 )
+
+// maxAttachment is the limit of each attachment (-max-attachment-mb).
+var maxAttachment int64 = 20 << 20
 
 func uploadConfig() liveview.UploadConfig {
 	return liveview.UploadConfig{
