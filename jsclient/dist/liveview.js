@@ -2507,8 +2507,8 @@
   var tagPath = tag && tag.dataset.liveviewPath || "";
   function defaults() {
     return {
-      host: window.location.host,
-      protocol: window.location.protocol === "https:" ? "wss" : "ws",
+      host: location.host,
+      protocol: location.protocol === "https:" ? "wss" : "ws",
       path: tagPath || "/ws/liveview/",
       // upstream ignores "path"; we honour it
       reconnectBaseMs: 1e3,
@@ -2563,7 +2563,7 @@
     return room2;
   }
   function uuidv4() {
-    const c = window.crypto;
+    const c = crypto;
     if (c && typeof c.randomUUID === "function") return c.randomUUID();
     const b = c.getRandomValues(new Uint8Array(16));
     b[6] = b[6] & 15 | 64;
@@ -2573,14 +2573,14 @@
   }
   function readStorage() {
     try {
-      return window.localStorage.getItem(STORAGE_KEY);
+      return localStorage.getItem(STORAGE_KEY);
     } catch (_) {
       return null;
     }
   }
   function writeStorage(room2) {
     try {
-      window.localStorage.setItem(STORAGE_KEY, room2);
+      localStorage.setItem(STORAGE_KEY, room2);
     } catch (_) {
     }
   }
@@ -3530,8 +3530,8 @@
       save();
     }
     restoreFlashes(load(KEY));
-    window.addEventListener("popstate", onPopState);
-    window.addEventListener("pagehide", () => {
+    addEventListener("popstate", onPopState);
+    addEventListener("pagehide", () => {
       snapshotCurrent();
       save();
     });
@@ -3580,7 +3580,7 @@
     else document.documentElement.removeAttribute("lang");
     replayScripts(restored);
     placeFlashes();
-    setTimeout(() => window.scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
+    setTimeout(() => scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
     save();
     document.dispatchEvent(
       new CustomEvent("liveview:history-restored", { detail: { url: location.href, index } })
@@ -3639,8 +3639,8 @@
       url: location.href,
       title: document.title,
       lang: document.documentElement.getAttribute("lang"),
-      scrollX: window.scrollX,
-      scrollY: window.scrollY,
+      scrollX,
+      scrollY,
       regions: {}
     };
   }
@@ -4035,19 +4035,14 @@
   }
 
   // src/banner.js
-  var ID = "no-connection";
-  function showBanner(text) {
-    const el = document.getElementById(ID);
+  var showBanner = (text) => banner(true, text);
+  var hideBanner = () => banner(false);
+  function banner(show, text) {
+    const el = document.getElementById("no-connection");
     if (!el) return;
     if (text) el.textContent = text;
-    el.classList.add("no-connection--show");
-    el.classList.remove("no-connection--hide");
-  }
-  function hideBanner() {
-    const el = document.getElementById(ID);
-    if (!el) return;
-    el.classList.add("no-connection--hide");
-    el.classList.remove("no-connection--show");
+    el.classList.toggle("no-connection--show", show);
+    el.classList.toggle("no-connection--hide", !show);
   }
 
   // src/socket.js
@@ -4121,11 +4116,11 @@
   }
   function watchNetwork() {
     offline = navigator.onLine === false;
-    window.addEventListener("offline", () => {
+    addEventListener("offline", () => {
       offline = true;
       showBanner();
     });
-    window.addEventListener("online", () => {
+    addEventListener("online", () => {
       offline = false;
       if (isOpen()) {
         hideBanner();
@@ -4136,10 +4131,10 @@
     });
   }
   function isOpen() {
-    return socket !== null && socket.readyState === WebSocket.OPEN;
+    return socket?.readyState === 1;
   }
   function isConnecting() {
-    return socket !== null && socket.readyState === WebSocket.CONNECTING;
+    return socket?.readyState === 0;
   }
   function socketURL(cfg, room2) {
     let path = String(cfg.path);
@@ -4190,7 +4185,7 @@
     attempts += 1;
     const base = number("reconnectBaseMs");
     const max = number("reconnectMaxMs");
-    const delay = Math.min(base * Math.pow(BACKOFF, attempts - 1), max);
+    const delay = Math.min(base * BACKOFF ** (attempts - 1), max);
     const backoff = delay / 2 + Math.random() * delay / 2;
     if (!probeURL) {
       timer = setTimeout(connect, backoff);
@@ -4255,10 +4250,7 @@
   function focusFirst(roots) {
     setTimeout(() => {
       for (const root of roots) {
-        const found = [];
-        if (root.matches('[data-liveview-focus="true"]')) found.push(root);
-        found.push(...root.querySelectorAll('[data-liveview-focus="true"]'));
-        const el = found.find((candidate) => candidate.isConnected && canReceiveFocus(candidate));
+        const el = withSelf(root, '[data-liveview-focus="true"]').find((candidate) => candidate.isConnected && canReceiveFocus(candidate));
         if (el) {
           el.focus();
           return;
@@ -4564,11 +4556,7 @@
       clearTimeout(this.initTimer);
       this.mutations.disconnect();
       this.intersections.disconnect();
-      for (const [el, listener] of this.keyListeners) {
-        el.removeEventListener("keydown", listener);
-        delete el.dataset.keyboardMapInitialized;
-      }
-      this.keyListeners.clear();
+      for (const el of this.keyListeners.keys()) this.unbind(el);
     }
     // run runs the element's data-liveview-js commands at once, then sends
     // its data-liveview-function (none with commands: nothing is sent), after
@@ -4677,10 +4665,10 @@
       const added = [];
       for (const record of records) {
         for (const node of record.addedNodes) {
-          if (node.nodeType === Node.ELEMENT_NODE) added.push(node);
+          if (node.nodeType === 1) added.push(node);
         }
         for (const node of record.removedNodes) {
-          if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) this.forget(node);
+          if (node.nodeType === 1 && !node.isConnected) this.forget(node);
         }
       }
       if (added.length === 0) return;
@@ -4692,13 +4680,15 @@
     forget(root) {
       for (const el of this.polls.keys()) if (root.contains(el)) this.unpoll(el);
       for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
-      for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
-        const listener = this.keyListeners.get(el);
-        if (!listener) continue;
-        el.removeEventListener("keydown", listener);
-        this.keyListeners.delete(el);
-        delete el.dataset.keyboardMapInitialized;
-      }
+      for (const el of withSelf(root, KEYBOARD_SELECTOR)) this.unbind(el);
+    }
+    // unbind removes el's key map listener, if it has one.
+    unbind(el) {
+      const listener = this.keyListeners.get(el);
+      if (!listener) return;
+      el.removeEventListener("keydown", listener);
+      this.keyListeners.delete(el);
+      delete el.dataset.keyboardMapInitialized;
     }
     // owned returns the matches under root (root included) that belong to
     // this controller, not to a nested page controller, so a nested one does
@@ -4734,7 +4724,7 @@
     const observer2 = new MutationObserver((records) => {
       for (const record of records) {
         for (const node of record.addedNodes) {
-          if (node.nodeType === Node.ELEMENT_NODE && warnOutside(node)) {
+          if (node.nodeType === 1 && warnOutside(node)) {
             observer2.disconnect();
             return;
           }
@@ -4751,8 +4741,7 @@
   }
   function warnOutside(root) {
     if (!root.isConnected || root.closest(PAGE)) return false;
-    const all = [root, ...root.querySelectorAll(LIVE)];
-    const el = all.find((x) => x.matches(LIVE) && !x.closest(PAGE));
+    const el = withSelf(root, LIVE).find((x) => !x.closest(PAGE));
     if (!el) return false;
     warnOnce('data-liveview-* attributes outside any data-controller="page" element do nothing: put data-controller="page" on <body> (or around them). The first one:', el);
     return true;

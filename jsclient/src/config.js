@@ -11,8 +11,8 @@ const tagPath = (tag && tag.dataset.liveviewPath) || "";
 // Defaults for every key we read; a user-predefined object keeps its values.
 function defaults() {
   return {
-    host: window.location.host,
-    protocol: window.location.protocol === "https:" ? "wss" : "ws",
+    host: location.host,
+    protocol: location.protocol === "https:" ? "wss" : "ws",
     path: tagPath || "/ws/liveview/", // upstream ignores "path"; we honour it
     reconnectBaseMs: 1000, // first reconnect delay, before jitter
     reconnectMaxMs: 30000, // cap of the reconnect delay

@@ -105,11 +105,11 @@ export function send(message, trigger, reply) {
 // queue is flushed in order, on the surviving socket or a new one.
 export function watchNetwork() {
   offline = navigator.onLine === false;
-  window.addEventListener("offline", () => {
+  addEventListener("offline", () => {
     offline = true;
     showBanner();
   });
-  window.addEventListener("online", () => {
+  addEventListener("online", () => {
     offline = false;
     if (isOpen()) {
       hideBanner();
@@ -127,11 +127,11 @@ export function queueLength() {
 
 // isOpen reports whether the socket is open.
 export function isOpen() {
-  return socket !== null && socket.readyState === WebSocket.OPEN;
+  return socket?.readyState === 1; // OPEN
 }
 
 function isConnecting() {
-  return socket !== null && socket.readyState === WebSocket.CONNECTING;
+  return socket?.readyState === 0; // CONNECTING
 }
 
 // socketURL builds `${protocol}://${host}${path}${room}/`, or, when path is
@@ -219,7 +219,7 @@ function scheduleReconnect(probeURL) {
   attempts += 1;
   const base = number("reconnectBaseMs");
   const max = number("reconnectMaxMs");
-  const delay = Math.min(base * Math.pow(BACKOFF, attempts - 1), max);
+  const delay = Math.min(base * BACKOFF ** (attempts - 1), max);
   const backoff = delay / 2 + (Math.random() * delay) / 2;
   if (!probeURL) {
     timer = setTimeout(connect, backoff);

@@ -49,11 +49,7 @@ export default class PageController extends Controller {
     clearTimeout(this.initTimer);
     this.mutations.disconnect();
     this.intersections.disconnect();
-    for (const [el, listener] of this.keyListeners) {
-      el.removeEventListener("keydown", listener);
-      delete el.dataset.keyboardMapInitialized;
-    }
-    this.keyListeners.clear();
+    for (const el of this.keyListeners.keys()) this.unbind(el);
   }
 
   // run runs the element's data-liveview-js commands at once, then sends
@@ -171,10 +167,10 @@ export default class PageController extends Controller {
     const added = [];
     for (const record of records) {
       for (const node of record.addedNodes) {
-        if (node.nodeType === Node.ELEMENT_NODE) added.push(node);
+        if (node.nodeType === 1 /* an element */) added.push(node);
       }
       for (const node of record.removedNodes) {
-        if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) this.forget(node);
+        if (node.nodeType === 1 && !node.isConnected) this.forget(node);
       }
     }
     if (added.length === 0) return;
@@ -187,13 +183,16 @@ export default class PageController extends Controller {
   forget(root) {
     for (const el of this.polls.keys()) if (root.contains(el)) this.unpoll(el);
     for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
-    for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
-      const listener = this.keyListeners.get(el);
-      if (!listener) continue;
-      el.removeEventListener("keydown", listener);
-      this.keyListeners.delete(el);
-      delete el.dataset.keyboardMapInitialized;
-    }
+    for (const el of withSelf(root, KEYBOARD_SELECTOR)) this.unbind(el);
+  }
+
+  // unbind removes el's key map listener, if it has one.
+  unbind(el) {
+    const listener = this.keyListeners.get(el);
+    if (!listener) return;
+    el.removeEventListener("keydown", listener);
+    this.keyListeners.delete(el);
+    delete el.dataset.keyboardMapInitialized;
   }
 
   // owned returns the matches under root (root included) that belong to
