@@ -2475,7 +2475,7 @@
     }
     return data;
   }
-  function collectForm(el) {
+  function collectForm(el, files) {
     const form = {};
     const fields = Array.from(fieldsOf(el));
     for (const field of fields) {
@@ -2486,6 +2486,10 @@
         form[field.name] = values(field.selectedOptions);
       } else if (field.type === "radio") {
         if (field.checked) form[field.name] = field.value;
+      } else if (field.type === "file") {
+        const names2 = Array.from(field.files, (f) => f.name);
+        form[field.name] = field.multiple ? names2 : names2[0] || "";
+        if (names2[0]) files.push(field);
       } else {
         form[field.name] = field.value;
       }
@@ -2505,6 +2509,7 @@
   // src/config.js
   var tag = document.currentScript || document.querySelector("script[data-liveview-path]");
   var tagPath = tag && tag.dataset.liveviewPath || "";
+  var tagSrc = tag && tag.src;
   function defaults() {
     return {
       host: location.host,
@@ -3600,8 +3605,8 @@
       const el = query(sel);
       if (!el) continue;
       let html = regions[sel];
-      const base = journal.baselines[sel];
-      if (html === void 0 && base && base.index >= index) html = base.html;
+      const base2 = journal.baselines[sel];
+      if (html === void 0 && base2 && base2.index >= index) html = base2.html;
       if (html === void 0) continue;
       const permanent = Array.from(el.querySelectorAll(`${PERMANENT}[id]`));
       cleanup(el);
@@ -3975,6 +3980,7 @@
       console.warn("LiveView:", data.error);
       document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
     }
+    if (data.upload) lv.frame?.(data.upload);
     const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
     if (ref) finishLoading(ref, data);
     if (typeof data.redirect === "string") redirect(data.redirect);
@@ -3996,7 +4002,7 @@
     } else if (data.html !== void 0 && data.html !== null) {
       insert(el, String(data.html), Boolean(data.append), Boolean(data.morph));
       if (data.html && data.url && !data.scroll) {
-        setTimeout(() => window.scrollTo({ top: 0 }), SCROLL_DELAY_MS2);
+        setTimeout(() => scrollTo({ top: 0 }), SCROLL_DELAY_MS2);
       }
     }
     if (data.title) document.title = data.title;
@@ -4102,18 +4108,23 @@
     });
   }
   function send(message, trigger, reply) {
-    const loading = trigger && config().loadingStates !== false;
-    if (loading || reply) {
-      message = { ...message, ref: ++lastRef };
-      if (loading) startLoading(message.ref, trigger);
-      if (reply) awaitReply(message.ref, reply);
-    }
+    message = stamp(message, trigger, reply);
     if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
     enqueue(message);
     if (offline) return;
     if (isOpen()) flush();
     else if ((timer === null || restarting) && !isConnecting()) connect();
   }
+  function stamp(message, trigger, reply) {
+    const loading = trigger && config().loadingStates !== false;
+    if (loading || reply) {
+      message = { ...message, ref: ++lastRef };
+      if (loading) startLoading(message.ref, trigger);
+      if (reply) awaitReply(message.ref, reply);
+    }
+    return message;
+  }
+  var lv = window.__liveview = { send, ws: () => socket, done: finishAll };
   function watchNetwork() {
     offline = navigator.onLine === false;
     addEventListener("offline", () => {
@@ -4160,6 +4171,7 @@
       queue.push(...waiting);
     }
     flush();
+    lv.open?.();
   }
   function forgetSent() {
     finishAll(sentRefs);
@@ -4183,9 +4195,9 @@
   function scheduleReconnect(probeURL) {
     if (timer !== null) return;
     attempts += 1;
-    const base = number("reconnectBaseMs");
+    const base2 = number("reconnectBaseMs");
     const max = number("reconnectMaxMs");
-    const delay = Math.min(base * BACKOFF ** (attempts - 1), max);
+    const delay = Math.min(base2 * BACKOFF ** (attempts - 1), max);
     const backoff = delay / 2 + Math.random() * delay / 2;
     if (!probeURL) {
       timer = setTimeout(connect, backoff);
@@ -4234,6 +4246,19 @@
       if (!transmit(queue[0])) return;
       queue.shift();
     }
+  }
+
+  // src/upload.js
+  var base = tagSrc;
+  function upload(message, trigger, inputs) {
+    message = stamp(message, trigger);
+    import(config().uploadsURL || new URL("liveview.uploads.f8ea963cea30.js", base || location.href)).then(
+      () => lv.start(message, inputs),
+      (err) => {
+        lv.done([message.ref]);
+        throw err;
+      }
+    );
   }
 
   // src/focus.js
@@ -4704,9 +4729,10 @@
     }
     const marker = trigger === "init" ? "initTrigger" : "intersectionTrigger";
     if (trigger) el.dataset[marker] = trigger;
-    const message = { function: String(name), data: collectData(el), form: collectForm(el) };
+    const files = [];
+    const message = { function: String(name), data: collectData(el), form: collectForm(el, files) };
     if (trigger) delete el.dataset[marker];
-    send(message, el);
+    (files[0] ? upload : send)(message, el, files);
   }
   var MODIFIERS = ["meta", "ctrl", "alt", "shift"];
   function passesKeyFilter(filter, event, keys2) {

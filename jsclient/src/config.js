@@ -7,6 +7,8 @@
 // script runs, deferred or not; the query covers a client loaded another way.
 const tag = document.currentScript || document.querySelector("script[data-liveview-path]");
 const tagPath = (tag && tag.dataset.liveviewPath) || "";
+// Its URL: the upload chunk is loaded from the same directory (upload.js).
+export const tagSrc = tag && tag.src;
 
 // Defaults for every key we read; a user-predefined object keeps its values.
 function defaults() {

@@ -79,17 +79,9 @@ export function connect() {
 
 // send transmits message ({function, data, form}) now if the socket is
 // open and the browser online, else queues it; lang and room are added at
-// actual send time. With a trigger element, the message gets a ref and the
-// element a loading state until the server answers it. With reply, the
-// message always gets a ref, and reply gets the answering frame, or
-// undefined when the answer is lost with the socket or the queue.
+// actual send time. With a trigger element or reply, it is stamped first.
 export function send(message, trigger, reply) {
-  const loading = trigger && config().loadingStates !== false;
-  if (loading || reply) {
-    message = { ...message, ref: ++lastRef };
-    if (loading) startLoading(message.ref, trigger);
-    if (reply) awaitReply(message.ref, reply);
-  }
+  message = stamp(message, trigger, reply);
   // Queued events go first, so the order is always the order of clicks.
   if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
   enqueue(message);
@@ -99,6 +91,25 @@ export function send(message, trigger, reply) {
   // so is one waiting out a planned restart: a user beats the spread.
   else if ((timer === null || restarting) && !isConnecting()) connect();
 }
+
+// stamp returns message with a ref when it has a trigger element (which
+// gets a loading state until the server answers that ref) or a reply
+// (which gets the answering frame, or undefined when the answer is lost
+// with the socket or the queue); else message itself.
+export function stamp(message, trigger, reply) {
+  const loading = trigger && config().loadingStates !== false;
+  if (loading || reply) {
+    message = { ...message, ref: ++lastRef };
+    if (loading) startLoading(message.ref, trigger);
+    if (reply) awaitReply(message.ref, reply);
+  }
+  return message;
+}
+
+// lv is what the upload chunk (uploads.js) uses of the client, as
+// window.__liveview: send, ws() (the current socket), done(refs) (ends
+// their loading states); the chunk adds start, frame and open (upload.js).
+export const lv = (window.__liveview = { send, ws: () => socket, done: finishAll });
 
 // watchNetwork follows the browser's offline/online events. Offline, events
 // are queued (the socket may look open but cannot deliver); online, the
@@ -166,6 +177,7 @@ function opened() {
     queue.push(...waiting);
   }
   flush();
+  lv.open?.(); // uploads cut off by the old socket start again
 }
 
 // forgetSent clears the loading state of events the socket took with it:

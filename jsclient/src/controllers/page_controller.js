@@ -5,6 +5,7 @@
 import { Controller } from "@hotwired/stimulus";
 import { collectData, collectForm } from "../collect.js";
 import { isOpen, send } from "../socket.js";
+import { upload } from "../upload.js";
 import { runJS } from "../commands.js";
 import { focusFirst } from "../focus.js";
 import { withSelf } from "../scripts.js";
@@ -204,8 +205,9 @@ export default class PageController extends Controller {
 }
 
 // execute sends name (default: el's data-liveview-function) with el's data
-// and form. trigger ("init", "appear", "disappear", "keyboard") is set on el
-// as upstream's marker while the event is built.
+// and form, after uploading the files of its file inputs if they have any
+// (upload.js). trigger ("init", "appear", "disappear", "keyboard") is set
+// on el as upstream's marker while the event is built.
 export function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
   if (name === undefined || String(name).trim() === "") {
     console.error("LiveView: data-liveview-function is not defined", el);
@@ -213,9 +215,10 @@ export function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
   }
   const marker = trigger === "init" ? "initTrigger" : "intersectionTrigger";
   if (trigger) el.dataset[marker] = trigger;
-  const message = { function: String(name), data: collectData(el), form: collectForm(el) };
+  const files = [];
+  const message = { function: String(name), data: collectData(el), form: collectForm(el, files) };
   if (trigger) delete el.dataset[marker];
-  send(message, el);
+  (files[0] ? upload : send)(message, el, files);
 }
 
 // passesKeyFilter is Stimulus 3.2's Action.shouldIgnoreKeyboardEvent,
