@@ -4252,7 +4252,7 @@
   var base = tagSrc;
   function upload(message, trigger, inputs) {
     message = stamp(message, trigger);
-    import(config().uploadsURL || new URL("liveview.uploads.f8ea963cea30.js", base || location.href)).then(
+    import(config().uploadsURL || new URL("liveview.uploads.7ba5e9fe8b37.js", base || location.href)).then(
       () => lv.start(message, inputs),
       (err) => {
         lv.done([message.ref]);
@@ -4732,7 +4732,8 @@
     const files = [];
     const message = { function: String(name), data: collectData(el), form: collectForm(el, files) };
     if (trigger) delete el.dataset[marker];
-    (files[0] ? upload : send)(message, el, files);
+    if (files[0]) upload(message, el, files);
+    else send(message, el);
   }
   var MODIFIERS = ["meta", "ctrl", "alt", "shift"];
   function passesKeyFilter(filter, event, keys2) {

@@ -4,6 +4,7 @@
   var lv = window.__liveview;
   var WINDOW = 4;
   var HEADER = 15;
+  var READ_AHEAD = 16;
   var uploads = /* @__PURE__ */ new Map();
   var lastId = 0;
   var pumping = false;
@@ -11,7 +12,7 @@
     const u = { message, inputs, files: [] };
     for (const input of inputs) {
       for (const file of input.files) {
-        u.files.push({ input, field: input.name, file, index: u.files.length });
+        u.files.push({ input, field: input.name, file, index: u.files.length, at: 0, buf: new Uint8Array() });
       }
       for (const el of named("error", input.name)) el.textContent = "";
     }
@@ -81,23 +82,25 @@
         const n = Math.min(u.chunk, f.file.size - offset);
         f.sent += n;
         u.unacked++;
-        let data;
-        try {
-          data = new Uint8Array(await f.file.slice(offset, offset + n).arrayBuffer());
-        } catch (err) {
-          if (uploads.get(id) === u) refuse(u, { error: String(err.message || err), field: f.field, file: f.index }, true);
-          continue;
+        if (!(f.at <= offset && offset + n <= f.at + f.buf.length)) {
+          try {
+            f.buf = new Uint8Array(await f.file.slice(offset, offset + u.chunk * READ_AHEAD).arrayBuffer());
+            f.at = offset;
+          } catch (err) {
+            if (uploads.get(id) === u) refuse(u, { error: String(err.message || err), field: f.field, file: f.index }, true);
+            continue;
+          }
         }
         if (uploads.get(id) !== u || u.ws !== ws || !isOpen(ws)) continue;
-        const buf = new Uint8Array(HEADER + n);
-        const v = new DataView(buf.buffer);
+        const frame2 = new Uint8Array(HEADER + n);
+        const v = new DataView(frame2.buffer);
         v.setUint8(0, 1);
         v.setUint32(1, id);
         v.setUint16(5, f.index);
         v.setUint32(7, offset / 2 ** 32);
         v.setUint32(11, offset);
-        buf.set(data, HEADER);
-        ws.send(buf);
+        frame2.set(f.buf.subarray(offset - f.at, offset - f.at + n), HEADER);
+        ws.send(frame2);
       }
     } finally {
       pumping = false;
@@ -149,7 +152,7 @@
     return Array.from(document.querySelectorAll(`[${attr}]`)).filter((el) => el.getAttribute(attr) === field);
   }
   function emit(el, kind, detail) {
-    el.dispatchEvent(new CustomEvent("liveview:upload-" + kind, { detail, bubbles: true }));
+    (el.isConnected ? el : document).dispatchEvent(new CustomEvent("liveview:upload-" + kind, { detail, bubbles: true }));
   }
   function raw(ws, upload) {
     ws.send(JSON.stringify({ upload }));

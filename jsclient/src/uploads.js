@@ -10,7 +10,8 @@
 // frames) and open (socket.js calls it when a socket opens).
 //
 // An upload is one event's files: {message, inputs, files, id, ws, chunk,
-// unacked}, each file {input, field, file, index, sent, loaded}. Its id is
+// unacked}, each file {input, field, file, index, sent, loaded, at, buf}
+// (buf: the bytes read from offset at on). Its id is
 // new for each announce (1, 2, 3... per page, so unique per connection);
 // ws is the socket it was announced on (null: waiting for one), chunk the
 // data bytes per frame the server accepted (0: not yet), unacked its chunk
@@ -26,6 +27,10 @@ const WINDOW = 4;
 // offset; then the data.
 const HEADER = 15;
 
+// Chunks read from a file at once: the bytes of a file held in memory are
+// at most this many chunks.
+const READ_AHEAD = 16;
+
 const uploads = new Map(); // id -> upload, oldest first
 let lastId = 0;
 let pumping = false; // a pump loop is running
@@ -37,7 +42,7 @@ function start(message, inputs) {
   const u = { message, inputs, files: [] };
   for (const input of inputs) {
     for (const file of input.files) {
-      u.files.push({ input, field: input.name, file, index: u.files.length });
+      u.files.push({ input, field: input.name, file, index: u.files.length, at: 0, buf: new Uint8Array() });
     }
     for (const el of named("error", input.name)) el.textContent = "";
   }
@@ -126,25 +131,29 @@ async function pump() {
       const n = Math.min(u.chunk, f.file.size - offset);
       f.sent += n;
       u.unacked++;
-      let data;
-      try {
-        data = new Uint8Array(await f.file.slice(offset, offset + n).arrayBuffer());
-      } catch (err) {
-        // The file changed or went away on disk.
-        if (uploads.get(id) === u) refuse(u, { error: String(err.message || err), field: f.field, file: f.index }, true);
-        continue;
+      // Reads of a file are slow (each a round trip to the browser's file
+      // thread), so they go READ_AHEAD chunks at a time.
+      if (!(f.at <= offset && offset + n <= f.at + f.buf.length)) {
+        try {
+          f.buf = new Uint8Array(await f.file.slice(offset, offset + u.chunk * READ_AHEAD).arrayBuffer());
+          f.at = offset;
+        } catch (err) {
+          // The file changed or went away on disk.
+          if (uploads.get(id) === u) refuse(u, { error: String(err.message || err), field: f.field, file: f.index }, true);
+          continue;
+        }
       }
       // Cancelled, refused or restarted meanwhile: the bytes are stale.
       if (uploads.get(id) !== u || u.ws !== ws || !isOpen(ws)) continue;
-      const buf = new Uint8Array(HEADER + n);
-      const v = new DataView(buf.buffer);
+      const frame = new Uint8Array(HEADER + n);
+      const v = new DataView(frame.buffer);
       v.setUint8(0, 1);
       v.setUint32(1, id);
       v.setUint16(5, f.index);
       v.setUint32(7, offset / 2 ** 32);
       v.setUint32(11, offset); // ToUint32: the low 32 bits
-      buf.set(data, HEADER);
-      ws.send(buf);
+      frame.set(f.buf.subarray(offset - f.at, offset - f.at + n), HEADER);
+      ws.send(frame);
     }
   } finally {
     pumping = false;
@@ -219,9 +228,10 @@ function named(kind, field) {
   return Array.from(document.querySelectorAll(`[${attr}]`)).filter((el) => el.getAttribute(attr) === field);
 }
 
-// emit dispatches the bubbling liveview:upload-KIND event on el.
+// emit dispatches the bubbling liveview:upload-KIND event on el, or, when
+// el left the page, on document.
 function emit(el, kind, detail) {
-  el.dispatchEvent(new CustomEvent("liveview:upload-" + kind, { detail, bubbles: true }));
+  (el.isConnected ? el : document).dispatchEvent(new CustomEvent("liveview:upload-" + kind, { detail, bubbles: true }));
 }
 
 function raw(ws, upload) {

@@ -218,7 +218,8 @@ export function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
   const files = [];
   const message = { function: String(name), data: collectData(el), form: collectForm(el, files) };
   if (trigger) delete el.dataset[marker];
-  (files[0] ? upload : send)(message, el, files);
+  if (files[0]) upload(message, el, files);
+  else send(message, el);
 }
 
 // passesKeyFilter is Stimulus 3.2's Action.shouldIgnoreKeyboardEvent,
