@@ -61,7 +61,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands", "flash", "streams"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands", "flash", "streams", "uploads"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -115,7 +115,8 @@ func newServer(addr string, e *echo.Echo) *http.Server {
 func newApp() (*echo.Echo, []*liveview.Hub) {
 	e := echo.New()
 	e.HideBanner = true
-	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	tmpl := template.Must(template.ParseFS(templateFS, "templates/*.html"))
+	e.Renderer = renderer{tmpl}
 	// A short drain window: the browser tests restart this server and
 	// should not wait the default 5 s for the pages to reconnect.
 	const drain = 200 * time.Millisecond
@@ -126,6 +127,7 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 	prefixed := addTrapPages(e, drain)
 
 	serveFavicon(e)
+	addFakeUploads(e, tmpl)
 
 	// A script that counts its loads, so a test can see that a <script src>
 	// in a fragment was never fetched.
@@ -157,6 +159,9 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 			}
 			if name == "custompath" {
 				data["WSPath"] = "/custom/ws" // webSocketConfig.path
+			}
+			if (name == "uploads" || name == "esm") && c.QueryParam("fake") != "" {
+				data["WSPath"] = "/fake/ws/" // uploads_fake.go
 			}
 			if name == "flash" {
 				data["Dismiss"] = c.QueryParam("dismiss") // data-liveview-flash="ms"
