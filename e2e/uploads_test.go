@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/echo-liveview/liveview/jsclient"
@@ -24,6 +25,17 @@ import (
 // (up_many), a large one (up_big, at most 200 MB) with cancel buttons, and
 // a ping that is answered while files upload.
 const uploadsPage = "uploads?fake=1"
+
+// openUploads is openPage for pages that upload, with the tab's Network
+// domain off: chromedp turns it on, and then every chunk frame travels to
+// this test process as a CDP event (its data in base64), which under -race
+// delays the test's own commands, clicks included, by seconds.
+func openUploads(t *testing.T, name string) (context.Context, *App, *JSErrors) {
+	t.Helper()
+	ctx, app, jsErrors := openPage(t, name)
+	Run(t, ctx, "turning the Network domain off", network.Disable())
+	return ctx, app, jsErrors
+}
 
 // bigUpload is the size of the file uploaded while the page does other
 // things (clicks, cancels, a reconnect): large enough to take a while.
@@ -150,7 +162,7 @@ func checkProgress(t *testing.T, ctx context.Context, on, field string, files ..
 // progress events on the input grow to the size, the <progress> and the
 // CSS variable end full, and the submit button's loading state ends.
 func TestUploadOne(t *testing.T) {
-	ctx, _, jsErrors := openPage(t, uploadsPage)
+	ctx, _, jsErrors := openUploads(t, uploadsPage)
 	f := makeFile(t, "photo.bin", 150_000) // 3 chunks
 	choose(t, ctx, "#avatar", f)
 	click(t, ctx, "#one-save")
@@ -179,7 +191,7 @@ func TestUploadOne(t *testing.T) {
 // the handler gets them in order, the form has the list of names, each
 // file's progress reaches its size (0 for the empty one).
 func TestUploadMany(t *testing.T) {
-	ctx, _, jsErrors := openPage(t, uploadsPage)
+	ctx, _, jsErrors := openUploads(t, uploadsPage)
 	files := []upFile{makeFile(t, "a.bin", 200_000), makeFile(t, "empty.bin", 0), makeFile(t, "c.bin", 10_000)}
 	choose(t, ctx, "#docs", files...)
 	click(t, ctx, "#many-save")
@@ -202,7 +214,7 @@ func TestUploadMany(t *testing.T) {
 // event is not sent and the loading state ends; the socket keeps working,
 // for other events and for a new upload, which empties the message.
 func TestUploadRefused(t *testing.T) {
-	ctx, _, jsErrors := openPage(t, uploadsPage)
+	ctx, _, jsErrors := openUploads(t, uploadsPage)
 	big := makeFile(t, "huge.bin", 2<<20)
 	choose(t, ctx, "#avatar", big)
 	click(t, ctx, "#one-save")
@@ -264,7 +276,7 @@ func TestUploadCancel(t *testing.T) {
 		{"form replaced", `document.querySelector("#big-box").innerHTML = "<p>gone</p>"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, _, jsErrors := openPage(t, uploadsPage)
+			ctx, _, jsErrors := openUploads(t, uploadsPage)
 			startBig(t, ctx)
 			Run(t, ctx, "cancelling", chromedp.Evaluate(tt.how, nil))
 			WaitJS(t, ctx, "liveview:upload-cancel", `ups.cancels.length === 1 && ups.cancels[0].field === "big"`)
@@ -297,7 +309,7 @@ func TestUploadCancel(t *testing.T) {
 // unacknowledged, so the event does not wait behind the file), and the
 // file still arrives whole.
 func TestUploadClickDuringUpload(t *testing.T) {
-	ctx, _, jsErrors := openPage(t, uploadsPage)
+	ctx, _, jsErrors := openUploads(t, uploadsPage)
 	// Which came first, the answer to the click or the upload's list.
 	Run(t, ctx, "watching the answers", chromedp.Evaluate(`window.order = [];
 		new MutationObserver(() => order.push("pong")).observe(document.querySelector("#pong"), {childList: true});
@@ -320,7 +332,7 @@ func TestUploadClickDuringUpload(t *testing.T) {
 // new socket the upload starts again from zero with a new id (the page
 // hears liveview:upload-restart), completes, and the event is sent once.
 func TestUploadReconnect(t *testing.T) {
-	ctx, _, jsErrors := openPage(t, uploadsPage)
+	ctx, _, jsErrors := openUploads(t, uploadsPage)
 	f := startBig(t, ctx)
 	first := progressEvents(t, ctx)[0].ID
 	Run(t, ctx, "dropping the socket", chromedp.Evaluate(`window.myWebSocket.close(4000)`, nil))
@@ -366,7 +378,7 @@ const uploadChunkLoads = `JSON.stringify(performance.getEntriesByType("resource"
 // has no file), loaded once, by its hashed name next to the client, by the
 // first event that has files.
 func TestUploadChunkLazy(t *testing.T) {
-	ctx, app, jsErrors := openPage(t, "attrs")
+	ctx, app, jsErrors := openUploads(t, "attrs")
 	click(t, ctx, "#collect")
 	waitLogged(t, ctx, "an event", "true", 1)
 	if got := EvalJS[string](t, ctx, uploadChunkLoads); got != "[]" {
@@ -398,7 +410,7 @@ func TestUploadChunkLazy(t *testing.T) {
 // TestUploadESModule uploads from a page that runs the ES module build: it
 // loads the chunk next to liveview.esm.js (import.meta.url).
 func TestUploadESModule(t *testing.T) {
-	ctx, app, jsErrors := openPage(t, "esm"+strings.TrimPrefix(uploadsPage, "uploads"))
+	ctx, app, jsErrors := openUploads(t, "esm"+strings.TrimPrefix(uploadsPage, "uploads"))
 	Run(t, ctx, "adding a form with a file input", chromedp.Evaluate(`document.body.insertAdjacentHTML("beforeend",
 		'<form id="esm-up" data-liveview-function="up_one" data-action="submit->page#run"><input type="file" id="esm-file" name="avatar"><button id="esm-up-save">Upload</button></form><ul id="result"></ul>')`, nil))
 	f := makeFile(t, "esm.bin", 100_000)

@@ -30,7 +30,7 @@
     if (!isOpen(ws)) return;
     u.ws = ws;
     const files = u.files.map((f) => ({ field: f.field, name: f.file.name, size: f.file.size, type: f.file.type }));
-    raw(ws, { id: u.id, function: u.message.function, files });
+    raw(ws, { id: u.id, function: u.message.function, files, lang: document.documentElement.getAttribute("lang") });
   }
   function open() {
     for (const u of [...uploads.values()]) {

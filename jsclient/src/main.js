@@ -144,8 +144,9 @@
  *   An event whose fields include file inputs with files sends them first,
  *   over the same socket; its trigger keeps its loading state meanwhile.
  *   Client -> server, text frames:
- *     {"upload": {"id", "function", "files": [{field, name, size, type}]}}
- *                the announce (no "function" at top level); id 1, 2, 3...
+ *     {"upload": {"id", "function", "files": [{field, name, size, type}],
+ *                 "lang"}}  the announce (no "function" at top level); id
+ *                1, 2, 3...; lang (<html lang>) for the refusals' language
  *     {"upload": {"id", "cancel": true}}   abort; the server frees it all
  *   Client -> server, binary frames, one per chunk, files in index order:
  *     byte 0 kind = 1, bytes 1-4 upload id, 5-6 file index, 7-14 offset

@@ -63,7 +63,8 @@ function announce(u) {
   if (!isOpen(ws)) return;
   u.ws = ws;
   const files = u.files.map((f) => ({ field: f.field, name: f.file.name, size: f.file.size, type: f.file.type }));
-  raw(ws, { id: u.id, function: u.message.function, files });
+  // lang: the language of the server's refusals, as an event's.
+  raw(ws, { id: u.id, function: u.message.function, files, lang: document.documentElement.getAttribute("lang") });
 }
 
 // open runs when a socket opens: the uploads of a socket that closed start
