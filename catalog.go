@@ -7,7 +7,8 @@ import (
 	"golang.org/x/text/language"
 )
 
-// Built-in messages for FieldErrors, in English and Spanish.
+// Built-in messages for FieldErrors and upload refusals, in English and
+// Spanish.
 //
 // They live in a bundle of their own, never added to Config.I18n (which
 // would change the languages go-i18n picks for the app). A message with the
@@ -71,6 +72,20 @@ import (
 //	liveview.bind.time      Enter a valid date.
 //	liveview.bind.range     This number is out of range.
 //	liveview.bind.invalid   This value is not valid.
+//
+// Upload refusals (Config.Upload), with .Name (the file's name), .Field
+// (its input's name) and .Limit (a size as "10 MB", or a number of files,
+// which is then also PluralCount):
+//
+//	liveview.upload.too_large    {{.Name}} is larger than {{.Limit}}.
+//	liveview.upload.too_many     Choose at most {{.Limit}} files.
+//	liveview.upload.type         {{.Name}} is not an accepted type of file.
+//	liveview.upload.busy         Too many uploads at once: wait for the others to finish.
+//	liveview.upload.disabled     Files cannot be uploaded here.
+//	liveview.upload.failed       The upload of {{.Name}} failed. Try again.
+//	liveview.upload.invalid      The upload failed. Try again.
+//	liveview.upload.rate_limited Too many requests: try again in a moment.
+//	liveview.upload.incomplete   The files have not finished uploading. Try again.
 
 // catalogEntry is one built-in message: English and Spanish, with plural
 // forms where the text counts something.
@@ -126,6 +141,16 @@ var catalog = []catalogEntry{
 	{"liveview.bind.time", "", "Enter a valid date.", "", "Introduce una fecha válida."},
 	{"liveview.bind.range", "", "This number is out of range.", "", "Este número está fuera de rango."},
 	{"liveview.bind.invalid", "", "This value is not valid.", "", "Este valor no es válido."},
+
+	{"liveview.upload.too_large", "", "{{.Name}} is larger than {{.Limit}}.", "", "{{.Name}} ocupa más de {{.Limit}}."},
+	{"liveview.upload.too_many", "Choose at most {{.Limit}} file.", "Choose at most {{.Limit}} files.", "Elige como máximo {{.Limit}} archivo.", "Elige como máximo {{.Limit}} archivos."},
+	{"liveview.upload.type", "", "{{.Name}} is not an accepted type of file.", "", "{{.Name}} no es un tipo de archivo admitido."},
+	{"liveview.upload.busy", "", "Too many uploads at once: wait for the others to finish.", "", "Demasiadas subidas a la vez: espera a que terminen las demás."},
+	{"liveview.upload.disabled", "", "Files cannot be uploaded here.", "", "Aquí no se pueden subir archivos."},
+	{"liveview.upload.failed", "", "The upload of {{.Name}} failed. Try again.", "", "La subida de {{.Name}} ha fallado. Inténtalo de nuevo."},
+	{"liveview.upload.invalid", "", "The upload failed. Try again.", "", "La subida ha fallado. Inténtalo de nuevo."},
+	{"liveview.upload.rate_limited", "", "Too many requests: try again in a moment.", "", "Demasiadas solicitudes: inténtalo de nuevo en un momento."},
+	{"liveview.upload.incomplete", "", "The files have not finished uploading. Try again.", "", "Los archivos no han terminado de subirse. Inténtalo de nuevo."},
 }
 
 // tagAliases maps validation tags to the message of another tag.

@@ -1,7 +1,9 @@
 package liveview
 
 import (
+	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -234,6 +236,12 @@ type Config struct {
 	// with 4401. Default: Hub.DefaultErrorHandler.
 	ErrorHandler func(lc *Context, err error)
 
+	// Upload configures file uploads (<input type="file"> in a live form,
+	// read with Context.FormFile): where temporary files go and the
+	// limits. The zero value accepts uploads with the defaults listed in
+	// UploadConfig.
+	Upload UploadConfig
+
 	// Debug sends internal error text to the client in error frames, and
 	// logs hints for the developer: a Context.Data, FormValue or Bind data
 	// tag that found no key while the event has a near spelling (once per
@@ -241,6 +249,80 @@ type Config struct {
 	// (clients see generic texts; *Error messages are always shown).
 	Debug bool
 }
+
+// UploadConfig configures file uploads. Files travel over the page's own
+// WebSocket, after an announce the Hub checks against these limits: a file
+// over a limit is refused before any of its bytes is sent, with a
+// translated message for the page (the built-in catalog's
+// liveview.upload.* messages, overridable through Config.I18n). Chunks are
+// written to temporary files as they arrive, so a file never sits in
+// memory, and the handler runs only once every file of its event arrived
+// complete. Every field's zero value means its default. The Hub reads it
+// once, in New: it must not change afterwards.
+type UploadConfig struct {
+	// Dir is where temporary files are written, each with a random name
+	// ("liveview-upload-*", mode 0600), deleted after the handler returns
+	// (unless it kept the file with File.MoveTo), when the upload is
+	// cancelled or refused, and when the connection closes. It must exist
+	// and be writable; an upload that cannot be written is refused (and
+	// logged). Put it on the filesystem MoveTo targets to make keeping a
+	// file a rename. Default: os.TempDir().
+	Dir string
+
+	// MaxFileSize is the largest file accepted, in bytes. A negative value
+	// removes the limit. Default: 10 MiB.
+	MaxFileSize int64
+
+	// MaxFiles is the largest number of files one event may bring, all its
+	// file inputs together. Default: 10.
+	MaxFiles int
+
+	// MaxConcurrent is the number of uploads one connection may have at
+	// once, from the announce until the event that consumes the upload
+	// (or its cancel, refusal or disconnect). It bounds the temporary disk
+	// space one page holds to MaxConcurrent x MaxFiles x MaxFileSize.
+	// Default: 3.
+	MaxConcurrent int
+
+	// ChunkSize is the largest number of file bytes in one binary frame.
+	// With the 15-byte chunk header it must fit in Config.MaxMessageSize:
+	// New panics when it does not. Default: 60 KiB, or less when
+	// MaxMessageSize leaves less room.
+	ChunkSize int
+
+	// Accept lists the accepted types: MIME types ("image/png"), families
+	// ("image/*") or file name extensions (".pdf"), as the accept
+	// attribute of an <input type="file"> does, but checked by the server:
+	// a file must match one by its name or announced type, and its first
+	// bytes must not sniff (http.DetectContentType) as a format that
+	// matches none (an HTML page named photo.png is refused; formats the
+	// sniffer does not know pass). An entry of another form panics in New.
+	// Default: nil, any type.
+	Accept []string
+
+	// Functions overrides MaxFileSize, MaxFiles and Accept for the uploads
+	// of one function (the data-liveview-function whose event brings the
+	// files), by name. Its zero fields inherit the values above. Default:
+	// nil.
+	Functions map[string]UploadLimits
+
+	// Disabled refuses every upload: the page gets an upload error frame,
+	// and an event's file inputs bring no file. Default: false.
+	Disabled bool
+}
+
+// UploadLimits are the limits of one function's uploads
+// (UploadConfig.Functions). A zero field inherits UploadConfig's value; a
+// negative MaxFileSize removes the limit.
+type UploadLimits struct {
+	MaxFileSize int64
+	MaxFiles    int
+	Accept      []string
+}
+
+// chunkHeaderSize is the size of a binary chunk frame's header: kind (1),
+// upload id (4), file index (2), offset (8).
+const chunkHeaderSize = 15
 
 // Defaults, in one place.
 const (
@@ -257,6 +339,11 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultDrainWindow      = 5 * time.Second
 	DefaultMaxHandshakes    = 100
+
+	DefaultUploadMaxFileSize   = 10 << 20
+	DefaultUploadMaxFiles      = 10
+	DefaultUploadMaxConcurrent = 3
+	DefaultUploadChunkSize     = 60 << 10
 )
 
 // withDefaults returns cfg with every zero field set to its default: the
@@ -317,8 +404,42 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Upload = cfg.Upload.withDefaults(cfg.MaxMessageSize)
 	if cfg.Validator == nil {
 		cfg.Validator = DefaultValidator()
 	}
 	return cfg
+}
+
+// withDefaults returns u with every zero field set to its default, within
+// a frame of maxMessage bytes.
+func (u UploadConfig) withDefaults(maxMessage int64) UploadConfig {
+	if u.Dir == "" {
+		u.Dir = os.TempDir()
+	}
+	if u.MaxFileSize == 0 {
+		u.MaxFileSize = DefaultUploadMaxFileSize
+	}
+	if u.MaxFiles <= 0 {
+		u.MaxFiles = DefaultUploadMaxFiles
+	}
+	if u.MaxConcurrent <= 0 {
+		u.MaxConcurrent = DefaultUploadMaxConcurrent
+	}
+	if u.ChunkSize <= 0 {
+		u.ChunkSize = int(min(DefaultUploadChunkSize, maxMessage-chunkHeaderSize))
+	}
+	return u
+}
+
+// check panics, like a bad route, on upload settings that cannot work.
+func (u *UploadConfig) check(maxMessage int64) {
+	if !u.Disabled && (u.ChunkSize < 1 || int64(u.ChunkSize)+chunkHeaderSize > maxMessage) {
+		panic(fmt.Sprintf("liveview: Config.Upload.ChunkSize %d plus the %d-byte chunk header must fit in Config.MaxMessageSize %d: lower ChunkSize (or leave it 0) or raise MaxMessageSize",
+			u.ChunkSize, chunkHeaderSize, maxMessage))
+	}
+	checkAccept("Config.Upload.Accept", u.Accept)
+	for name, l := range u.Functions {
+		checkAccept(fmt.Sprintf("Config.Upload.Functions[%q].Accept", name), l.Accept)
+	}
 }

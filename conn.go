@@ -42,6 +42,8 @@ type conn struct {
 	closed  atomic.Bool                    // no more sends
 	dropped atomic.Bool                    // the socket was closed for falling behind
 
+	uploads connUploads // upload.go: its uploads in progress
+
 	lastLocale       atomic.Pointer[resolvedLocale] // i18n.go
 	lastRenderLocale atomic.Pointer[renderLocale]   // i18n.go
 
@@ -332,6 +334,7 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 	h.leaveAll(c)
 	c.cancel()
 	c.release()
+	h.closeUploads(c) // upload.go: temporary files deleted
 	h.logHeld(c)
 	if h.cfg.OnDisconnect != nil {
 		func() {

@@ -47,6 +47,8 @@ type Context struct {
 	mapsOnce sync.Once // builds event from fe for DataMap, Form and Bind
 	event    *Event
 
+	upload *upload // the files the event brought (upload.go), nil for none
+
 	i18nOnce sync.Once    // resolves loc on first use (i18n.go)
 	loc      *localeState // this message's locale
 
@@ -81,7 +83,7 @@ func newEventContext(c *conn, frame []byte) (*Context, error) {
 // setEvent makes ev the Context's event.
 func (c *Context) setEvent(ev *Event) {
 	c.event = ev
-	c.fe = fastEvent{function: ev.Function, lang: ev.Lang, ref: ev.Ref}
+	c.fe = fastEvent{function: ev.Function, lang: ev.Lang, ref: ev.Ref, upload: ev.Upload}
 }
 
 // maps returns the event as an Event with maps, building it once from the

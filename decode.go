@@ -1,6 +1,7 @@
 package liveview
 
 import (
+	"math"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -12,6 +13,7 @@ type fastEvent struct {
 	function, lang   string
 	ref              int64
 	hasData, hasForm bool   // the frame had the object (maybe empty)
+	upload           uint32 // the upload the event consumes, 0 for none
 	data, form       []pair // keys snake_cased for data; values as sent
 }
 
@@ -77,7 +79,7 @@ func toMap(ps []pair) map[string]any {
 
 // event returns ev as an Event, with maps.
 func (ev *fastEvent) event() *Event {
-	out := &Event{Function: ev.function, Lang: ev.lang, Ref: ev.ref}
+	out := &Event{Function: ev.function, Lang: ev.lang, Ref: ev.ref, Upload: ev.upload}
 	if ev.hasData {
 		out.Data = toMap(ev.data)
 	}
@@ -102,8 +104,8 @@ func parseFast(b []byte) (*Event, bool) {
 }
 
 // decodeFast decodes the frames the official client sends without
-// reflection: one object whose keys are function, data, form, lang, room
-// and ref, data holding strings, form holding strings, booleans or null,
+// reflection: one object whose keys are function, data, form, lang, room,
+// ref and upload, data holding strings, form holding strings, booleans or null,
 // and strings without escapes. Anything else (an escape, a nested value, an
 // unknown or repeated key, a data key collision after snake_case, more than
 // maxFastKeys entries in an object, invalid UTF-8, any syntax error) makes
@@ -161,6 +163,15 @@ func decodeFast(b []byte, ev *fastEvent, buf []pair, alias bool) bool {
 				if ev.ref, ok = d.uint(); !ok {
 					return false
 				}
+			}
+		case "upload":
+			bit = 64
+			if !d.null() {
+				n, ok := d.uint()
+				if !ok || n > math.MaxUint32 {
+					return false // the slow path refuses it
+				}
+				ev.upload = uint32(n)
 			}
 		case "data":
 			bit = 16

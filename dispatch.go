@@ -131,6 +131,9 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 	allowed := c.allowEvent()
 	lc, err := newEventContext(c, frame)
 	if err != nil {
+		if h.uploadControl(c, frame, allowed) { // upload.go: an announce or a cancel
+			return
+		}
 		if !allowed {
 			err = ErrRateLimited
 		}
@@ -139,6 +142,15 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 	}
 	// Every ref is answered once, whatever happens below.
 	defer h.answerRef(lc)
+	if lc.fe.upload != 0 {
+		// The event brings files: its upload is freed once it is done
+		// (before the ref is answered), and only a complete one runs it.
+		defer lc.releaseUpload()
+		if err := h.takeUpload(lc); err != nil && allowed {
+			h.errHandler(lc, err)
+			return
+		}
+	}
 	if !allowed {
 		h.errHandler(lc, ErrRateLimited)
 		return
@@ -185,16 +197,6 @@ type panicError struct {
 
 func (p *panicError) Error() string { return fmt.Sprintf("liveview: handler panicked: %v", p.value) }
 func (p *panicError) Unwrap() error { return ErrPanic }
-
-func (h *Hub) onBinary(s *melody.Session, _ []byte) {
-	if c := connOf(s); c != nil {
-		err := fmt.Errorf("%w: binary frames are not supported", ErrBadMessage)
-		if !c.allowEvent() {
-			err = ErrRateLimited
-		}
-		h.errHandler(&Context{conn: c}, err)
-	}
-}
 
 // allowEvent takes one event from the connection's rate limit and its
 // address's (Config.RateLimit, Config.IPRateLimit). It runs on the
@@ -254,6 +256,9 @@ func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 		m.Error = "Rate limit exceeded"
 		m.Function = ""
 		h.logEvent(cn, logRateLimited, slog.LevelWarn, "liveview: rate limit exceeded", "function", fn, "err", clip(err.Error(), maxErrorLog))
+	case errors.Is(err, ErrUploadIncomplete) && errors.As(err, &ue):
+		m.Error = ue.Message
+		h.logEvent(cn, logUploadRefused, slog.LevelWarn, "liveview: event's upload is not complete", "function", fn, "err", clip(err.Error(), maxErrorLog))
 	case errors.As(err, &ue):
 		m.Error = ue.Message
 		h.logEvent(cn, logUserError, slog.LevelInfo, "liveview: handler returned a user error", "function", fn, "err", clip(err.Error(), maxErrorLog))

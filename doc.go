@@ -112,6 +112,39 @@
 // (FormView.Selected re-renders what was chosen). examples/contact is the
 // complete form.
 //
+// # Uploads
+//
+// A file input in the collected fields just works: the bundled client
+// uploads the chosen files over the page's WebSocket, in chunks, before it
+// sends the event, and the handler reads them as an Echo handler reads a
+// multipart POST:
+//
+//	<form data-action="submit->page#run:prevent" data-liveview-function="save_profile">
+//	  <input type="file" name="avatar" accept="image/*">
+//	  <span data-liveview-upload-error="avatar"></span>
+//	  <progress data-liveview-upload-progress="avatar"></progress>
+//	  <button>Save</button>
+//	</form>
+//
+//	liveview.Handle("save_profile", func(c *liveview.Context) error {
+//		f, err := c.FormFile("avatar") // errors.Is(err, liveview.ErrNoFile) when none
+//		if err != nil {
+//			return err
+//		}
+//		return f.MoveTo(filepath.Join(avatarDir, userID(c))) // never f.Name: the user chose it
+//	})
+//
+// FormFiles reads an <input multiple>; Bind fills *File and []*File fields.
+// The handler runs only once every file arrived complete. Config.Upload
+// sets the limits (size, files per event, types, uploads at once per
+// connection), checked by the server before a byte is sent and, for
+// types, on the first bytes too; a refused file's translated message goes
+// next to its input. Chunks are streamed to temporary files
+// (Config.Upload.Dir), never held in memory, and deleted when the handler
+// returns (keep one with File.MoveTo), on cancel, refusal and disconnect.
+// Other events of the page keep flowing meanwhile. Files reach the
+// instance that runs the handler: the one of the page's socket.
+//
 // # Internationalization
 //
 // Each event has its own locale: the frame's lang (the page's <html lang>
@@ -206,9 +239,13 @@
 //   - A slow client is disconnected only when it is behind itself (see # Slow
 //     clients); Config.PublishLimit bounds what one connection's events may
 //     publish to everybody.
-//   - Binary frames, invalid JSON and JSON that is not an object get an
-//     error frame; the socket and the server live on. Handler panics are
-//     recovered and logged.
+//   - Binary frames that are no chunk of an upload in progress, invalid
+//     JSON and JSON that is not an object get an error frame; the socket
+//     and the server live on. Handler panics are recovered and logged.
+//   - Uploads: Config.Upload bounds file sizes (10 MiB), files per event
+//     (10), uploads at once per connection (3) and types; chunks go to
+//     disk, never to memory; a client that breaks the protocol gets its
+//     upload refused and freed.
 //   - Error frames never list the registered handlers and never carry
 //     internal error text unless Config.Debug; return an *Error to show a
 //     message to the user.

@@ -97,6 +97,54 @@ var (
 	// not send it with a hook's pushEvent), so no reply can reach it, and
 	// for a second Reply to the same event (its ref is answered once).
 	ErrNoRef = errors.New("liveview: the event has no ref to answer")
+
+	// ErrNoFile is returned (wrapped, with the field name) by
+	// [Context.FormFile] when the event brought no file for the field: the
+	// input had none, the page's client sends no files (an upstream
+	// client), or the field name is wrong. [File.Open] and [File.MoveTo]
+	// return it (wrapped) for a temporary file already deleted, after
+	// the handler returned.
+	ErrNoFile = errors.New("liveview: no such file")
+
+	// ErrUploadRefused is wrapped by every reason the Hub refuses an
+	// upload (Config.Upload): the errors below, each with the file at
+	// fault. The client gets a translated message in an upload error
+	// frame, the server keeps nothing of the upload, and one bounded line
+	// is logged. errors.Is finds both ErrUploadRefused and the reason.
+	ErrUploadRefused = errors.New("liveview: upload refused")
+
+	// ErrFileTooLarge: a file is larger than its MaxFileSize (refused at
+	// the announce, before any byte is sent).
+	ErrFileTooLarge = errors.New("liveview: file too large")
+
+	// ErrTooManyFiles: an event announces more files than its MaxFiles.
+	ErrTooManyFiles = errors.New("liveview: too many files")
+
+	// ErrFileType: a file's name, announced type or first bytes (sniffed
+	// with http.DetectContentType) are not in its Accept list.
+	ErrFileType = errors.New("liveview: file type not accepted")
+
+	// ErrTooManyUploads: the connection already has
+	// Config.Upload.MaxConcurrent uploads in progress.
+	ErrTooManyUploads = errors.New("liveview: too many uploads in progress")
+
+	// ErrUploadsDisabled: Config.Upload.Disabled is set, or the announce
+	// names a function no handler is registered for.
+	ErrUploadsDisabled = errors.New("liveview: uploads not accepted")
+
+	// ErrBadUpload: the client broke the upload protocol (a chunk for
+	// another file than the next one, at the wrong offset, longer than the
+	// chunk size or than the file, a malformed chunk header or announce),
+	// or the server could not write the temporary file.
+	ErrBadUpload = errors.New("liveview: invalid upload")
+
+	// ErrUploadIncomplete is the error of an event whose "upload" names no
+	// complete upload announced for its function (still in progress,
+	// refused, cancelled, for another function, or never announced): the
+	// handler does not run, Config.ErrorHandler gets an *Error wrapping
+	// it (errors.Is), whose translated Message goes to the client in the
+	// event's error frame, and the upload is freed.
+	ErrUploadIncomplete = errors.New("liveview: upload incomplete")
 )
 
 // Error is a handler error whose Message is meant for the user: unlike other

@@ -49,6 +49,11 @@ import (
 // one). A single checkbox still sends a boolean, for a bool field; a
 // single select, a string. FormValue gives a list's first value.
 //
+// Files: a field of type *File or []*File receives the files of the file
+// input of its name (`form:"avatar"`), as FormFile and FormFiles give them
+// (nil when the event brought none), whatever the form holds under that
+// name.
+//
 // Values that do not convert (a word for an int, 300 for an int8) are not
 // fatal: every other field is filled and Bind returns a *BindError listing
 // them, which FieldErrors turns into messages. A dst that is not a non-nil
@@ -61,13 +66,29 @@ func (c *Context) Bind(dst any) error {
 	}
 	t := rv.Elem().Type()
 	var errs []*ConversionError
-	errs = bindValues(formDecoder, fieldsOf(t, "form"), dst, c.Form(), errs)
+	files := fileFieldsOf(t)
+	form := c.Form()
+	if len(files) > 0 {
+		form = withoutFiles(form, files) // file names, not values to decode
+	}
+	errs = bindValues(formDecoder, fieldsOf(t, "form"), dst, form, errs)
 	dataFields := fieldsOf(t, "data")
 	data := c.DataMap()
 	if len(dataFields) > 0 {
 		data = aliasData(data, dataFields, func(name string) { c.missingData("Bind", name) })
 	}
 	errs = bindValues(dataDecoder, dataFields, dst, data, errs)
+	for _, ff := range files {
+		v := rv.Elem().FieldByIndex(ff.index)
+		switch {
+		case !v.CanSet():
+		case ff.many:
+			v.Set(reflect.ValueOf(c.FormFiles(ff.name)))
+		default:
+			f, _ := c.FormFile(ff.name)
+			v.Set(reflect.ValueOf(f))
+		}
+	}
 	if len(errs) == 0 {
 		return nil
 	}
@@ -216,7 +237,7 @@ func walkFields(t reflect.Type, tag, prefix string, out map[string]bindField, de
 			name = f.Name
 		}
 		ft := leafType(f.Type)
-		if ft.Kind() == reflect.Struct && ft != timeType {
+		if ft.Kind() == reflect.Struct && ft != timeType && ft != fileType {
 			if f.Anonymous {
 				walkFields(ft, tag, prefix, out, depth+1)
 			}
@@ -225,6 +246,86 @@ func walkFields(t reflect.Type, tag, prefix string, out map[string]bindField, de
 		}
 		out[prefix+name] = bindField{typ: ft, layout: f.Tag.Get("layout")}
 	}
+}
+
+var (
+	fileType      = reflect.TypeFor[File]()
+	filePtrType   = reflect.TypeFor[*File]()
+	fileSliceType = reflect.TypeFor[[]*File]()
+)
+
+// fileField is a struct field Bind fills with files: *File or []*File.
+type fileField struct {
+	index []int
+	name  string // the form name, "address.photo" when nested
+	many  bool
+}
+
+var fileFieldCache sync.Map // reflect.Type -> []fileField
+
+// fileFieldsOf lists t's fields of type *File and []*File, in its own
+// fields and those of its struct fields and embedded structs (not through
+// pointers, slices or maps).
+func fileFieldsOf(t reflect.Type) []fileField {
+	if v, ok := fileFieldCache.Load(t); ok {
+		return v.([]fileField)
+	}
+	var out []fileField
+	walkFileFields(t, nil, "", &out, 0)
+	fileFieldCache.Store(t, out)
+	return out
+}
+
+func walkFileFields(t reflect.Type, index []int, prefix string, out *[]fileField, depth int) {
+	if depth > 10 {
+		return
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		name := formTagName(f)
+		if name == "-" {
+			continue
+		}
+		name, _, _ = strings.Cut(name, ",")
+		if name == "" {
+			name = f.Name
+		}
+		idx := append(append([]int(nil), index...), i)
+		switch {
+		case f.Type == filePtrType || f.Type == fileSliceType:
+			if f.IsExported() {
+				*out = append(*out, fileField{index: idx, name: prefix + name, many: f.Type == fileSliceType})
+			}
+		case f.Type.Kind() == reflect.Struct && f.Type != timeType && f.Type != fileType:
+			if f.Anonymous {
+				walkFileFields(f.Type, idx, prefix, out, depth+1)
+			} else {
+				walkFileFields(f.Type, idx, prefix+name+".", out, depth+1)
+			}
+		}
+	}
+}
+
+// withoutFiles returns form without the entries of the file fields (and
+// their would-be subfields, "avatar.Name").
+func withoutFiles(form map[string]any, files []fileField) map[string]any {
+	out := make(map[string]any, len(form))
+	for k, v := range form {
+		file := false
+		for _, ff := range files {
+			if k == ff.name || strings.HasPrefix(k, ff.name+".") || strings.HasPrefix(k, ff.name+"[") {
+				file = true
+				break
+			}
+		}
+		if !file {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func leafType(t reflect.Type) reflect.Type {

@@ -81,6 +81,7 @@ const (
 	logHandlerFailed
 	logHandlerPanicked
 	logSessionExpired
+	logUploadRefused
 	numConnKinds
 )
 
@@ -107,7 +108,7 @@ const (
 	eventLinesBurst     = 100
 )
 
-var connKindNames = [numConnKinds]string{"bad_message", "unknown_function", "rate_limited", "user_error", "bind_error", "handler_failed", "handler_panicked", "session_expired"}
+var connKindNames = [numConnKinds]string{"bad_message", "unknown_function", "rate_limited", "user_error", "bind_error", "handler_failed", "handler_panicked", "session_expired", "upload_refused"}
 
 // lineLogger is where a logLimiter writes: an *slog.Logger, or the Hub's
 // budgeted eventLineLogger.

@@ -61,6 +61,27 @@ import (
 //     checkbox still sends a boolean and a single select a string.
 //     [Context.Bind] fills slices from them, [Context.FormValue] gives the
 //     first value.
+//   - form file names: a file input sends the name of its file ("" without
+//     one), and an <input multiple> the list of its files' names ([]
+//     without); upstream sends input.value ("C:\fakepath\photo.jpg").
+//   - upload (integer, in an event): the id of the upload whose files the
+//     event brings, sent once every file is acknowledged whole; the
+//     handler runs only if that upload is complete and was announced for
+//     the event's function, else the event gets an error frame
+//     ([ErrUploadIncomplete]). [Context.FormFile] reads the files.
+//   - upload (object, a frame without function): the announce of an
+//     upload, {"upload": {"id": 7, "function": "save_profile", "files":
+//     [{"field": "avatar", "name": "photo.jpg", "size": 123456, "type":
+//     "image/jpeg"}]}} (id: a positive integer unique on the connection;
+//     an optional "lang" chooses the language of refusals), or its cancel,
+//     {"upload": {"id": 7, "cancel": true}}, answered by nothing.
+//   - binary frames: one chunk of an announced file each: byte 0 the kind
+//     (1), bytes 1-4 the upload id (uint32, big-endian), 5-6 the file
+//     index (uint16), 7-14 the offset (uint64: the bytes of that file
+//     received so far), then 1 to "chunk" bytes of data; files in index
+//     order, a 0-byte file sends none, at most 4 chunks unacknowledged per
+//     connection. A violation refuses the upload; a chunk for no upload is
+//     a bad message.
 //
 // Server -> client:
 //
@@ -91,6 +112,14 @@ import (
 //     its html's first element (given the id), morphs the child that has
 //     that id in place, or deletes it; limit then trims the end opposite
 //     to the last insert. It may share a frame with a target.
+//   - upload (object, a frame of its own): the answers of the upload
+//     protocol: {"upload": {"id": 7, "chunk": 61440}} accepts an announce
+//     (the most data bytes per chunk, Config.Upload.ChunkSize); {"upload":
+//     {"id": 7, "file": 0, "received": 122880}} acknowledges a chunk
+//     written to disk (received: the bytes of that file so far); {"upload":
+//     {"id": 7, "error": "photo.jpg is larger than 10 MB.", "field":
+//     "avatar", "file": 0}} refuses the upload (translated; field and file
+//     left out when it is about the whole upload), which is then gone.
 //   - error, function: error frames ({"error": ..., "function": ...}).
 //     Upstream clients ignore them (they have no target); ours dispatch a
 //     "liveview:error" CustomEvent on document with the frame as detail.
@@ -145,6 +174,9 @@ type Event struct {
 	// the frame had none. The Hub answers a non-zero Ref once, after the
 	// handler returned (see the package's # Additive keys).
 	Ref int64
+	// Upload is the id of the upload whose files the event brings (an
+	// additive key), 0 when it brings none.
+	Upload uint32
 }
 
 // wireEvent is the JSON shape of an incoming frame.
@@ -154,6 +186,7 @@ type wireEvent struct {
 	Form     map[string]any `json:"form"`
 	Lang     *string        `json:"lang"`
 	Ref      *int64         `json:"ref"`
+	Upload   *uint32        `json:"upload"`
 }
 
 // ParseEvent decodes one client frame. Every failure wraps ErrBadMessage:
@@ -189,6 +222,9 @@ func parseJSON(frame []byte) (*Event, error) {
 			return nil, fmt.Errorf("%w: negative \"ref\"", ErrBadMessage)
 		}
 		ev.Ref = *w.Ref
+	}
+	if w.Upload != nil {
+		ev.Upload = *w.Upload
 	}
 	if w.Data != nil {
 		ev.Data = snakeKeys(w.Data)

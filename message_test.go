@@ -106,6 +106,13 @@ func TestParseEvent(t *testing.T) {
 		{`{"function":"f","ref":-1}`, nil, true},
 		{`{"function":"f","ref":1.5}`, nil, true},
 		{`{"function":"f","ref":"7"}`, nil, true},
+		{`{"function":"f","ref":3,"upload":7}`, &Event{Function: "f", Ref: 3, Upload: 7}, false},
+		{`{"function":"f","upload":4294967295}`, &Event{Function: "f", Upload: 1<<32 - 1}, false},
+		{`{"function":"f","upload":null}`, &Event{Function: "f"}, false},
+		{`{"function":"f","upload":4294967296}`, nil, true},
+		{`{"function":"f","upload":-7}`, nil, true},
+		{`{"function":"f","upload":{"id":7}}`, nil, true},
+		{`{"upload":{"id":7,"cancel":true}}`, nil, true},
 	}
 	for _, tt := range tests {
 		got, err := ParseEvent([]byte(tt.frame))
@@ -128,6 +135,8 @@ func FuzzParseEvent(f *testing.F) {
 		`{"function":"f","ref":007}`, `{"function":"f","ref":1e3}`, `{"function":"f","Function":"g"}`, `{"function":"f","data":{"aB":"1","a_b":"2"}}`,
 		`{"function":"é\u00e9","lang":"\ud83d"}`, `{"function":"f","data":{}} `, `{"function":"f","data":null,"form":{}}`,
 		`{"function":"f","ref":9223372036854775807}`, `{"function":"f","ref":-0}`, `{"function":"f",}`,
+		`{"function":"save","form":{"avatar":"a.png"},"ref":3,"upload":7,"lang":"en","room":"r"}`, `{"function":"f","upload":4294967295}`,
+		`{"function":"f","upload":4294967296}`, `{"function":"f","upload":-1}`, `{"function":"f","upload":null}`, `{"upload":{"id":1}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -169,8 +178,8 @@ func checkContextMatches(t *testing.T, frame []byte, ev *Event) {
 	if err != nil {
 		t.Fatalf("%q: ParseEvent accepts it, the Hub does not: %v", frame, err)
 	}
-	if lc.Function() != ev.Function || lc.Lang() != ev.Lang || lc.fe.ref != ev.Ref {
-		t.Fatalf("%q: context %q %q %d, event %q %q %d", frame, lc.Function(), lc.Lang(), lc.fe.ref, ev.Function, ev.Lang, ev.Ref)
+	if lc.Function() != ev.Function || lc.Lang() != ev.Lang || lc.fe.ref != ev.Ref || lc.fe.upload != ev.Upload {
+		t.Fatalf("%q: context %q %q %d %d, event %q %q %d %d", frame, lc.Function(), lc.Lang(), lc.fe.ref, lc.fe.upload, ev.Function, ev.Lang, ev.Ref, ev.Upload)
 	}
 	for k, v := range ev.Data {
 		if got := lc.Data(k); got != stringValue(v) {

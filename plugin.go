@@ -38,7 +38,8 @@ type Hub struct {
 
 	wsPrefix, wsSuffix string
 
-	allowedOrigins []origin // Config.AllowedOrigins, parsed
+	allowedOrigins []origin     // Config.AllowedOrigins, parsed
+	uploads        *uploadRules // Config.Upload's limits, parsed (upload.go)
 	ips            ipLimits
 	handshakeLogs  hubLogs
 	eventLines     *eventLineLogger // limits.go
@@ -135,6 +136,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 		strings.ContainsAny(cfg.Path[i+len(":room"):], ":*") || !(i+len(":room") == len(cfg.Path) || cfg.Path[i+len(":room")] == '/') {
 		panic(fmt.Sprintf("liveview: Config.Path %q must look like /prefix/:room/", cfg.Path))
 	}
+	cfg.Upload.check(cfg.MaxMessageSize)
 	h := &Hub{
 		cfg:      cfg,
 		reg:      reg,
@@ -146,6 +148,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 		broker:   cfg.Broker,
 
 		allowedOrigins: parseAllowedOrigins(cfg.AllowedOrigins),
+		uploads:        newUploadRules(&cfg.Upload),
 	}
 	h.eventLines = &eventLineLogger{h: h, limiter: rate.NewLimiter(eventLinesPerSecond, eventLinesBurst)}
 	if h.broker == nil {

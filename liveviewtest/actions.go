@@ -281,7 +281,7 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 	for _, n := range out.Notes {
 		p.t.Logf("liveviewtest: %s: the client logs: %s", call, n)
 	}
-	errsBefore := len(p.errs)
+	errsBefore, upBefore := len(p.errs), len(p.uploadErrs)
 	var werr error
 	if p.ws != nil {
 		werr = p.transmit(out.Events)
@@ -315,9 +315,13 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 	p.awaitAnswers(call)
 	p.mu.Lock()
 	fresh := append([]string(nil), rawErrors(p.errs[errsBefore:])...)
+	refused := append([]UploadError(nil), p.uploadErrs[min(upBefore, len(p.uploadErrs)):]...)
 	p.mu.Unlock()
 	for _, e := range fresh {
 		p.t.Logf("liveviewtest: %s: the server answered with an error frame: %s", call, e)
+	}
+	for _, u := range refused {
+		p.t.Logf("liveviewtest: %s: the server refused the upload (field %q, file %q): %s", call, u.Field, u.Name, u.Message)
 	}
 }
 

@@ -34,18 +34,19 @@
 // Streams (Context.StreamInsert) change their containers as in the
 // browser: IDs lists a container's items in order.
 //
-// The actions (Click, Fill, Change, Submit, Blur, Key, Init, Intersect,
-// Disappear, Poll; Follow for what the browser does without the client)
-// send what the bundled client sends for that element: its
+// The actions (Click, Fill, Change, SetFiles, Submit, Blur, Key, Init,
+// Intersect, Disappear, Poll; Follow for what the browser does without the
+// client) send what the bundled client sends for that element: its
 // data-* attributes with the client's conversion and omit list, the form
 // fields it collects (the enclosing form, else the element's own field,
 // else the named fields next to it; checkboxes as booleans, radios when
 // checked, a select's selected option; a <select multiple>, and several
-// checkboxes of one name, as lists), the page's <html lang>, a
-// ref; through the Stimulus actions of the page (data-action, bubbling,
-// key filters, :prevent, :stop, :once, @window, page#stop) and with the
-// browser's default actions (a submit button submits its form, Enter
-// submits a form, focus leaving a typed-into field fires change). Each
+// checkboxes of one name, as lists; a file input as its file names), the
+// page's <html lang>, a ref; through the Stimulus actions of the page
+// (data-action, bubbling, key filters, :prevent, :stop, :once, @window,
+// page#stop) and with the browser's default actions (a submit button
+// submits its form, Enter submits a form, focus leaving a typed-into field
+// fires change). Each
 // action waits until every event it sent has been answered: the handlers
 // have run and their frames are in the DOM (or the session expired).
 // When an action makes nothing happen, the failure says why, often a trap
@@ -89,6 +90,25 @@
 // Forward are not simulated; and what a test types is kept in the DOM's
 // attributes (the value, checked and selected attributes), so HTML shows
 // it.
+//
+// # Files
+//
+// SetFiles chooses files in an <input type="file">, as the file dialog
+// does. The action that collects the input then uploads them exactly as
+// the bundled client does, over the page's WebSocket: it announces them,
+// sends them in chunks (at most 4 unacknowledged), and sends the event
+// with its "upload" key once the server has every byte, so the handler
+// reads them with Context.FormFile:
+//
+//	page.SetFiles("input[name=avatar]", liveviewtest.File{Name: "me.png", Content: png})
+//	page.Submit("#profile")
+//
+// The page's <progress data-liveview-upload-progress> elements follow the
+// acknowledgements. An upload the server refuses (a file over
+// Config.Upload's limits, a type it does not accept) sends no event: its
+// message goes into the page's data-liveview-upload-error elements, is
+// logged with t.Logf, and UploadErrors lists it; the upload frames
+// themselves are not in Frames.
 //
 // # Several pages and users
 //

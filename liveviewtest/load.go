@@ -58,6 +58,7 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 		p.mu.Lock()
 		p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, ""), nil, nil, nil
 		p.outstanding, p.redirect = map[int]bool{}, nil
+		p.uploads, p.unacked = map[int]*pageUpload{}, 0
 		p.signal()
 		p.mu.Unlock()
 		return
@@ -89,6 +90,7 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 	p.mu.Lock()
 	p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, room), ws, done, nil
 	p.outstanding, p.redirect = map[int]bool{}, nil
+	p.uploads, p.unacked = map[int]*pageUpload{}, 0
 	// The client starts by showing what a redirect stored in the tab.
 	carried := p.carried
 	p.carried = nil
@@ -124,8 +126,10 @@ func (p *Page) dial(ctx context.Context, call string) (*websocket.Conn, chan str
 // dropped without a close frame and opened again on the same page, whose
 // DOM stays as it is; then, before anything else, every element with
 // data-liveview-recover sends its function with its current form values
-// (form recovery), and Reconnect waits for the answers. Client hooks'
-// reconnected callbacks, page JavaScript, do not run. Use it to test that
+// (form recovery), and Reconnect waits for the answers. Uploads in
+// progress start again from their first byte on the new socket, as the
+// client does. Client hooks' reconnected callbacks, page JavaScript, do
+// not run. Use it to test that
 // a handler rebuilds its state after a restart: restart the server (or
 // point a new one at the same address) and call Reconnect.
 func (p *Page) Reconnect() {
@@ -145,8 +149,14 @@ func (p *Page) Reconnect() {
 	p.mu.Lock()
 	p.ws, p.done, p.closedErr = ws, done, nil
 	p.outstanding = map[int]bool{}
+	// Uploads in progress start again on the new socket (the server of the
+	// old one freed them).
+	rerr := p.restartUploads()
 	p.signal()
 	p.mu.Unlock()
+	if rerr != nil {
+		p.fatalf("Reconnect(): %v", rerr)
+	}
 	go p.read(ws, done)
 	p.connecting = true
 	defer func() { p.connecting = false }()

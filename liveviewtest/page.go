@@ -60,6 +60,10 @@ type Page struct {
 	notes       []string                 // what the client logged while applying frames
 	redirect    *url.URL                 // the last redirect a frame asked for since the page loaded
 	carried     []clientrules.Flash      // flash messages a redirect stored in the tab (sessionStorage)
+	uploads     map[int]*pageUpload      // uploads in progress, by id (upload.go)
+	uploadIDs   int                      // the last upload id
+	unacked     int                      // chunks sent and not acknowledged, all uploads together
+	uploadErrs  []UploadError            // the refusals
 }
 
 // CustomEvent is a CustomEvent the client dispatched on document for a
@@ -74,7 +78,7 @@ func newPage(t testing.TB, u *User, s *settings, path string) *Page {
 	return &Page{
 		t: t, user: u, s: s, timeout: s.timeout, path: path,
 		changed: make(chan struct{}), outstanding: map[int]bool{},
-		replies: map[int]liveview.Message{},
+		replies: map[int]liveview.Message{}, uploads: map[int]*pageUpload{},
 	}
 }
 
@@ -116,9 +120,15 @@ func (p *Page) read(ws *websocket.Conn, done chan struct{}) {
 
 // apply applies one frame and records it. p.mu is held.
 func (p *Page) apply(data []byte) {
-	p.raw = append(p.raw, string(data))
 	res := p.c.ApplyFrame(data)
 	p.notes = append(p.notes, res.Outcome.Notes...)
+	if res.Upload != nil {
+		// The upload protocol's frames, neither in Frames nor in the
+		// failure reports (a large file has thousands of acks).
+		p.onUpload(res.Upload)
+		return
+	}
+	p.raw = append(p.raw, string(data))
 	if res.Object {
 		m, bare := decodeMessage(data)
 		if !bare {
@@ -151,6 +161,14 @@ func (p *Page) apply(data []byte) {
 // held, so frames leave in ref order whoever sends them.
 func (p *Page) transmit(events []*clientrules.Event) error {
 	for _, e := range events {
+		if len(e.Files) > 0 {
+			// Its files first: the event is sent once they arrived
+			// (upload.go).
+			if err := p.startUpload(e); err != nil {
+				return err
+			}
+			continue
+		}
 		b := e.JSON()
 		p.sent = append(p.sent, json.RawMessage(b))
 		p.outstanding[e.Ref] = true
@@ -350,7 +368,8 @@ func (p *Page) Room() string {
 }
 
 // Frames returns the frames received so far, in order, decoded (keys
-// outside Message's fields in Extra), without the bare {"ref": n} answers.
+// outside Message's fields in Extra), without the bare {"ref": n} answers
+// and the upload protocol's frames (see UploadErrors).
 func (p *Page) Frames() []liveview.Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()

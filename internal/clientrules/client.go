@@ -34,6 +34,7 @@ type Client struct {
 	flashes  []*flashMsg                      // flash.js's shown, in order
 	expired  bool                             // the socket closed with 4401
 	warned   map[string]bool                  // warn.js's texts already logged
+	files    map[*html.Node][]File            // the files chosen in file inputs (upload.go)
 
 	out       *Outcome            // the gesture in progress
 	debounced []*html.Node        // debounced runs and throttled ends waiting to fire, in firing order
@@ -378,7 +379,8 @@ func (c *Client) execute(el *html.Node, name *string, trigger string) {
 		c.note("LiveView: data-liveview-function is not defined on " + Describe(el))
 		return
 	}
-	c.send(&Event{Function: *name, Data: CollectData(el), Form: CollectForm(el)}, el)
+	form, files := c.collectForm(el)
+	c.send(&Event{Function: *name, Data: CollectData(el), Form: form, Files: files}, el)
 }
 
 var recoverSelector = mustCompile("[data-liveview-recover]")

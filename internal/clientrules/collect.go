@@ -96,14 +96,26 @@ func CollectData(el *html.Node) *Object {
 // to el; checkbox -> bool, or, when several checkboxes among them share its
 // name, the []string of the checked ones' values; radio -> its value only
 // when checked; <select multiple> -> the []string of its selected values;
-// others -> .value; a repeated name keeps its first place and its last
-// value.
-func CollectForm(el *html.Node) *Object {
+// file input -> the name of its file ("" without), the []string of its
+// files' names for <input multiple>; others -> .value; a repeated name
+// keeps its first place and its last value. No file is chosen here: see
+// Client.SetFiles.
+func CollectForm(el *html.Node) *Object { return collectForm(el, nil) }
+
+// collectForm is CollectForm with files giving the files chosen in a file
+// input (nil: none anywhere).
+func collectForm(el *html.Node, files func(*html.Node) []File) *Object {
 	o := &Object{}
 	fields := FieldsOf(el)
 	for _, f := range fields {
 		name := attrOr(f, "name", "")
 		switch InputType(f) {
+		case "file":
+			var chosen []File
+			if files != nil {
+				chosen = files(f)
+			}
+			o.Set(name, fileValue(f, chosen))
 		case "checkbox":
 			var group, checked []*html.Node
 			for _, g := range fields {

@@ -6,7 +6,8 @@
 //     omit list; form collection: the element's form, else its own field,
 //     else the named fields of its parent; checkboxes as booleans, radios
 //     when checked; a <select multiple> and several checkboxes of one name
-//     as lists).
+//     as lists; a file input as its file's name, a list of names when
+//     multiple).
 //   - fields.go: what the browser's .value, .checked and .selected give
 //     (select defaults, value sanitization), and the setters of the tests.
 //   - actions.go, dispatch.go: Stimulus 3.2.2's action descriptors, default
@@ -30,6 +31,11 @@
 //   - flash.go: flash.js (flash messages in the data-liveview-flash
 //     container, kept across frames and redirects; redirects).
 //   - stream.go: stream.js (the "stream" key).
+//   - upload.go: file inputs (collect.js sends their file names; the
+//     files chosen with SetFiles are the event's upload, Event.Files) and
+//     what the upload chunk (liveview.uploads.js) does to the page:
+//     progress elements, refusal messages, the loading state; the frames'
+//     "upload" objects are handed on (FrameResult.Upload).
 //   - event.go: the frame the client sends, byte for byte as
 //     JSON.stringify writes it.
 //   - keys.json, keys.go, keyboard.go: keyboard maps. keys.json is data

@@ -18,13 +18,19 @@ type Event struct {
 	Ref      int             // 0: no ref (the client then sends none)
 	Lang     *string         // <html lang> at send time; nil is JSON null
 	Room     string
+
+	// Files are the files the event uploads before it is sent (file inputs
+	// with files among its fields), in field order; Upload is the id of
+	// that upload, set when it is complete (0: none, no "upload" key).
+	Files  []UploadFile
+	Upload int
 }
 
 // JSON returns the frame exactly as the client's JSON.stringify({...message,
-// lang, room}) writes it: keys function, data, form, ref (when set), lang,
-// room; object keys in JavaScript's order (integer-like keys first, in
-// ascending order, then the others in insertion order); strings escaped as
-// JSON.stringify escapes them.
+// lang, room}) writes it: keys function, data, form, ref (when set),
+// upload (when set), lang, room; object keys in JavaScript's order
+// (integer-like keys first, in ascending order, then the others in
+// insertion order); strings escaped as JSON.stringify escapes them.
 func (e *Event) JSON() []byte {
 	var b strings.Builder
 	b.WriteString(`{"function":`)
@@ -40,6 +46,10 @@ func (e *Event) JSON() []byte {
 	if e.Ref != 0 {
 		b.WriteString(`,"ref":`)
 		b.WriteString(strconv.Itoa(e.Ref))
+	}
+	if e.Upload != 0 {
+		b.WriteString(`,"upload":`)
+		b.WriteString(strconv.Itoa(e.Upload))
 	}
 	b.WriteString(`,"lang":`)
 	if e.Lang == nil {

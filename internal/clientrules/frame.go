@@ -54,6 +54,10 @@ type FrameResult struct {
 	// sessionStorage (a redirect to the page's own origin only): the next
 	// page shows them (RestoreFlashes).
 	Carried []Flash
+	// Upload is the frame's "upload" object (an upload accepted, a chunk
+	// acknowledged, a refusal), handed to the upload code; nil when none.
+	// The frame does nothing else to the page.
+	Upload json.RawMessage
 	// Outcome holds the init events of page controllers the frame
 	// inserted and the events its JS commands made (a dispatch a page#run
 	// listens to), and the client's console messages (target not found...).
@@ -80,6 +84,9 @@ func (c *Client) ApplyFrame(raw []byte) *FrameResult {
 		return res
 	}
 	res.Object = true
+	if u, ok := f["upload"]; ok && truthy(u) {
+		res.Upload = append(json.RawMessage(nil), u...)
+	}
 	if truthy(f["target"]) {
 		res.Applied = c.renderTarget(f)
 	}
