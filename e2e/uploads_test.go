@@ -24,17 +24,38 @@ import (
 // templates/uploads.html): a single file (up_one, at most 1 MB), several
 // (up_many), a large one (up_big, at most 200 MB) with cancel buttons, and
 // a ping that is answered while files upload.
-const uploadsPage = "uploads?fake=1"
+const uploadsPage = "uploads"
 
-// openUploads is openPage for pages that upload, with the tab's Network
-// domain off: chromedp turns it on, and then every chunk frame travels to
-// this test process as a CDP event (its data in base64), which under -race
-// delays the test's own commands, clicks included, by seconds.
-func openUploads(t *testing.T, name string) (context.Context, *App, *JSErrors) {
+// openUploads is openPage for pages that upload, with the server's
+// temporary files in a directory of their own (see checkFreed), and the
+// tab's Network domain off: chromedp turns it on, and then every chunk
+// frame travels to this test process as a CDP event (its data in base64),
+// which under -race delays the test's own commands, clicks included, by
+// seconds.
+func openUploads(t *testing.T, name string) (context.Context, *App, *JSErrors, string) {
 	t.Helper()
-	ctx, app, jsErrors := openPage(t, name)
+	dir := t.TempDir()
+	ctx := NewTab(t)
+	app := Start(t, clienttest, "-upload-dir", dir)
+	jsErrors := CaptureJSErrors(ctx)
 	Run(t, ctx, "turning the Network domain off", network.Disable())
-	return ctx, app, jsErrors
+	Run(t, ctx, "opening /p/"+name, chromedp.Navigate(app.URL+"/p/"+name))
+	WaitJS(t, ctx, "the WebSocket to open", wsOpen)
+	return ctx, app, jsErrors, dir
+}
+
+// checkFreed waits until the server has deleted every temporary file of
+// the uploads in dir.
+func checkFreed(t *testing.T, dir string) {
+	t.Helper()
+	var left []string
+	for deadline := time.Now().Add(WaitTimeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		left, _ = filepath.Glob(filepath.Join(dir, "*"))
+		if len(left) == 0 {
+			return
+		}
+	}
+	t.Errorf("the server kept the temporary files %v", left)
 }
 
 // bigUpload is the size of the file uploaded while the page does other
@@ -160,9 +181,10 @@ func checkProgress(t *testing.T, ctx context.Context, on, field string, files ..
 // TestUploadOne uploads one file with the other fields of its form: the
 // handler gets the file (same bytes) and the form with the file's name;
 // progress events on the input grow to the size, the <progress> and the
-// CSS variable end full, and the submit button's loading state ends.
+// input's CSS variable end full, and the submit button's loading state
+// ends.
 func TestUploadOne(t *testing.T) {
-	ctx, _, jsErrors := openUploads(t, uploadsPage)
+	ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 	f := makeFile(t, "photo.bin", 150_000) // 3 chunks
 	choose(t, ctx, "#avatar", f)
 	click(t, ctx, "#one-save")
@@ -173,17 +195,17 @@ func TestUploadOne(t *testing.T) {
 	if len(log) != 1 || log[0].Function != "up_one" || fmt.Sprint(log[0].Form) != "map[avatar:photo.bin title:Ada]" {
 		t.Errorf("the server got %+v, want up_one with the form {title: Ada, avatar: photo.bin}", log)
 	}
-	want := fmt.Sprintf(`[%d,%d,"1","1"]`, f.size, f.size)
+	want := fmt.Sprintf(`[%d,%d,"1"]`, f.size, f.size)
 	if got := EvalJS[string](t, ctx, `JSON.stringify([
 		document.querySelector("#avatar-progress").value, document.querySelector("#avatar-progress").max,
-		document.querySelector("#avatar").style.getPropertyValue("--liveview-upload-progress"),
-		document.querySelector("#avatar-bar").style.getPropertyValue("--liveview-upload-progress")])`); got != want {
-		t.Errorf("progress value, max, input's and bar's --liveview-upload-progress = %s, want %s", got, want)
+		document.querySelector("#avatar").style.getPropertyValue("--liveview-upload-progress")])`); got != want {
+		t.Errorf("<progress> value, max and the input's --liveview-upload-progress = %s, want %s", got, want)
 	}
 	WaitJS(t, ctx, "the loading state to end", `!document.querySelector("#one-save").hasAttribute("aria-busy")`)
 	if got := EvalJS[string](t, ctx, `document.querySelector("#one-save").textContent + (document.querySelector("#one-save").disabled ? " disabled" : "")`); got != "Save" {
 		t.Errorf("the button is %q after the upload, want Save", got)
 	}
+	checkFreed(t, dir)
 	assertNoExceptions(t, jsErrors)
 }
 
@@ -191,7 +213,7 @@ func TestUploadOne(t *testing.T) {
 // the handler gets them in order, the form has the list of names, each
 // file's progress reaches its size (0 for the empty one).
 func TestUploadMany(t *testing.T) {
-	ctx, _, jsErrors := openUploads(t, uploadsPage)
+	ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 	files := []upFile{makeFile(t, "a.bin", 200_000), makeFile(t, "empty.bin", 0), makeFile(t, "c.bin", 10_000)}
 	choose(t, ctx, "#docs", files...)
 	click(t, ctx, "#many-save")
@@ -202,10 +224,11 @@ func TestUploadMany(t *testing.T) {
 	if len(log) != 1 || fmt.Sprint(log[0].Form["docs"]) != "[a.bin empty.bin c.bin]" {
 		t.Errorf("the server got %+v, want the form docs: [a.bin empty.bin c.bin]", log)
 	}
-	total := files[0].size + files[2].size
-	if got := EvalJS[string](t, ctx, `(({value, max}) => value + "/" + max)(document.querySelector("#docs-progress"))`); got != fmt.Sprintf("%d/%d", total, total) {
-		t.Errorf("the field's <progress> is %s, want %d/%d (the bytes of all its files)", got, total, total)
+	last := files[2].size
+	if got := EvalJS[string](t, ctx, `(({value, max}) => value + "/" + max)(document.querySelector("#docs-progress"))`); got != fmt.Sprintf("%d/%d", last, last) {
+		t.Errorf("the field's <progress> is %s, want %d/%d (the last file, complete)", got, last, last)
 	}
+	checkFreed(t, dir)
 	assertNoExceptions(t, jsErrors)
 }
 
@@ -214,7 +237,7 @@ func TestUploadMany(t *testing.T) {
 // event is not sent and the loading state ends; the socket keeps working,
 // for other events and for a new upload, which empties the message.
 func TestUploadRefused(t *testing.T) {
-	ctx, _, jsErrors := openUploads(t, uploadsPage)
+	ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 	big := makeFile(t, "huge.bin", 2<<20)
 	choose(t, ctx, "#avatar", big)
 	click(t, ctx, "#one-save")
@@ -250,6 +273,7 @@ func TestUploadRefused(t *testing.T) {
 			t.Error("the event of the refused upload was sent")
 		}
 	}
+	checkFreed(t, dir)
 	assertNoExceptions(t, jsErrors)
 }
 
@@ -266,8 +290,9 @@ func startBig(t *testing.T, ctx context.Context) upFile {
 
 // TestUploadCancel cancels a large upload in each way: its field's cancel
 // button, the button that cancels every upload, the input removed from the
-// page. The page hears liveview:upload-cancel, progress stops, no event is
-// sent, the loading state ends, and the socket keeps working.
+// page (alone or with its form). The page hears liveview:upload-cancel,
+// progress stops, no event is sent, the loading state ends, the socket
+// keeps working, and the server deletes the temporary file it was writing.
 func TestUploadCancel(t *testing.T) {
 	for _, tt := range []struct{ name, how string }{
 		{"field button", `document.querySelector("#big-cancel").click()`},
@@ -276,8 +301,11 @@ func TestUploadCancel(t *testing.T) {
 		{"form replaced", `document.querySelector("#big-box").innerHTML = "<p>gone</p>"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, _, jsErrors := openUploads(t, uploadsPage)
+			ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 			startBig(t, ctx)
+			if held, _ := filepath.Glob(filepath.Join(dir, "*")); len(held) == 0 {
+				t.Errorf("no temporary file in %s during the upload", dir)
+			}
 			Run(t, ctx, "cancelling", chromedp.Evaluate(tt.how, nil))
 			WaitJS(t, ctx, "liveview:upload-cancel", `ups.cancels.length === 1 && ups.cancels[0].field === "big"`)
 			n := len(progressEvents(t, ctx))
@@ -299,9 +327,21 @@ func TestUploadCancel(t *testing.T) {
 			if busy := EvalJS[bool](t, ctx, `document.querySelector("#big-save")?.hasAttribute("aria-busy") || false`); busy {
 				t.Error("the upload button is still busy")
 			}
+			checkFreed(t, dir)
 			assertNoExceptions(t, jsErrors)
 		})
 	}
+}
+
+// TestUploadLeavePage leaves the page in the middle of an upload: the
+// upload ends with it, and the server deletes what it was writing.
+func TestUploadLeavePage(t *testing.T) {
+	ctx, app, jsErrors, dir := openUploads(t, uploadsPage)
+	startBig(t, ctx)
+	Run(t, ctx, "leaving the page", chromedp.Navigate(app.URL+"/p/attrs"))
+	WaitJS(t, ctx, "the next page's WebSocket", wsOpen)
+	checkFreed(t, dir)
+	assertNoExceptions(t, jsErrors)
 }
 
 // TestUploadClickDuringUpload clicks while a large file uploads: the click
@@ -309,7 +349,7 @@ func TestUploadCancel(t *testing.T) {
 // unacknowledged, so the event does not wait behind the file), and the
 // file still arrives whole.
 func TestUploadClickDuringUpload(t *testing.T) {
-	ctx, _, jsErrors := openUploads(t, uploadsPage)
+	ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 	// Which came first, the answer to the click or the upload's list.
 	Run(t, ctx, "watching the answers", chromedp.Evaluate(`window.order = [];
 		new MutationObserver(() => order.push("pong")).observe(document.querySelector("#pong"), {childList: true});
@@ -325,6 +365,7 @@ func TestUploadClickDuringUpload(t *testing.T) {
 		t.Errorf("answers in the order %s, want pong,result: the click waited for the upload", got)
 	}
 	checkReceived(t, ctx, "big", f)
+	checkFreed(t, dir)
 	assertNoExceptions(t, jsErrors)
 }
 
@@ -332,7 +373,7 @@ func TestUploadClickDuringUpload(t *testing.T) {
 // new socket the upload starts again from zero with a new id (the page
 // hears liveview:upload-restart), completes, and the event is sent once.
 func TestUploadReconnect(t *testing.T) {
-	ctx, _, jsErrors := openUploads(t, uploadsPage)
+	ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 	f := startBig(t, ctx)
 	first := progressEvents(t, ctx)[0].ID
 	Run(t, ctx, "dropping the socket", chromedp.Evaluate(`window.myWebSocket.close(4000)`, nil))
@@ -366,6 +407,7 @@ func TestUploadReconnect(t *testing.T) {
 	if n := EvalJS[int](t, ctx, countJS(fn("up_big"))); n != 1 {
 		t.Errorf("the event was sent %d times, want once", n)
 	}
+	checkFreed(t, dir)
 	assertNoExceptions(t, jsErrors)
 }
 
@@ -378,7 +420,7 @@ const uploadChunkLoads = `JSON.stringify(performance.getEntriesByType("resource"
 // has no file), loaded once, by its hashed name next to the client, by the
 // first event that has files.
 func TestUploadChunkLazy(t *testing.T) {
-	ctx, app, jsErrors := openUploads(t, "attrs")
+	ctx, app, jsErrors, dir := openUploads(t, "attrs")
 	click(t, ctx, "#collect")
 	waitLogged(t, ctx, "an event", "true", 1)
 	if got := EvalJS[string](t, ctx, uploadChunkLoads); got != "[]" {
@@ -404,13 +446,14 @@ func TestUploadChunkLazy(t *testing.T) {
 			t.Errorf("after upload %d the page loaded %s, want %s", i+1, got, want)
 		}
 	}
+	checkFreed(t, dir)
 	assertNoExceptions(t, jsErrors)
 }
 
 // TestUploadESModule uploads from a page that runs the ES module build: it
 // loads the chunk next to liveview.esm.js (import.meta.url).
 func TestUploadESModule(t *testing.T) {
-	ctx, app, jsErrors := openUploads(t, "esm"+strings.TrimPrefix(uploadsPage, "uploads"))
+	ctx, app, jsErrors, dir := openUploads(t, "esm")
 	Run(t, ctx, "adding a form with a file input", chromedp.Evaluate(`document.body.insertAdjacentHTML("beforeend",
 		'<form id="esm-up" data-liveview-function="up_one" data-action="submit->page#run"><input type="file" id="esm-file" name="avatar"><button id="esm-up-save">Upload</button></form><ul id="result"></ul>')`, nil))
 	f := makeFile(t, "esm.bin", 100_000)
@@ -422,6 +465,7 @@ func TestUploadESModule(t *testing.T) {
 	if got := EvalJS[string](t, ctx, uploadChunkLoads); got != want {
 		t.Errorf("the page loaded %s, want %s", got, want)
 	}
+	checkFreed(t, dir)
 	assertNoExceptions(t, jsErrors)
 }
 

@@ -4,12 +4,14 @@
 //
 //	go run ./examples/clienttest                 # http://localhost:8080/p/attrs
 //	go run ./examples/clienttest -addr 127.0.0.1:9000
+//	go run ./examples/clienttest -upload-dir /tmp/up  # the uploads' temporary files
 //
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
 // /p/frames, /p/wire, /p/rules (every rule that turns an element into an
 // event, for the parity test of liveviewtest's copy of the client's rules),
 // /p/commands (JS commands, throttle, polling), /p/hooks (client hooks,
-// pushEvent, form recovery), /p/esm (the ES module build), /p/flash (flash
+// pushEvent, form recovery), /p/esm (the ES module build), /p/uploads
+// (file uploads, uploads.go), /p/flash (flash
 // messages, redirects, an expired session: a handshake with the cookie
 // lv_expired is expired, and multi-value fields; ?dismiss=MS sets the
 // container's auto-dismiss), /p/streams (stream frames, streams.go)
@@ -75,6 +77,7 @@ var recorded = []string{
 
 func main() {
 	addr := flag.String("addr", ":8080", "listen address")
+	flag.StringVar(&uploadConfig.Dir, "upload-dir", "", "directory of the uploads' temporary files (default: the OS's)")
 	flag.Parse()
 
 	e, hubs := newApp()
@@ -115,19 +118,17 @@ func newServer(addr string, e *echo.Echo) *http.Server {
 func newApp() (*echo.Echo, []*liveview.Hub) {
 	e := echo.New()
 	e.HideBanner = true
-	tmpl := template.Must(template.ParseFS(templateFS, "templates/*.html"))
-	e.Renderer = renderer{tmpl}
+	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
 	// A short drain window: the browser tests restart this server and
 	// should not wait the default 5 s for the pages to reconnect.
 	const drain = 200 * time.Millisecond
-	e.Use(liveview.PluginWithConfig(liveview.Config{DrainWindow: drain, OnConnect: expiredCookie}))
+	e.Use(liveview.PluginWithConfig(liveview.Config{DrainWindow: drain, OnConnect: expiredCookie, Upload: uploadConfig}))
 	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/", DrainWindow: drain})
 	custom.Handle("record", record)
 	e.Use(custom.Middleware())
 	prefixed := addTrapPages(e, drain)
 
 	serveFavicon(e)
-	addFakeUploads(e, tmpl)
 
 	// A script that counts its loads, so a test can see that a <script src>
 	// in a fragment was never fetched.
@@ -159,9 +160,6 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 			}
 			if name == "custompath" {
 				data["WSPath"] = "/custom/ws" // webSocketConfig.path
-			}
-			if (name == "uploads" || name == "esm") && c.QueryParam("fake") != "" {
-				data["WSPath"] = "/fake/ws/" // uploads_fake.go
 			}
 			if name == "flash" {
 				data["Dismiss"] = c.QueryParam("dismiss") // data-liveview-flash="ms"

@@ -4252,7 +4252,7 @@
   var base = tagSrc;
   function upload(message, trigger, inputs) {
     message = stamp(message, trigger);
-    import(config().uploadsURL || new URL("liveview.uploads.a4ea0d7c7bf3.js", base || location.href)).then(
+    import(config().uploadsURL || new URL("liveview.uploads.e5dfb3bd21ad.js", base || location.href)).then(
       () => lv.start(message, inputs),
       (err) => {
         lv.done([message.ref]);

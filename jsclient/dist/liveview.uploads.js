@@ -126,22 +126,14 @@
     lv.done([u.message.ref]);
   }
   function progress(u, f) {
-    const { input, field } = f;
-    emit(input, "progress", { field, name: f.file.name, index: f.index, loaded: f.loaded, total: f.file.size, id: u.id });
-    let loaded = 0;
-    let total = 0;
-    for (const file of u.files) {
-      if (file.field !== field) continue;
-      loaded += file.loaded;
-      total += file.file.size;
-    }
-    const share = total ? loaded / total : 1;
-    for (const el of [input, ...named("progress", field)]) {
-      el.style.setProperty("--liveview-upload-progress", share);
-      if (el !== input) {
-        el.max = total || 1;
-        el.value = total ? loaded : 1;
-      }
+    const { input, field, file, loaded } = f;
+    const total = file.size;
+    emit(input, "progress", { field, name: file.name, index: f.index, loaded, total, id: u.id });
+    input.style.setProperty("--liveview-upload-progress", total ? loaded / total : 1);
+    for (const el of named("progress", field)) {
+      if (el.tagName !== "PROGRESS") continue;
+      if (total) el.max = total;
+      el.value = loaded;
     }
   }
   function removed() {

@@ -161,8 +161,8 @@
  *     liveview:upload-progress  on the input, bubbling, on each ack: detail
  *       {field, name, index, loaded, total, id} (bytes of that file)
  *     <progress data-liveview-upload-progress="avatar">  value / max follow
- *       the bytes of all the field's files; it and the input get the CSS
- *       variable --liveview-upload-progress (0..1)
+ *       it (bytes received / the file's size, when not 0); the input's CSS
+ *       variable --liveview-upload-progress follows it too (0..1)
  *     liveview:upload-error  on the input, bubbling, when the server refuses
  *       (or a file cannot be read): detail {field, name, message}; the
  *       message goes into [data-liveview-upload-error="avatar"] elements

@@ -194,27 +194,19 @@ function drop(u, cancel) {
 }
 
 // progress tells the page how much of file f has arrived: the
-// liveview:upload-progress event on its input, and, for all the files of
-// its field, the value and max of [data-liveview-upload-progress] elements
-// (bytes; a <progress> shows them) and the --liveview-upload-progress CSS
-// variable (0..1) of those elements and of the input.
+// liveview:upload-progress event on its input, the value (bytes received)
+// and max (its size, when not 0) of its field's <progress
+// data-liveview-upload-progress> elements, and the input's
+// --liveview-upload-progress CSS variable (0..1; 1 for an empty file).
 function progress(u, f) {
-  const { input, field } = f;
-  emit(input, "progress", { field, name: f.file.name, index: f.index, loaded: f.loaded, total: f.file.size, id: u.id });
-  let loaded = 0;
-  let total = 0;
-  for (const file of u.files) {
-    if (file.field !== field) continue;
-    loaded += file.loaded;
-    total += file.file.size;
-  }
-  const share = total ? loaded / total : 1;
-  for (const el of [input, ...named("progress", field)]) {
-    el.style.setProperty("--liveview-upload-progress", share);
-    if (el !== input) {
-      el.max = total || 1;
-      el.value = total ? loaded : 1;
-    }
+  const { input, field, file, loaded } = f;
+  const total = file.size;
+  emit(input, "progress", { field, name: file.name, index: f.index, loaded, total, id: u.id });
+  input.style.setProperty("--liveview-upload-progress", total ? loaded / total : 1);
+  for (const el of named("progress", field)) {
+    if (el.tagName !== "PROGRESS") continue;
+    if (total) el.max = total;
+    el.value = loaded;
   }
 }
 
