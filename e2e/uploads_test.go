@@ -187,6 +187,8 @@ func TestUploadOne(t *testing.T) {
 	ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 	f := makeFile(t, "photo.bin", 150_000) // 3 chunks
 	choose(t, ctx, "#avatar", f)
+	Run(t, ctx, "watching the button", chromedp.Evaluate(`document.addEventListener("liveview:upload-progress",
+		() => window.during ??= document.querySelector("#one-save").textContent + " " + document.querySelector("#one-save").disabled)`, nil))
 	click(t, ctx, "#one-save")
 	WaitJS(t, ctx, "the server's list", `document.querySelectorAll("#result li").length === 1`)
 	checkReceived(t, ctx, "avatar", f)
@@ -200,6 +202,9 @@ func TestUploadOne(t *testing.T) {
 		document.querySelector("#avatar-progress").value, document.querySelector("#avatar-progress").max,
 		document.querySelector("#avatar").style.getPropertyValue("--liveview-upload-progress")])`); got != want {
 		t.Errorf("<progress> value, max and the input's --liveview-upload-progress = %s, want %s", got, want)
+	}
+	if got := EvalJS[string](t, ctx, `window.during`); got != "Uploading... true" {
+		t.Errorf("during the upload the button was %q, want its loading state (Uploading..., disabled)", got)
 	}
 	WaitJS(t, ctx, "the loading state to end", `!document.querySelector("#one-save").hasAttribute("aria-busy")`)
 	if got := EvalJS[string](t, ctx, `document.querySelector("#one-save").textContent + (document.querySelector("#one-save").disabled ? " disabled" : "")`); got != "Save" {
@@ -324,8 +329,8 @@ func TestUploadCancel(t *testing.T) {
 					t.Errorf("the cancelled upload's event was sent: %+v", l)
 				}
 			}
-			if busy := EvalJS[bool](t, ctx, `document.querySelector("#big-save")?.hasAttribute("aria-busy") || false`); busy {
-				t.Error("the upload button is still busy")
+			if busy := EvalJS[bool](t, ctx, `document.querySelector("#big")?.hasAttribute("aria-busy") || false`); busy {
+				t.Error("the upload's form (its trigger) is still busy")
 			}
 			checkFreed(t, dir)
 			assertNoExceptions(t, jsErrors)
@@ -345,14 +350,16 @@ func TestUploadLeavePage(t *testing.T) {
 }
 
 // TestUploadClickDuringUpload clicks while a large file uploads: the click
-// is answered before the upload ends (the client keeps at most 4 chunks
-// unacknowledged, so the event does not wait behind the file), and the
-// file still arrives whole.
+// is answered before the upload ends, behind at most 4 chunks (the client
+// keeps at most 4 unacknowledged, so the event does not wait behind the
+// file), and the file still arrives whole.
 func TestUploadClickDuringUpload(t *testing.T) {
 	ctx, _, jsErrors, dir := openUploads(t, uploadsPage)
 	// Which came first, the answer to the click or the upload's list.
+	// How many chunks were acknowledged between the click and its answer.
 	Run(t, ctx, "watching the answers", chromedp.Evaluate(`window.order = [];
-		new MutationObserver(() => order.push("pong")).observe(document.querySelector("#pong"), {childList: true});
+		document.querySelector("#ping").addEventListener("click", () => window.acksAtClick = ups.progress.length);
+		new MutationObserver(() => { order.push("pong"); window.acksAtPong = ups.progress.length; }).observe(document.querySelector("#pong"), {childList: true});
 		new MutationObserver(() => order.push("result")).observe(document.querySelector("#result"), {childList: true});`, nil))
 	f := startBig(t, ctx)
 	start := time.Now()
@@ -363,6 +370,11 @@ func TestUploadClickDuringUpload(t *testing.T) {
 	t.Logf("upload of %d MB done %v after the click", bigUpload>>20, time.Since(start).Round(time.Millisecond))
 	if got := EvalJS[string](t, ctx, `order.join(",")`); got != "pong,result" {
 		t.Errorf("answers in the order %s, want pong,result: the click waited for the upload", got)
+	}
+	// The server reads a connection's frames in order: the click's frame
+	// was behind the chunks sent before it, at most the window of 4.
+	if acks := EvalJS[int](t, ctx, `acksAtPong - acksAtClick`); acks > 4 {
+		t.Errorf("%d chunks were acknowledged between the click and its answer, want at most 4: the click waited behind them", acks)
 	}
 	checkReceived(t, ctx, "big", f)
 	checkFreed(t, dir)
