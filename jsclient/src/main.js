@@ -30,9 +30,9 @@
  *                                          [+] the banner's text after a close 4401
  *     expiredReloadMs    1000             [+] the reload after a close 4401 waits
  *                                          1 to 5 times this, at random
- *     uploadsURL         ""               [+] the upload chunk's URL; "": the
- *                                          hashed liveview.uploads.<hash>.js
- *                                          next to the client's script
+ *     uploadsURL         (unset)          [+] the upload chunk's URL; unset:
+ *                                          liveview.uploads.<hash>.js next to
+ *                                          the client's script
  *   room: <html data-room>, else a random UUID v4 written back to it.
  *
  * Client -> server, one JSON text frame per event:
