@@ -608,13 +608,14 @@ func (h *Hub) refuse(c *conn, id uint32, function, lang string, r *refusal) {
 	if n, ok := r.limit.(int); ok {
 		count = n
 	}
-	text := lc.fieldMessage([]string{r.msg}, map[string]any{"Name": r.name, "Field": r.field, "Limit": r.limit}, count)
+	// The client's own strings come back, bounded.
+	text := lc.fieldMessage([]string{r.msg}, map[string]any{"Name": clip(r.name, 255), "Field": clip(r.field, 255), "Limit": r.limit}, count)
 	h.sendUpload(c, appendUploadFrame(id, func(b []byte) []byte {
 		b = append(b, `,"error":`...)
 		b = appendString(b, text)
 		if r.file >= 0 {
 			b = append(b, `,"field":`...)
-			b = appendString(b, r.field)
+			b = appendString(b, r.field) // the page's own input name, whole: the client matches it
 			b = append(b, `,"file":`...)
 			b = strconv.AppendInt(b, int64(r.file), 10)
 		}
