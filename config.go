@@ -39,9 +39,11 @@ type Config struct {
 	Path string
 
 	// ScriptPath is the URL path, under Prefix, where the JavaScript client
-	// is served: liveview.min.js, the readable liveview.js and the
+	// is served: liveview.min.js, the readable liveview.js, the
 	// content-hashed liveview.<hash>.min.js (see Hub.ScriptURL and
-	// Hub.ScriptTag). Other files under it pass through to the app.
+	// Hub.ScriptTag), the ES module liveview.esm.js, and the upload chunk
+	// the client loads from the same directory (liveview.uploads.<hash>.js;
+	// see package jsclient). Other files under it pass through to the app.
 	// Default: "/static/liveview/".
 	ScriptPath string
 

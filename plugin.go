@@ -222,8 +222,11 @@ func (h *Hub) Middleware() echo.MiddlewareFunc {
 	}
 }
 
+// isClientFile reports whether name, the path after Config.ScriptPath, is a
+// file of the client: its bundles and its upload chunk, by their stable and
+// content-hashed names (jsclient.Handler).
 func isClientFile(name string) bool {
-	return name == "liveview.min.js" || name == "liveview.js" || name == "liveview.esm.js" || name == jsclient.HashedName()
+	return jsclient.Has(name)
 }
 
 // matchWS reports whether path is the WebSocket endpoint and returns its

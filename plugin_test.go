@@ -14,6 +14,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+
+	"github.com/echo-liveview/liveview/jsclient"
 )
 
 func TestQuickStartRender(t *testing.T) {
@@ -241,6 +243,13 @@ func TestPassThroughAndScript(t *testing.T) {
 		{"/static/liveview/liveview.min.js", 200, ""},
 		{"/static/liveview/liveview.js", 200, ""},
 		{ts.hub.ScriptURL(), 200, ""},
+		{"/static/liveview/liveview.esm.js", 200, ""},
+		// The upload chunk, by the name the client loads it with.
+		{"/static/liveview/" + jsclient.UploadsHashedName(), 200, ""},
+		{"/static/liveview/liveview.uploads.js", 200, ""},
+		{"/static/liveview/liveview.uploads.min.js", 200, ""},
+		{"/static/liveview/liveview.uploads.000000000000.js", 404, ""},
+		{"/static/liveview/x/liveview.min.js", 404, ""},
 		{"/ws/liveview/lobby/", 426, ""}, // a plain GET on the endpoint is not an upgrade: the client's probe
 	} {
 		t.Run(tt.path, func(t *testing.T) {

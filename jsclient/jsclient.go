@@ -12,6 +12,12 @@
 // bundler; see src/esm.js). A fourth name,
 // HashedName, holds the same bytes as liveview.min.js and may be cached
 // forever, because its name changes whenever its content does.
+//
+// The upload chunk (src/uploads.js), which the client loads only when an
+// event has files to upload, is served the same way: UploadsHashedName
+// (liveview.uploads.<hash>.js, the name the client bundles load) forever,
+// and liveview.uploads.min.js and the readable liveview.uploads.js with
+// revalidation.
 package jsclient
 
 import (
@@ -25,7 +31,7 @@ import (
 	"time"
 )
 
-//go:embed dist/liveview.js dist/liveview.min.js dist/liveview.esm.js
+//go:embed dist/liveview.js dist/liveview.min.js dist/liveview.esm.js dist/liveview.uploads.js dist/liveview.uploads.min.js
 var dist embed.FS
 
 // Cache policies: revalidate the stable names, keep the hashed one forever.
@@ -45,11 +51,18 @@ var (
 	minified   = mustRead("liveview.min.js")
 	hash       = contentHash(minified)[:12]
 	hashedName = "liveview." + hash + ".min.js"
-	assets     = map[string]asset{
-		"liveview.js":     newAsset(mustRead("liveview.js"), revalidate),
-		"liveview.min.js": newAsset(minified, revalidate),
-		"liveview.esm.js": newAsset(mustRead("liveview.esm.js"), revalidate),
-		hashedName:        newAsset(minified, immutable),
+	// The build puts uploadsName into the client bundles (see
+	// internal/build): the same hash of the same bytes.
+	uploads     = mustRead("liveview.uploads.min.js")
+	uploadsName = "liveview.uploads." + contentHash(uploads)[:12] + ".js"
+	assets      = map[string]asset{
+		"liveview.js":             newAsset(mustRead("liveview.js"), revalidate),
+		"liveview.min.js":         newAsset(minified, revalidate),
+		"liveview.esm.js":         newAsset(mustRead("liveview.esm.js"), revalidate),
+		hashedName:                newAsset(minified, immutable),
+		"liveview.uploads.js":     newAsset(mustRead("liveview.uploads.js"), revalidate),
+		"liveview.uploads.min.js": newAsset(uploads, revalidate),
+		uploadsName:               newAsset(uploads, immutable),
 	}
 )
 
@@ -57,10 +70,11 @@ var (
 // file by the base name of the request path, so it can be mounted under
 // any prefix (the liveview plugin uses /static/liveview/):
 //
-//   - liveview.min.js, liveview.js, liveview.esm.js: Cache-Control no-cache, a strong
-//     ETag, and 304 Not Modified for a matching If-None-Match;
-//   - HashedName(): the minified client with
-//     Cache-Control "public, max-age=31536000, immutable";
+//   - liveview.min.js, liveview.js, liveview.esm.js, liveview.uploads.min.js,
+//     liveview.uploads.js: Cache-Control no-cache, a strong ETag, and 304
+//     Not Modified for a matching If-None-Match;
+//   - HashedName(), UploadsHashedName(): the minified client, the minified
+//     upload chunk, with Cache-Control "public, max-age=31536000, immutable";
 //   - any other name: 404. Methods other than GET and HEAD: 405.
 func Handler() http.Handler {
 	return http.HandlerFunc(serve)
@@ -70,6 +84,21 @@ func Handler() http.Handler {
 // client, such as "liveview.3f2a9c1b7d0e.min.js", for long-cached URLs.
 func HashedName() string {
 	return hashedName
+}
+
+// UploadsHashedName returns the content-addressed file name of the
+// minified upload chunk, such as "liveview.uploads.3f2a9c1b7d0e.js": the
+// name the client loads it by, next to the client's own URL, the first
+// time an event has files to upload.
+func UploadsHashedName() string {
+	return uploadsName
+}
+
+// Has reports whether Handler serves the file name (a base name, such as
+// "liveview.min.js").
+func Has(name string) bool {
+	_, ok := assets[name]
+	return ok
 }
 
 // Hash returns the first 12 hex digits of the SHA-256 of liveview.min.js,

@@ -16,6 +16,10 @@ import (
 // maxGzipBytes is the size budget of the minified client, gzipped: 24 KB.
 const maxGzipBytes = 24 * 1024
 
+// maxUploadsGzipBytes is the size budget of the minified upload chunk,
+// gzipped: 3 KB.
+const maxUploadsGzipBytes = 3 * 1024
+
 func readDist(t *testing.T, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("dist/" + name)
@@ -34,7 +38,9 @@ func TestHandler(t *testing.T) {
 	minJS := readDist(t, "liveview.min.js")
 	readable := readDist(t, "liveview.js")
 	minTag, readableTag := etagOf(minJS), etagOf(readable)
+	chunk, chunkReadable := readDist(t, "liveview.uploads.min.js"), readDist(t, "liveview.uploads.js")
 	const js = "text/javascript; charset=utf-8"
+	const forever = "public, max-age=31536000, immutable"
 
 	tests := []struct {
 		name        string
@@ -97,6 +103,27 @@ func TestHandler(t *testing.T) {
 			status: 200, body: readDist(t, "liveview.esm.js"),
 			header: map[string]string{"Content-Type": js, "Cache-Control": "no-cache"},
 		},
+		{
+			name: "upload chunk, hashed", method: "GET", path: "/static/liveview/" + UploadsHashedName(),
+			status: 200, body: chunk,
+			header: map[string]string{"Content-Type": js, "Cache-Control": forever, "ETag": etagOf(chunk), "X-Content-Type-Options": "nosniff"},
+		},
+		{
+			name: "upload chunk, minified", method: "GET", path: "/static/liveview/liveview.uploads.min.js",
+			status: 200, body: chunk,
+			header: map[string]string{"Content-Type": js, "Cache-Control": "no-cache", "ETag": etagOf(chunk)},
+		},
+		{
+			name: "upload chunk, readable", method: "GET", path: "/static/liveview/liveview.uploads.js",
+			status: 200, body: chunkReadable,
+			header: map[string]string{"Content-Type": js, "Cache-Control": "no-cache", "ETag": etagOf(chunkReadable)},
+		},
+		{
+			name: "upload chunk, 304", method: "GET", path: "/static/liveview/liveview.uploads.min.js", ifNoneMatch: etagOf(chunk),
+			status: 304, wantEmpty: true,
+		},
+		{name: "upload chunk, wrong hash", method: "GET", path: "/static/liveview/liveview.uploads.000000000000.js", status: 404},
+		{name: "upload chunk, POST", method: "POST", path: "/static/liveview/" + UploadsHashedName(), status: 405},
 		{name: "wrong hash", method: "GET", path: "/static/liveview/liveview.000000000000.min.js", status: 404},
 		{name: "unknown file", method: "GET", path: "/static/liveview/other.js", status: 404},
 		{name: "directory", method: "GET", path: "/static/liveview/", status: 404},
@@ -168,21 +195,65 @@ func TestHashedName(t *testing.T) {
 }
 
 func TestGzipSize(t *testing.T) {
-	minJS := readDist(t, "liveview.min.js")
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		file   string
+		budget int
+	}{
+		{"liveview.min.js", maxGzipBytes},
+		{"liveview.uploads.min.js", maxUploadsGzipBytes},
+	} {
+		b := readDist(t, tt.file)
+		var buf bytes.Buffer
+		zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := zw.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %d bytes, %d gzipped (budget %d)", tt.file, len(b), buf.Len(), tt.budget)
+		if buf.Len() > tt.budget {
+			t.Errorf("gzipped %s is %d bytes, over the %d budget", tt.file, buf.Len(), tt.budget)
+		}
 	}
-	if _, err := zw.Write(minJS); err != nil {
-		t.Fatal(err)
+}
+
+func TestUploadsHashedName(t *testing.T) {
+	sum := sha256.Sum256(readDist(t, "liveview.uploads.min.js"))
+	want := "liveview.uploads." + hex.EncodeToString(sum[:])[:12] + ".js"
+	if got := UploadsHashedName(); got != want {
+		t.Errorf("UploadsHashedName() = %q, want %q", got, want)
 	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+}
+
+// TestUploadsNameInBundles checks that every client bundle loads the chunk
+// this package serves: the build put its hashed name in, and only it.
+func TestUploadsNameInBundles(t *testing.T) {
+	names := regexp.MustCompile(`liveview\.uploads\.[0-9a-f]{12}\.js`)
+	for _, file := range []string{"liveview.js", "liveview.min.js", "liveview.esm.js"} {
+		found := names.FindAllString(string(readDist(t, file)), -1)
+		if len(found) != 1 || found[0] != UploadsHashedName() {
+			t.Errorf("%s names the chunks %q, want once %q (run go generate ./jsclient)", file, found, UploadsHashedName())
+		}
 	}
-	t.Logf("liveview.min.js: %d bytes, %d gzipped (budget %d)", len(minJS), buf.Len(), maxGzipBytes)
-	if buf.Len() > maxGzipBytes {
-		t.Errorf("gzipped client is %d bytes, over the %d budget", buf.Len(), maxGzipBytes)
+	// The chunk itself is the code of uploads only: no Stimulus.
+	if bytes.Contains(readDist(t, "liveview.uploads.min.js"), []byte("Stimulus")) {
+		t.Error("the upload chunk bundles Stimulus")
+	}
+}
+
+func TestHas(t *testing.T) {
+	for name, want := range map[string]bool{
+		"liveview.min.js": true, "liveview.js": true, "liveview.esm.js": true, HashedName(): true,
+		"liveview.uploads.js": true, "liveview.uploads.min.js": true, UploadsHashedName(): true,
+		"": false, "x/liveview.min.js": false, "liveview.uploads.000000000000.js": false, "other.js": false,
+	} {
+		if got := Has(name); got != want {
+			t.Errorf("Has(%q) = %v, want %v", name, got, want)
+		}
 	}
 }
 

@@ -4,12 +4,14 @@
 //
 //	go run ./examples/clienttest                 # http://localhost:8080/p/attrs
 //	go run ./examples/clienttest -addr 127.0.0.1:9000
+//	go run ./examples/clienttest -upload-dir /tmp/up  # the uploads' temporary files
 //
 // Pages: /p/attrs, /p/intersect, /p/history, /p/extras, /p/connection,
 // /p/frames, /p/wire, /p/rules (every rule that turns an element into an
 // event, for the parity test of liveviewtest's copy of the client's rules),
 // /p/commands (JS commands, throttle, polling), /p/hooks (client hooks,
-// pushEvent, form recovery), /p/esm (the ES module build), /p/flash (flash
+// pushEvent, form recovery), /p/esm (the ES module build), /p/uploads
+// (file uploads, uploads.go), /p/flash (flash
 // messages, redirects, an expired session: a handshake with the cookie
 // lv_expired is expired, and multi-value fields; ?dismiss=MS sets the
 // container's auto-dismiss), /p/streams (stream frames, streams.go)
@@ -61,7 +63,7 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 }
 
 // pages are the fixture pages served under /p/NAME.
-var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands", "flash", "streams"}
+var pages = []string{"attrs", "intersect", "history", "extras", "connection", "custompath", "frames", "wire", "rules", "hooks", "esm", "commands", "flash", "streams", "uploads"}
 
 // recorded are the functions answered by record: they only log what came.
 var recorded = []string{
@@ -75,6 +77,7 @@ var recorded = []string{
 
 func main() {
 	addr := flag.String("addr", ":8080", "listen address")
+	flag.StringVar(&uploadConfig.Dir, "upload-dir", "", "directory of the uploads' temporary files (default: the OS's)")
 	flag.Parse()
 
 	e, hubs := newApp()
@@ -119,7 +122,7 @@ func newApp() (*echo.Echo, []*liveview.Hub) {
 	// A short drain window: the browser tests restart this server and
 	// should not wait the default 5 s for the pages to reconnect.
 	const drain = 200 * time.Millisecond
-	e.Use(liveview.PluginWithConfig(liveview.Config{DrainWindow: drain, OnConnect: expiredCookie}))
+	e.Use(liveview.PluginWithConfig(liveview.Config{DrainWindow: drain, OnConnect: expiredCookie, Upload: uploadConfig}))
 	custom := liveview.New(liveview.Config{Path: "/custom/ws/:room/", DrainWindow: drain})
 	custom.Handle("record", record)
 	e.Use(custom.Middleware())

@@ -2475,7 +2475,7 @@
     }
     return data;
   }
-  function collectForm(el) {
+  function collectForm(el, files) {
     const form = {};
     const fields = Array.from(fieldsOf(el));
     for (const field of fields) {
@@ -2486,6 +2486,10 @@
         form[field.name] = values(field.selectedOptions);
       } else if (field.type === "radio") {
         if (field.checked) form[field.name] = field.value;
+      } else if (field.type === "file") {
+        const names2 = Array.from(field.files, (f) => f.name);
+        form[field.name] = field.multiple ? names2 : names2[0] || "";
+        if (names2[0]) files.push(field);
       } else {
         form[field.name] = field.value;
       }
@@ -2505,10 +2509,11 @@
   // src/config.js
   var tag = document.currentScript || document.querySelector("script[data-liveview-path]");
   var tagPath = tag && tag.dataset.liveviewPath || "";
+  var tagSrc = tag && tag.src;
   function defaults() {
     return {
-      host: window.location.host,
-      protocol: window.location.protocol === "https:" ? "wss" : "ws",
+      host: location.host,
+      protocol: location.protocol === "https:" ? "wss" : "ws",
       path: tagPath || "/ws/liveview/",
       // upstream ignores "path"; we honour it
       reconnectBaseMs: 1e3,
@@ -2563,7 +2568,7 @@
     return room2;
   }
   function uuidv4() {
-    const c = window.crypto;
+    const c = crypto;
     if (c && typeof c.randomUUID === "function") return c.randomUUID();
     const b = c.getRandomValues(new Uint8Array(16));
     b[6] = b[6] & 15 | 64;
@@ -2573,14 +2578,14 @@
   }
   function readStorage() {
     try {
-      return window.localStorage.getItem(STORAGE_KEY);
+      return localStorage.getItem(STORAGE_KEY);
     } catch (_) {
       return null;
     }
   }
   function writeStorage(room2) {
     try {
-      window.localStorage.setItem(STORAGE_KEY, room2);
+      localStorage.setItem(STORAGE_KEY, room2);
     } catch (_) {
     }
   }
@@ -3530,8 +3535,8 @@
       save();
     }
     restoreFlashes(load(KEY));
-    window.addEventListener("popstate", onPopState);
-    window.addEventListener("pagehide", () => {
+    addEventListener("popstate", onPopState);
+    addEventListener("pagehide", () => {
       snapshotCurrent();
       save();
     });
@@ -3580,7 +3585,7 @@
     else document.documentElement.removeAttribute("lang");
     replayScripts(restored);
     placeFlashes();
-    setTimeout(() => window.scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
+    setTimeout(() => scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
     save();
     document.dispatchEvent(
       new CustomEvent("liveview:history-restored", { detail: { url: location.href, index } })
@@ -3600,8 +3605,8 @@
       const el = query(sel);
       if (!el) continue;
       let html = regions[sel];
-      const base = journal.baselines[sel];
-      if (html === void 0 && base && base.index >= index) html = base.html;
+      const base2 = journal.baselines[sel];
+      if (html === void 0 && base2 && base2.index >= index) html = base2.html;
       if (html === void 0) continue;
       const permanent = Array.from(el.querySelectorAll(`${PERMANENT}[id]`));
       cleanup(el);
@@ -3639,8 +3644,8 @@
       url: location.href,
       title: document.title,
       lang: document.documentElement.getAttribute("lang"),
-      scrollX: window.scrollX,
-      scrollY: window.scrollY,
+      scrollX,
+      scrollY,
       regions: {}
     };
   }
@@ -3975,6 +3980,7 @@
       console.warn("LiveView:", data.error);
       document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
     }
+    if (data.upload) lv.frame?.(data.upload);
     const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
     if (ref) finishLoading(ref, data);
     if (typeof data.redirect === "string") redirect(data.redirect);
@@ -3996,7 +4002,7 @@
     } else if (data.html !== void 0 && data.html !== null) {
       insert(el, String(data.html), Boolean(data.append), Boolean(data.morph));
       if (data.html && data.url && !data.scroll) {
-        setTimeout(() => window.scrollTo({ top: 0 }), SCROLL_DELAY_MS2);
+        setTimeout(() => scrollTo({ top: 0 }), SCROLL_DELAY_MS2);
       }
     }
     if (data.title) document.title = data.title;
@@ -4035,19 +4041,14 @@
   }
 
   // src/banner.js
-  var ID = "no-connection";
-  function showBanner(text) {
-    const el = document.getElementById(ID);
+  var showBanner = (text) => banner(true, text);
+  var hideBanner = () => banner(false);
+  function banner(show, text) {
+    const el = document.getElementById("no-connection");
     if (!el) return;
     if (text) el.textContent = text;
-    el.classList.add("no-connection--show");
-    el.classList.remove("no-connection--hide");
-  }
-  function hideBanner() {
-    const el = document.getElementById(ID);
-    if (!el) return;
-    el.classList.add("no-connection--hide");
-    el.classList.remove("no-connection--show");
+    el.classList.toggle("no-connection--show", show);
+    el.classList.toggle("no-connection--hide", !show);
   }
 
   // src/socket.js
@@ -4107,25 +4108,30 @@
     });
   }
   function send(message, trigger, reply) {
-    const loading = trigger && config().loadingStates !== false;
-    if (loading || reply) {
-      message = { ...message, ref: ++lastRef };
-      if (loading) startLoading(message.ref, trigger);
-      if (reply) awaitReply(message.ref, reply);
-    }
+    message = stamp(message, trigger, reply);
     if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
     enqueue(message);
     if (offline) return;
     if (isOpen()) flush();
     else if ((timer === null || restarting) && !isConnecting()) connect();
   }
+  function stamp(message, trigger, reply) {
+    const loading = trigger && config().loadingStates !== false;
+    if (loading || reply) {
+      message = { ...message, ref: ++lastRef };
+      if (loading) startLoading(message.ref, trigger);
+      if (reply) awaitReply(message.ref, reply);
+    }
+    return message;
+  }
+  var lv = window.__liveview = { send, ws: () => socket, done: finishAll };
   function watchNetwork() {
     offline = navigator.onLine === false;
-    window.addEventListener("offline", () => {
+    addEventListener("offline", () => {
       offline = true;
       showBanner();
     });
-    window.addEventListener("online", () => {
+    addEventListener("online", () => {
       offline = false;
       if (isOpen()) {
         hideBanner();
@@ -4136,10 +4142,10 @@
     });
   }
   function isOpen() {
-    return socket !== null && socket.readyState === WebSocket.OPEN;
+    return socket?.readyState === 1;
   }
   function isConnecting() {
-    return socket !== null && socket.readyState === WebSocket.CONNECTING;
+    return socket?.readyState === 0;
   }
   function socketURL(cfg, room2) {
     let path = String(cfg.path);
@@ -4165,6 +4171,7 @@
       queue.push(...waiting);
     }
     flush();
+    lv.open?.();
   }
   function forgetSent() {
     finishAll(sentRefs);
@@ -4188,9 +4195,9 @@
   function scheduleReconnect(probeURL) {
     if (timer !== null) return;
     attempts += 1;
-    const base = number("reconnectBaseMs");
+    const base2 = number("reconnectBaseMs");
     const max = number("reconnectMaxMs");
-    const delay = Math.min(base * Math.pow(BACKOFF, attempts - 1), max);
+    const delay = Math.min(base2 * BACKOFF ** (attempts - 1), max);
     const backoff = delay / 2 + Math.random() * delay / 2;
     if (!probeURL) {
       timer = setTimeout(connect, backoff);
@@ -4241,6 +4248,19 @@
     }
   }
 
+  // src/upload.js
+  var base = tagSrc;
+  function upload(message, trigger, inputs) {
+    message = stamp(message, trigger);
+    import(config().uploadsURL || new URL("liveview.uploads.e5dfb3bd21ad.js", base || location.href)).then(
+      () => lv.start(message, inputs),
+      (err) => {
+        lv.done([message.ref]);
+        throw err;
+      }
+    );
+  }
+
   // src/focus.js
   var NATIVE = "input, select, textarea, button, a";
   function canReceiveFocus(el) {
@@ -4255,10 +4275,7 @@
   function focusFirst(roots) {
     setTimeout(() => {
       for (const root of roots) {
-        const found = [];
-        if (root.matches('[data-liveview-focus="true"]')) found.push(root);
-        found.push(...root.querySelectorAll('[data-liveview-focus="true"]'));
-        const el = found.find((candidate) => candidate.isConnected && canReceiveFocus(candidate));
+        const el = withSelf(root, '[data-liveview-focus="true"]').find((candidate) => candidate.isConnected && canReceiveFocus(candidate));
         if (el) {
           el.focus();
           return;
@@ -4564,11 +4581,7 @@
       clearTimeout(this.initTimer);
       this.mutations.disconnect();
       this.intersections.disconnect();
-      for (const [el, listener] of this.keyListeners) {
-        el.removeEventListener("keydown", listener);
-        delete el.dataset.keyboardMapInitialized;
-      }
-      this.keyListeners.clear();
+      for (const el of this.keyListeners.keys()) this.unbind(el);
     }
     // run runs the element's data-liveview-js commands at once, then sends
     // its data-liveview-function (none with commands: nothing is sent), after
@@ -4677,10 +4690,10 @@
       const added = [];
       for (const record of records) {
         for (const node of record.addedNodes) {
-          if (node.nodeType === Node.ELEMENT_NODE) added.push(node);
+          if (node.nodeType === 1) added.push(node);
         }
         for (const node of record.removedNodes) {
-          if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) this.forget(node);
+          if (node.nodeType === 1 && !node.isConnected) this.forget(node);
         }
       }
       if (added.length === 0) return;
@@ -4692,13 +4705,15 @@
     forget(root) {
       for (const el of this.polls.keys()) if (root.contains(el)) this.unpoll(el);
       for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
-      for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
-        const listener = this.keyListeners.get(el);
-        if (!listener) continue;
-        el.removeEventListener("keydown", listener);
-        this.keyListeners.delete(el);
-        delete el.dataset.keyboardMapInitialized;
-      }
+      for (const el of withSelf(root, KEYBOARD_SELECTOR)) this.unbind(el);
+    }
+    // unbind removes el's key map listener, if it has one.
+    unbind(el) {
+      const listener = this.keyListeners.get(el);
+      if (!listener) return;
+      el.removeEventListener("keydown", listener);
+      this.keyListeners.delete(el);
+      delete el.dataset.keyboardMapInitialized;
     }
     // owned returns the matches under root (root included) that belong to
     // this controller, not to a nested page controller, so a nested one does
@@ -4714,9 +4729,11 @@
     }
     const marker = trigger === "init" ? "initTrigger" : "intersectionTrigger";
     if (trigger) el.dataset[marker] = trigger;
-    const message = { function: String(name), data: collectData(el), form: collectForm(el) };
+    const files = [];
+    const message = { function: String(name), data: collectData(el), form: collectForm(el, files) };
     if (trigger) delete el.dataset[marker];
-    send(message, el);
+    if (files[0]) upload(message, el, files);
+    else send(message, el);
   }
   var MODIFIERS = ["meta", "ctrl", "alt", "shift"];
   function passesKeyFilter(filter, event, keys2) {
@@ -4734,7 +4751,7 @@
     const observer2 = new MutationObserver((records) => {
       for (const record of records) {
         for (const node of record.addedNodes) {
-          if (node.nodeType === Node.ELEMENT_NODE && warnOutside(node)) {
+          if (node.nodeType === 1 && warnOutside(node)) {
             observer2.disconnect();
             return;
           }
@@ -4751,8 +4768,7 @@
   }
   function warnOutside(root) {
     if (!root.isConnected || root.closest(PAGE)) return false;
-    const all = [root, ...root.querySelectorAll(LIVE)];
-    const el = all.find((x) => x.matches(LIVE) && !x.closest(PAGE));
+    const el = withSelf(root, LIVE).find((x) => !x.closest(PAGE));
     if (!el) return false;
     warnOnce('data-liveview-* attributes outside any data-controller="page" element do nothing: put data-controller="page" on <body> (or around them). The first one:', el);
     return true;

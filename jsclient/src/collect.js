@@ -38,9 +38,11 @@ export function collectData(el) {
 // collectForm returns {name: value} for the fields that belong to el.
 // Checkbox -> boolean, or, when several checkboxes among them share its
 // name, the list of the checked ones' values; radio -> value only when
-// checked; <select multiple> -> the list of its selected values; others ->
-// .value. A repeated name keeps the last value.
-export function collectForm(el) {
+// checked; <select multiple> -> the list of its selected values; file
+// input -> its file names: the name ("" without a file), for <input
+// multiple> the list of names; others -> .value. A repeated name keeps the
+// last value. The file inputs that have files are pushed onto files.
+export function collectForm(el, files) {
   const form = {};
   const fields = Array.from(fieldsOf(el));
   for (const field of fields) {
@@ -51,6 +53,10 @@ export function collectForm(el) {
       form[field.name] = values(field.selectedOptions);
     } else if (field.type === "radio") {
       if (field.checked) form[field.name] = field.value;
+    } else if (field.type === "file") {
+      const names = Array.from(field.files, (f) => f.name);
+      form[field.name] = field.multiple ? names : names[0] || "";
+      if (names[0]) files.push(field);
     } else {
       form[field.name] = field.value;
     }

@@ -7,12 +7,14 @@
 // script runs, deferred or not; the query covers a client loaded another way.
 const tag = document.currentScript || document.querySelector("script[data-liveview-path]");
 const tagPath = (tag && tag.dataset.liveviewPath) || "";
+// Its URL: the upload chunk is loaded from the same directory (upload.js).
+export const tagSrc = tag && tag.src;
 
 // Defaults for every key we read; a user-predefined object keeps its values.
 function defaults() {
   return {
-    host: window.location.host,
-    protocol: window.location.protocol === "https:" ? "wss" : "ws",
+    host: location.host,
+    protocol: location.protocol === "https:" ? "wss" : "ws",
     path: tagPath || "/ws/liveview/", // upstream ignores "path"; we honour it
     reconnectBaseMs: 1000, // first reconnect delay, before jitter
     reconnectMaxMs: 30000, // cap of the reconnect delay

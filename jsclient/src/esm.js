@@ -9,5 +9,10 @@
 // Controller is Stimulus' own, for the app's controllers: one Stimulus in
 // the page. See main.js for the protocol and the options.
 
+import { uploadBase } from "./upload.js";
+
 export { start, application } from "./start.js";
 export { Controller } from "@hotwired/stimulus";
+
+// The upload chunk lies next to this module.
+uploadBase(import.meta.url);

@@ -1,5 +1,7 @@
 // data-liveview-focus="true": focus the first element that can take focus.
 
+import { withSelf } from "./scripts.js";
+
 const NATIVE = "input, select, textarea, button, a";
 
 // canReceiveFocus mirrors upstream: a native control that is not disabled,
@@ -19,10 +21,7 @@ export function canReceiveFocus(el) {
 export function focusFirst(roots) {
   setTimeout(() => {
     for (const root of roots) {
-      const found = [];
-      if (root.matches('[data-liveview-focus="true"]')) found.push(root);
-      found.push(...root.querySelectorAll('[data-liveview-focus="true"]'));
-      const el = found.find((candidate) => candidate.isConnected && canReceiveFocus(candidate));
+      const el = withSelf(root, '[data-liveview-focus="true"]').find((candidate) => candidate.isConnected && canReceiveFocus(candidate));
       if (el) {
         el.focus();
         return;

@@ -49,9 +49,9 @@ export function initHistory() {
     save();
   }
   restoreFlashes(load(FLASH_KEY)); // what a redirect brought in this tab
-  window.addEventListener("popstate", onPopState);
+  addEventListener("popstate", onPopState);
   // A reload or a visit elsewhere must find the current entry's regions.
-  window.addEventListener("pagehide", () => {
+  addEventListener("pagehide", () => {
     snapshotCurrent();
     save();
   });
@@ -113,7 +113,7 @@ function onPopState(event) {
   else document.documentElement.removeAttribute("lang");
   replayScripts(restored);
   placeFlashes(); // the tab's messages, into the restored container
-  setTimeout(() => window.scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
+  setTimeout(() => scrollTo(target.scrollX, target.scrollY), SCROLL_DELAY_MS);
   save();
   document.dispatchEvent(
     new CustomEvent("liveview:history-restored", { detail: { url: location.href, index } }),
@@ -183,8 +183,8 @@ function entry() {
     url: location.href,
     title: document.title,
     lang: document.documentElement.getAttribute("lang"),
-    scrollX: window.scrollX,
-    scrollY: window.scrollY,
+    scrollX,
+    scrollY,
     regions: {},
   };
 }

@@ -30,6 +30,9 @@
  *                                          [+] the banner's text after a close 4401
  *     expiredReloadMs    1000             [+] the reload after a close 4401 waits
  *                                          1 to 5 times this, at random
+ *     uploadsURL         (unset)          [+] the upload chunk's URL; unset:
+ *                                          liveview.uploads.<hash>.js next to
+ *                                          the client's script
  *   room: <html data-room>, else a random UUID v4 written back to it.
  *
  * Client -> server, one JSON text frame per event:
@@ -37,13 +40,18 @@
  *   data      object   the element's own dataset, camelCase keys, string values
  *   form      object   field name -> value (checkbox: boolean); [+] a
  *                      <select multiple>, or several checkboxes of one name
- *                      among the fields, the list of the selected / checked values
+ *                      among the fields, the list of the selected / checked
+ *                      values; [+] a file input, its file name ("" without a
+ *                      file; upstream sent "C:\fakepath\name"), for
+ *                      <input multiple> the list of names ([] without)
  *   lang      string   <html lang> at send time (null when absent)
  *   room      string   the connection's room (the server ignores it)
  *   ref       number   [+] loading-state reference, 1, 2, 3...: the trigger
  *                      gets aria-busy, the liveview-loading class and its
  *                      data-liveview-disable-with text until the server
  *                      answers a frame with the same ref
+ *   upload    number   [+] the id of the upload that carried the event's
+ *                      files (see Uploads); only when file inputs have files
  *
  * Server -> client, one JSON object per frame (unknown keys are ignored):
  *   target     CSS selector of the element to change (first match)
@@ -68,6 +76,9 @@
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
  *   reply      [+] with ref: the value a hook's pushEvent resolves with
+ *   upload     [+] {id, chunk} | {id, file, received} | {id, error, field,
+ *              file}: an upload accepted, a chunk acknowledged, an upload
+ *              refused (see Uploads)
  *   stream     [+] keyed list updates, the server keeping nothing
  *              (stream.js): {target, items: [{id, html, at: "start"|"end",
  *              before, after, delete}], limit, reset}. Each item inserts its
@@ -128,16 +139,53 @@
  *   data-liveview-recover="fn" sends fn with its data and form, before the
  *   queued events.
  *
+ * Uploads [+] (upload.js, and the chunk uploads.js, loaded with import()
+ *   the first time an event has files: dist/liveview.uploads.<hash>.js).
+ *   An event whose fields include file inputs with files sends them first,
+ *   over the same socket; its trigger keeps its loading state meanwhile.
+ *   Client -> server, text frames:
+ *     {"upload": {"id", "function", "files": [{field, name, size, type}],
+ *                 "lang"}}  the announce (no "function" at top level); id
+ *                1, 2, 3...; lang (<html lang>) for the refusals' language
+ *     {"upload": {"id", "cancel": true}}   abort; the server frees it all
+ *   Client -> server, binary frames, one per chunk, files in index order:
+ *     byte 0 kind = 1, bytes 1-4 upload id, 5-6 file index, 7-14 offset
+ *     (big-endian), then 1 to chunk bytes of data. At most 4 chunks are
+ *     unacknowledged per connection, so other events never wait behind
+ *     megabytes.
+ *   Server -> client: the "upload" frame key above. Once every file's ack
+ *   says received == size, the event goes with "upload": id. A socket that
+ *   closes mid-upload: it starts again from zero on the next socket (a new
+ *   id), and says so with liveview:upload-restart.
+ *   The page's side, for a field (the input's name):
+ *     liveview:upload-progress  on the input, bubbling, on each ack: detail
+ *       {field, name, index, loaded, total, id} (bytes of that file)
+ *     <progress data-liveview-upload-progress="avatar">  value / max follow
+ *       it (bytes received / the file's size, when not 0); the input's CSS
+ *       variable --liveview-upload-progress follows it too (0..1)
+ *     liveview:upload-error  on the input, bubbling, when the server refuses
+ *       (or a file cannot be read): detail {field, name, message}; the
+ *       message goes into [data-liveview-upload-error="avatar"] elements
+ *       (emptied when an upload of the field starts); the event is not
+ *       sent, the trigger's loading state ends
+ *     data-liveview-upload-cancel="avatar"  a click cancels the uploads with
+ *       files of the field ("": every upload); so does removing the input
+ *       from the page, or leaving the page. liveview:upload-cancel on the
+ *       input: detail {field, id}; the loading state ends
+ *     liveview:upload-restart  on the input: detail {field, id} (the new id)
+ *
  * Builds: this file (dist/liveview.min.js, liveview.js) starts the client
  * when loaded; [+] dist/liveview.esm.js (esm.js) exports start(options),
  * application and Stimulus' Controller, and starts nothing by itself.
  *
  * Globals: window.Stimulus, window.myWebSocket (replaced on reconnect),
- * window.webSocketConfig, [+] window.liveviewHooks (the page's).
+ * window.webSocketConfig, [+] window.liveviewHooks (the page's),
+ * [+] window.__liveview (internal: what the upload chunk uses).
  * sessionStorage["liveview-history"]: the journal;
  * [+] sessionStorage["liveview-flash"]: the messages a redirect takes along.
  * Document events: liveview:history-restored (as 2.3), [+] liveview:error,
- * [+] liveview:queue-overflow.
+ * [+] liveview:queue-overflow; [+] on file inputs (bubbling):
+ * liveview:upload-progress, -error, -cancel, -restart.
  */
 
 import { start } from "./start.js";

@@ -5,6 +5,7 @@
 // (fragments, history restores, the page's own scripts).
 
 import { warnOnce } from "./warn.js";
+import { withSelf } from "./scripts.js";
 
 const PAGE = '[data-controller~="page"]';
 const LIVE =
@@ -17,7 +18,7 @@ export function watchOutside() {
   const observer = new MutationObserver((records) => {
     for (const record of records) {
       for (const node of record.addedNodes) {
-        if (node.nodeType === Node.ELEMENT_NODE && warnOutside(node)) {
+        if (node.nodeType === 1 /* an element */ && warnOutside(node)) {
           observer.disconnect();
           return;
         }
@@ -37,8 +38,7 @@ export function watchOutside() {
 // data-liveview-* attribute and no page controller around it.
 function warnOutside(root) {
   if (!root.isConnected || root.closest(PAGE)) return false;
-  const all = [root, ...root.querySelectorAll(LIVE)];
-  const el = all.find((x) => x.matches(LIVE) && !x.closest(PAGE));
+  const el = withSelf(root, LIVE).find((x) => !x.closest(PAGE));
   if (!el) return false;
   warnOnce('data-liveview-* attributes outside any data-controller="page" element do nothing: put data-controller="page" on <body> (or around them). The first one:', el);
   return true;

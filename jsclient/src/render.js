@@ -2,7 +2,8 @@
 // target (html / append / remove / morph, url, title), then scroll, then
 // scrollTop; then our additions: stream (stream.js) right after the
 // target, then js (so its commands reach just-inserted HTML; before
-// scroll, which waits anyway), flash, event, error, ref and redirect.
+// scroll, which waits anyway), flash, event, error, upload (to the upload
+// chunk), ref and redirect.
 
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
@@ -12,6 +13,7 @@ import { flash, redirect } from "./flash.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
 import { runJS } from "./commands.js";
 import { applyStream } from "./stream.js";
+import { lv } from "./socket.js";
 
 // Scrolls wait for the browser to lay out the new content.
 const SCROLL_DELAY_MS = 50;
@@ -48,6 +50,8 @@ export function handleFrame(raw) {
     console.warn("LiveView:", data.error);
     document.dispatchEvent(new CustomEvent("liveview:error", { detail: data }));
   }
+  // Upload frames (accepted, ack, refused) go to the upload chunk.
+  if (data.upload) lv.frame?.(data.upload);
   const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
   if (ref) finishLoading(ref, data);
   if (typeof data.redirect === "string") redirect(data.redirect);
@@ -74,7 +78,7 @@ function renderTarget(data) {
     insert(el, String(data.html), Boolean(data.append), Boolean(data.morph));
     // Navigation without an explicit scroll starts at the top of the page.
     if (data.html && data.url && !data.scroll) {
-      setTimeout(() => window.scrollTo({ top: 0 }), SCROLL_DELAY_MS);
+      setTimeout(() => scrollTo({ top: 0 }), SCROLL_DELAY_MS);
     }
   }
   // A missing html leaves the content alone (upstream rendered "undefined").

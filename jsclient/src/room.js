@@ -28,7 +28,7 @@ export function resolveRoom(cfg) {
 
 // uuidv4 returns a random UUID from the browser's CSPRNG (never Math.random).
 export function uuidv4() {
-  const c = window.crypto;
+  const c = crypto;
   if (c && typeof c.randomUUID === "function") return c.randomUUID();
   // randomUUID exists only in secure contexts; plain http still has this.
   const b = c.getRandomValues(new Uint8Array(16));
@@ -41,7 +41,7 @@ export function uuidv4() {
 // Storage may be disabled (privacy modes, sandboxed iframes): never throw.
 function readStorage() {
   try {
-    return window.localStorage.getItem(STORAGE_KEY);
+    return localStorage.getItem(STORAGE_KEY);
   } catch (_) {
     return null;
   }
@@ -49,7 +49,7 @@ function readStorage() {
 
 function writeStorage(room) {
   try {
-    window.localStorage.setItem(STORAGE_KEY, room);
+    localStorage.setItem(STORAGE_KEY, room);
   } catch (_) {
     // The room still works for this page; it just is not persisted.
   }

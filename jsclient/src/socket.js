@@ -79,17 +79,9 @@ export function connect() {
 
 // send transmits message ({function, data, form}) now if the socket is
 // open and the browser online, else queues it; lang and room are added at
-// actual send time. With a trigger element, the message gets a ref and the
-// element a loading state until the server answers it. With reply, the
-// message always gets a ref, and reply gets the answering frame, or
-// undefined when the answer is lost with the socket or the queue.
+// actual send time. With a trigger element or reply, it is stamped first.
 export function send(message, trigger, reply) {
-  const loading = trigger && config().loadingStates !== false;
-  if (loading || reply) {
-    message = { ...message, ref: ++lastRef };
-    if (loading) startLoading(message.ref, trigger);
-    if (reply) awaitReply(message.ref, reply);
-  }
+  message = stamp(message, trigger, reply);
   // Queued events go first, so the order is always the order of clicks.
   if (!offline && isOpen() && queue.length === 0 && transmit(message)) return;
   enqueue(message);
@@ -100,16 +92,35 @@ export function send(message, trigger, reply) {
   else if ((timer === null || restarting) && !isConnecting()) connect();
 }
 
+// stamp returns message with a ref when it has a trigger element (which
+// gets a loading state until the server answers that ref) or a reply
+// (which gets the answering frame, or undefined when the answer is lost
+// with the socket or the queue); else message itself.
+export function stamp(message, trigger, reply) {
+  const loading = trigger && config().loadingStates !== false;
+  if (loading || reply) {
+    message = { ...message, ref: ++lastRef };
+    if (loading) startLoading(message.ref, trigger);
+    if (reply) awaitReply(message.ref, reply);
+  }
+  return message;
+}
+
+// lv is what the upload chunk (uploads.js) uses of the client, as
+// window.__liveview: send, ws() (the current socket), done(refs) (ends
+// their loading states); the chunk adds start, frame and open (upload.js).
+export const lv = (window.__liveview = { send, ws: () => socket, done: finishAll });
+
 // watchNetwork follows the browser's offline/online events. Offline, events
 // are queued (the socket may look open but cannot deliver); online, the
 // queue is flushed in order, on the surviving socket or a new one.
 export function watchNetwork() {
   offline = navigator.onLine === false;
-  window.addEventListener("offline", () => {
+  addEventListener("offline", () => {
     offline = true;
     showBanner();
   });
-  window.addEventListener("online", () => {
+  addEventListener("online", () => {
     offline = false;
     if (isOpen()) {
       hideBanner();
@@ -127,11 +138,11 @@ export function queueLength() {
 
 // isOpen reports whether the socket is open.
 export function isOpen() {
-  return socket !== null && socket.readyState === WebSocket.OPEN;
+  return socket?.readyState === 1; // OPEN
 }
 
 function isConnecting() {
-  return socket !== null && socket.readyState === WebSocket.CONNECTING;
+  return socket?.readyState === 0; // CONNECTING
 }
 
 // socketURL builds `${protocol}://${host}${path}${room}/`, or, when path is
@@ -166,6 +177,7 @@ function opened() {
     queue.push(...waiting);
   }
   flush();
+  lv.open?.(); // uploads cut off by the old socket start again
 }
 
 // forgetSent clears the loading state of events the socket took with it:
@@ -219,7 +231,7 @@ function scheduleReconnect(probeURL) {
   attempts += 1;
   const base = number("reconnectBaseMs");
   const max = number("reconnectMaxMs");
-  const delay = Math.min(base * Math.pow(BACKOFF, attempts - 1), max);
+  const delay = Math.min(base * BACKOFF ** (attempts - 1), max);
   const backoff = delay / 2 + (Math.random() * delay) / 2;
   if (!probeURL) {
     timer = setTimeout(connect, backoff);

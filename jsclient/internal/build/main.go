@@ -4,25 +4,34 @@
 //
 //	go run . ../..
 //
-// The argument is the jsclient directory. It writes dist/liveview.js
-// (readable) and dist/liveview.min.js (minified), both IIFE for ES2020
-// browsers that start the client when loaded (src/main.js), and
+// The argument is the jsclient directory. It first writes the upload chunk,
+// the IIFE of src/uploads.js that the client loads only when an event has
+// files to upload: dist/liveview.uploads.js (readable) and
+// dist/liveview.uploads.min.js (minified). The first 12 hex digits of the
+// SHA-256 of the minified chunk make its content-addressed name,
+// liveview.uploads.<hash>.js (jsclient.UploadsHashedName computes the same),
+// which esbuild's Define puts into the client as UPLOADS. Then it writes
+// dist/liveview.js (readable) and dist/liveview.min.js (minified), both IIFE
+// for ES2020 browsers that start the client when loaded (src/main.js), and
 // dist/liveview.esm.js (minified), the ES module of src/esm.js, which
-// exports start() for apps with their own bundler. Every path given to esbuild is relative to the jsclient
-// directory and no source map is made, so the output is the same on every
-// machine. It needs the packages pinned in jsclient/package.json
+// exports start() for apps with their own bundler. Every path given to
+// esbuild is relative to the jsclient directory and no source map is made,
+// so the output is the same on every machine. It needs the packages pinned in jsclient/package.json
 // (@hotwired/stimulus, idiomorph) in jsclient/node_modules
 // (npm ci --prefix jsclient).
 package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/evanw/esbuild/pkg/api"
@@ -62,25 +71,46 @@ func run(dir string) error {
 	// One line naming the project and the bundled packages, with Stimulus'
 	// MIT notice ("/*!" keeps it through minification); idiomorph is 0BSD.
 	banner := fmt.Sprintf("/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus %s (c) 2023 Basecamp, LLC, MIT license | idiomorph %s, 0BSD */", version, morphVersion)
+	// The chunk bundles no package.
+	const chunkBanner = "/*! echo-liveview uploads (github.com/echo-liveview/liveview) */"
+	var uploads []byte // the minified chunk
 	for _, out := range []struct {
-		file, entry string
-		format      api.Format
-		minify      bool
+		file, entry, banner string
+		format              api.Format
+		minify              bool
 	}{
-		{"dist/liveview.js", "src/main.js", api.FormatIIFE, false},
-		{"dist/liveview.min.js", "src/main.js", api.FormatIIFE, true},
-		{"dist/liveview.esm.js", "src/esm.js", api.FormatESModule, true},
+		// The chunk first: the client bundles need its hash.
+		{"dist/liveview.uploads.js", "src/uploads.js", chunkBanner, api.FormatIIFE, false},
+		{"dist/liveview.uploads.min.js", "src/uploads.js", chunkBanner, api.FormatIIFE, true},
+		{"dist/liveview.js", "src/main.js", banner, api.FormatIIFE, false},
+		{"dist/liveview.min.js", "src/main.js", banner, api.FormatIIFE, true},
+		{"dist/liveview.esm.js", "src/esm.js", banner, api.FormatESModule, true},
 	} {
-		code, err := bundle(root, out.entry, out.file, banner, out.format, out.minify)
+		var define map[string]string
+		if uploads != nil {
+			define = map[string]string{"UPLOADS": strconv.Quote(uploadsName(uploads))}
+		}
+		code, err := bundle(root, out.entry, out.file, out.banner, out.format, out.minify, define)
 		if err != nil {
 			return err
 		}
 		if err := writeIfChanged(filepath.Join(root, out.file), code); err != nil {
 			return err
 		}
+		if out.file == "dist/liveview.uploads.min.js" {
+			uploads = code
+		}
 		fmt.Printf("jsclient build: %s (%d bytes)\n", out.file, len(code))
 	}
 	return nil
+}
+
+// uploadsName is the content-addressed file name of the minified upload
+// chunk: "liveview.uploads." + the first 12 hex digits of its SHA-256 +
+// ".js", as jsclient.UploadsHashedName.
+func uploadsName(chunk []byte) string {
+	sum := sha256.Sum256(chunk)
+	return "liveview.uploads." + hex.EncodeToString(sum[:])[:12] + ".js"
 }
 
 // pinnedVersion checks that the installed npm package pkg is the version
@@ -113,7 +143,8 @@ func pinnedVersion(root, pkg string) (string, error) {
 }
 
 // bundle runs esbuild on entry and returns the single output file.
-func bundle(root, entry, outfile, banner string, format api.Format, minify bool) ([]byte, error) {
+// define replaces identifiers by JSON values (nil: none).
+func bundle(root, entry, outfile, banner string, format api.Format, minify bool, define map[string]string) ([]byte, error) {
 	result := api.Build(api.BuildOptions{
 		AbsWorkingDir:     root, // paths in the output are relative to it
 		EntryPoints:       []string{entry},
@@ -124,6 +155,7 @@ func bundle(root, entry, outfile, banner string, format api.Format, minify bool)
 		Platform:          api.PlatformBrowser,
 		Target:            api.ES2020,
 		Banner:            map[string]string{"js": banner},
+		Define:            define,
 		LegalComments:     api.LegalCommentsEndOfFile, // kept in the file, never a separate one
 		Sourcemap:         api.SourceMapNone,
 		Charset:           api.CharsetASCII,

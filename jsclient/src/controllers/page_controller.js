@@ -5,6 +5,7 @@
 import { Controller } from "@hotwired/stimulus";
 import { collectData, collectForm } from "../collect.js";
 import { isOpen, send } from "../socket.js";
+import { upload } from "../upload.js";
 import { runJS } from "../commands.js";
 import { focusFirst } from "../focus.js";
 import { withSelf } from "../scripts.js";
@@ -49,11 +50,7 @@ export default class PageController extends Controller {
     clearTimeout(this.initTimer);
     this.mutations.disconnect();
     this.intersections.disconnect();
-    for (const [el, listener] of this.keyListeners) {
-      el.removeEventListener("keydown", listener);
-      delete el.dataset.keyboardMapInitialized;
-    }
-    this.keyListeners.clear();
+    for (const el of this.keyListeners.keys()) this.unbind(el);
   }
 
   // run runs the element's data-liveview-js commands at once, then sends
@@ -171,10 +168,10 @@ export default class PageController extends Controller {
     const added = [];
     for (const record of records) {
       for (const node of record.addedNodes) {
-        if (node.nodeType === Node.ELEMENT_NODE) added.push(node);
+        if (node.nodeType === 1 /* an element */) added.push(node);
       }
       for (const node of record.removedNodes) {
-        if (node.nodeType === Node.ELEMENT_NODE && !node.isConnected) this.forget(node);
+        if (node.nodeType === 1 && !node.isConnected) this.forget(node);
       }
     }
     if (added.length === 0) return;
@@ -187,13 +184,16 @@ export default class PageController extends Controller {
   forget(root) {
     for (const el of this.polls.keys()) if (root.contains(el)) this.unpoll(el);
     for (const el of withSelf(root, "[data-intersection-observed]")) this.intersections.unobserve(el);
-    for (const el of withSelf(root, KEYBOARD_SELECTOR)) {
-      const listener = this.keyListeners.get(el);
-      if (!listener) continue;
-      el.removeEventListener("keydown", listener);
-      this.keyListeners.delete(el);
-      delete el.dataset.keyboardMapInitialized;
-    }
+    for (const el of withSelf(root, KEYBOARD_SELECTOR)) this.unbind(el);
+  }
+
+  // unbind removes el's key map listener, if it has one.
+  unbind(el) {
+    const listener = this.keyListeners.get(el);
+    if (!listener) return;
+    el.removeEventListener("keydown", listener);
+    this.keyListeners.delete(el);
+    delete el.dataset.keyboardMapInitialized;
   }
 
   // owned returns the matches under root (root included) that belong to
@@ -205,8 +205,9 @@ export default class PageController extends Controller {
 }
 
 // execute sends name (default: el's data-liveview-function) with el's data
-// and form. trigger ("init", "appear", "disappear", "keyboard") is set on el
-// as upstream's marker while the event is built.
+// and form, after uploading the files of its file inputs if they have any
+// (upload.js). trigger ("init", "appear", "disappear", "keyboard") is set
+// on el as upstream's marker while the event is built.
 export function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
   if (name === undefined || String(name).trim() === "") {
     console.error("LiveView: data-liveview-function is not defined", el);
@@ -214,9 +215,11 @@ export function execute(el, name = el.dataset.liveviewFunction, trigger = "") {
   }
   const marker = trigger === "init" ? "initTrigger" : "intersectionTrigger";
   if (trigger) el.dataset[marker] = trigger;
-  const message = { function: String(name), data: collectData(el), form: collectForm(el) };
+  const files = [];
+  const message = { function: String(name), data: collectData(el), form: collectForm(el, files) };
   if (trigger) delete el.dataset[marker];
-  send(message, el);
+  if (files[0]) upload(message, el, files);
+  else send(message, el);
 }
 
 // passesKeyFilter is Stimulus 3.2's Action.shouldIgnoreKeyboardEvent,
