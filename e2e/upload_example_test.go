@@ -69,6 +69,9 @@ func writePNG(t *testing.T, path string, w, h int) {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for i := range img.Pix {
 		img.Pix[i] = byte(i * 7)
+		if i%4 == 3 {
+			img.Pix[i] = 0xff // opaque
+		}
 	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {

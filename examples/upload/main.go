@@ -319,6 +319,8 @@ func (s *store) view() pageView {
 // humanSize writes a byte count the way people read it.
 func humanSize(n int64) string {
 	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
 	case n >= 1<<10:
