@@ -109,10 +109,16 @@ func (p *Page) startUpload(e *clientrules.Event) error {
 		Type  string `json:"type"`
 	}
 	files := make([]wireFile, len(e.Files))
+	fields := make([]string, 0, len(e.Files))
 	for i, f := range e.Files {
 		files[i] = wireFile{f.Field, f.Name, len(f.Content), f.Type}
+		if i == 0 || f.Field != e.Files[i-1].Field {
+			fields = append(fields, f.Field)
+		}
 	}
-	b, err := json.Marshal(map[string]any{"upload": map[string]any{"id": u.id, "function": e.Function, "files": files}})
+	p.c.UploadStarted(fields)
+	// lang, as the browser's announce: the language of the refusals.
+	b, err := json.Marshal(map[string]any{"upload": map[string]any{"id": u.id, "function": e.Function, "files": files, "lang": e.Lang}})
 	if err != nil {
 		return err
 	}

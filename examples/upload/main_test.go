@@ -171,3 +171,23 @@ func TestFilesRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestAvatarAfterRefusal: a good image chosen after a refused one clears
+// the refusal's message and is saved.
+func TestAvatarAfterRefusal(t *testing.T) {
+	lt, _ := startUpload(t)
+	page := lt.Open("/")
+	page.SetFiles("#avatar-input", liveviewtest.File{Name: "big.png", Content: append(pngFile(t, "x").Content, make([]byte, maxAvatar)...)})
+	page.Submit("#avatar-input")
+	if page.Text(`[data-liveview-upload-error="avatar"]`) == "" {
+		t.Fatal("no refusal shown")
+	}
+	page.SetFiles("#avatar-input", pngFile(t, "me.png"))
+	page.Submit("#avatar-input")
+	if msg := page.Text(`[data-liveview-upload-error="avatar"]`); msg != "" {
+		t.Errorf("the old refusal %q stays next to the input", msg)
+	}
+	if !page.Exists("#avatar img") {
+		t.Error("the good image was not saved")
+	}
+}

@@ -116,6 +116,17 @@ func (c *Client) UploadProgress(field string, loaded, total int64) {
 	}
 }
 
+// UploadStarted is what the upload code does as it announces the files of
+// fields: their [data-liveview-upload-error] elements are emptied (an
+// earlier refusal's message goes).
+func (c *Client) UploadStarted(fields []string) {
+	for _, field := range fields {
+		for _, el := range QueryAll(c.doc, attrIs("data-liveview-upload-error", field)) {
+			setTextContent(el, "")
+		}
+	}
+}
+
 // UploadRefused is what the upload code does when the server refuses the
 // upload of the event with ref: message goes into the
 // [data-liveview-upload-error] elements of fields, the event is not sent
