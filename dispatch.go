@@ -140,33 +140,39 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 		h.errHandler(lc, err)
 		return
 	}
-	// Every ref is answered once, whatever happens below.
+	// Every ref is answered once, whatever happens below, and each answer
+	// (an error frame or the ref's) goes after the event's upload, if any,
+	// was freed: a client that read it finds the temporary files gone.
 	defer h.answerRef(lc)
+	defer lc.releaseUpload() // idempotent: for a panicking ErrorHandler
+	err = h.runEvent(lc, allowed)
+	lc.releaseUpload()
+	switch {
+	case err == nil:
+	case expired(err):
+		h.expireConn(lc, err) // navigation.go: close 4401
+	default:
+		h.errHandler(lc, err)
+	}
+}
+
+// runEvent checks lc's upload (upload.go: only a complete one announced
+// for the function runs it), the rate limit and the function, and runs the
+// handler; it returns the error to answer.
+func (h *Hub) runEvent(lc *Context, allowed bool) error {
 	if lc.fe.upload != 0 {
-		// The event brings files: its upload is freed once it is done
-		// (before the ref is answered), and only a complete one runs it.
-		defer lc.releaseUpload()
 		if err := h.takeUpload(lc); err != nil && allowed {
-			h.errHandler(lc, err)
-			return
+			return err
 		}
 	}
 	if !allowed {
-		h.errHandler(lc, ErrRateLimited)
-		return
+		return ErrRateLimited
 	}
 	fn, ok := h.reg.lookup(lc.Function())
 	if !ok {
-		h.errHandler(lc, ErrUnknownFunction)
-		return
+		return ErrUnknownFunction
 	}
-	if err := call(fn, lc); err != nil {
-		if expired(err) {
-			h.expireConn(lc, err) // navigation.go: close 4401
-			return
-		}
-		h.errHandler(lc, err)
-	}
+	return call(fn, lc)
 }
 
 // answerRef sends {"ref": n} for an event that carried a ref, unless a
