@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +20,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
+
+	"github.com/echo-liveview/liveview/internal/procstat"
 )
 
 // Upload protocol tests with real WebSocket clients: the happy paths, the
@@ -1072,20 +1073,11 @@ func memNow() memSample {
 	return memSample{heap: ms.HeapInuse, sys: ms.Sys, rss: vmRSS()}
 }
 
-// vmRSS returns the process's resident set size from /proc/self/status,
-// 0 where there is none (not Linux).
+// vmRSS returns the process's resident set size, 0 where there is none
+// (not Linux).
 func vmRSS() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	n, _ := procstat.RSS(0)
+	return uint64(n)
 }
 
 func mib(n uint64) float64 { return float64(int64(n)) / (1 << 20) }

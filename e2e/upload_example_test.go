@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/echo-liveview/liveview/internal/procstat"
 	"github.com/echo-liveview/liveview/internal/redisserver"
 )
 
@@ -141,21 +141,15 @@ func TestUploadExampleInstances(t *testing.T) {
 	assertNoExceptions(t, jsErrors)
 }
 
-// vmRSS returns the resident set size of process pid, in bytes (Linux).
+// vmRSS returns the resident set size of process pid, in bytes; the test
+// is skipped where there is no /proc (not Linux).
 func vmRSS(t *testing.T, pid int) int64 {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := procstat.RSS(pid)
 	if err != nil {
-		t.Skipf("no /proc: %v", err)
+		t.Skipf("no resident set size: %v", err)
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmRSS line")
-	return 0
+	return n
 }
 
 // TestUploadLargeFileMemory uploads a 200 MB file from Chromium to the
@@ -201,15 +195,8 @@ func TestUploadLargeFileMemory(t *testing.T) {
 				return
 			case <-time.After(50 * time.Millisecond):
 			}
-			if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
-				for _, line := range strings.Split(string(b), "\n") {
-					if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-						kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-						if kb<<10 > peak.Load() {
-							peak.Store(kb << 10)
-						}
-					}
-				}
+			if n, err := procstat.RSS(pid); err == nil && n > peak.Load() {
+				peak.Store(n)
 			}
 		}
 	}()

@@ -44,6 +44,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/echo-liveview/liveview/internal/procstat"
 )
 
 var (
@@ -442,18 +444,11 @@ func rss(base string, pid int) int64 {
 	if err := post(base, "/gc", ""); err != nil {
 		log.Fatal(err)
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := procstat.RSS(pid)
 	if err != nil {
 		log.Fatalf("reading RSS (Linux only): %v", err)
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb * 1024
-		}
-	}
-	log.Fatal("no VmRSS")
-	return 0
+	return n
 }
 
 func post(base, path, body string) error {
