@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +42,10 @@ type ruleStep struct {
 	// silent: the step sends nothing (a field changed without an action,
 	// a flash message closed).
 	silent bool
+	// wait: a JavaScript condition Chromium's page must meet before the
+	// comparison, for a step whose effect comes from a frame that answers
+	// no event (an upload refused).
+	wait string
 }
 
 func (s ruleStep) String() string {
@@ -114,6 +121,35 @@ var ruleSteps = []ruleStep{
 	{do: "click", sel: "#r-stream-limit-start"},
 	{do: "click", sel: "#r-stream-reset"},
 	{do: "click", sel: "#r-stream-missing"},
+	// Uploads (rules_upload takes files of at most 1000 bytes): two files
+	// with their progress (the <progress> and the input's CSS variable),
+	// an empty one, one refused with the message shown, then accepted
+	// again (the message goes). Choosing files sends nothing; the click
+	// announces, uploads and then sends the event.
+	{do: "files", sel: "#r-up-file", args: []string{"a.txt:300", "b.bin:700"}, silent: true},
+	{do: "click", sel: "#r-up-save"},
+	{do: "files", sel: "#r-up-file", args: []string{"empty.txt:0"}, silent: true},
+	{do: "click", sel: "#r-up-save"},
+	{do: "files", sel: "#r-up-file", args: []string{"big.bin:1001"}, silent: true},
+	{do: "click", sel: "#r-up-save", silent: true, wait: `document.querySelector("#r-up-error").textContent !== ""`},
+	{do: "files", sel: "#r-up-file", args: []string{"c.txt:1000"}, silent: true},
+	{do: "click", sel: "#r-up-save"},
+}
+
+// ruleFile is a file of a "files" step, "name:size": size bytes made from
+// the name, the same on both sides.
+func ruleFile(t *testing.T, spec string) (name string, content []byte) {
+	t.Helper()
+	name, size, ok := strings.Cut(spec, ":")
+	n, err := strconv.Atoi(size)
+	if !ok || err != nil {
+		t.Fatalf("bad file %q", spec)
+	}
+	content = make([]byte, n)
+	for i := range content {
+		content[i] = name[i%len(name)] + byte(i/len(name))
+	}
+	return name, content
 }
 
 // TestClientRulesParity checks liveviewtest's copy of the client's rules
@@ -197,6 +233,18 @@ func (p *parity) browser(s ruleStep) {
 		Run(t, ctx, "leaving "+s.sel, chromedp.Evaluate(el+".focus(); "+el+".blur()", nil))
 	case "submit":
 		Run(t, ctx, "submitting "+s.sel, chromedp.Evaluate(el+".requestSubmit()", nil))
+	case "files":
+		dir := t.TempDir()
+		var paths []string
+		for _, spec := range s.args {
+			name, content := ruleFile(t, spec)
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, path)
+		}
+		Run(t, ctx, "choosing files for "+s.sel, chromedp.SetUploadFiles(s.sel, paths, chromedp.ByQuery))
 	case "key":
 		focus := el + ".focus()"
 		if s.sel == "body" {
@@ -207,6 +255,9 @@ func (p *parity) browser(s ruleStep) {
 			chromedp.KeyEvent(s.cdp, chromedp.KeyModifiers(s.mods)))
 	default:
 		t.Fatalf("unknown step %s", s)
+	}
+	if s.wait != "" {
+		WaitJS(t, ctx, s.wait, s.wait)
 	}
 }
 
@@ -225,6 +276,13 @@ func (p *parity) liveviewtest(s ruleStep) {
 		p.page.Submit(s.sel)
 	case "key":
 		p.page.Key(s.sel, s.args[0])
+	case "files":
+		var files []liveviewtest.File
+		for _, spec := range s.args {
+			name, content := ruleFile(p.t, spec)
+			files = append(files, liveviewtest.File{Name: name, Content: content})
+		}
+		p.page.SetFiles(s.sel, files...)
 	}
 	if s.then != nil {
 		s.then(p.page)

@@ -103,8 +103,10 @@
 //	page.SetFiles("input[name=avatar]", liveviewtest.File{Name: "me.png", Content: png})
 //	page.Submit("#profile")
 //
-// The page's <progress data-liveview-upload-progress> elements follow the
-// acknowledgements. An upload the server refuses (a file over
+// The page's <progress data-liveview-upload-progress> elements and the
+// input's --liveview-upload-progress style property follow the
+// acknowledgements, as in the browser (TestClientRulesParity compares
+// them). An upload the server refuses (a file over
 // Config.Upload's limits, a type it does not accept) sends no event: its
 // message goes into the page's data-liveview-upload-error elements, is
 // logged with t.Logf, and UploadErrors lists it; the upload frames

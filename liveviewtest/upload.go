@@ -149,12 +149,17 @@ func (p *Page) onUpload(raw json.RawMessage) {
 		p.refused(u, m.Field, m.File, *m.Error)
 	case m.Chunk > 0 && u.chunk == 0:
 		u.chunk = m.Chunk
+		for _, f := range u.event.Files {
+			if len(f.Content) == 0 { // no chunk to acknowledge: arrived
+				p.c.UploadProgress(f, 0)
+			}
+		}
 	case m.Received != nil && m.File != nil && *m.File >= 0 && *m.File < len(u.acked):
 		f := u.event.Files[*m.File]
 		u.acked[*m.File] = *m.Received
 		u.inFlight--
 		p.unacked--
-		p.c.UploadProgress(f.Field, *m.Received, int64(len(f.Content)))
+		p.c.UploadProgress(f, *m.Received)
 	default:
 		p.notes = append(p.notes, fmt.Sprintf("LiveView: unexpected upload frame %s", raw))
 		return

@@ -19,6 +19,8 @@ import (
 var uploadConfig = liveview.UploadConfig{Functions: map[string]liveview.UploadLimits{
 	"up_one": {MaxFileSize: 1 << 20},
 	"up_big": {MaxFileSize: 200 << 20},
+	// /p/rules' upload step: a file over 1000 bytes is refused.
+	"rules_upload": {MaxFileSize: 1000},
 }}
 
 // uploadedFile is a file as #result lists it.
@@ -28,9 +30,10 @@ type uploadedFile struct {
 }
 
 func init() {
-	liveview.Handle("up_one", listFiles("avatar"))
-	liveview.Handle("up_many", listFiles("docs"))
-	liveview.Handle("up_big", listFiles("big"))
+	liveview.Handle("up_one", listFiles("#result", "avatar"))
+	liveview.Handle("up_many", listFiles("#result", "docs"))
+	liveview.Handle("up_big", listFiles("#result", "big"))
+	liveview.Handle("rules_upload", listFiles("#r-up-result", "r_file"))
 	liveview.Handle("up_ping", func(c *liveview.Context) error {
 		n, _ := c.Get("pings").(int)
 		c.Set("pings", n+1)
@@ -38,8 +41,8 @@ func init() {
 	})
 }
 
-// listFiles renders the files of field into #result.
-func listFiles(field string) liveview.HandlerFunc {
+// listFiles renders the files of field into target.
+func listFiles(target, field string) liveview.HandlerFunc {
 	return func(c *liveview.Context) error {
 		if err := record(c); err != nil {
 			return err
@@ -52,7 +55,7 @@ func listFiles(field string) liveview.HandlerFunc {
 			}
 			list = append(list, uploadedFile{Field: f.Field, Name: f.Name, Type: f.ContentType, Size: f.Size, SHA: sum})
 		}
-		return c.Render("#result", "uploads_result.html", list)
+		return c.Render(target, "uploads_result.html", list)
 	}
 }
 

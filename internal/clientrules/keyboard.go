@@ -2,6 +2,7 @@ package clientrules
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -103,9 +104,14 @@ func jsString(v any) string {
 	}
 }
 
-// jsNumber formats f as JavaScript's Number.prototype.toString does for
-// values between 1e-6 and 1e21 (beyond them JavaScript switches to an
-// exponent).
+// jsNumber formats f as JavaScript's String(f) does: the shortest digits
+// that round-trip, in exponent form ("1e-7", "1.5e+21") below 1e-6 and
+// from 1e21 on.
 func jsNumber(f float64) string {
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) && !math.IsInf(f, 0) {
+		mant, exp, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
+		sign, digits := exp[:1], strings.TrimLeft(exp[1:], "0")
+		return mant + "e" + sign + digits
+	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }

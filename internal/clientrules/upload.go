@@ -3,6 +3,7 @@ package clientrules
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"golang.org/x/net/html"
 )
@@ -33,9 +34,11 @@ type File struct {
 	Content    []byte
 }
 
-// UploadFile is one file an event uploads, with the name of its input.
+// UploadFile is one file an event uploads, with its input and the
+// input's name.
 type UploadFile struct {
 	Field string
+	Input *html.Node
 	File
 }
 
@@ -79,7 +82,7 @@ func (c *Client) collectForm(el *html.Node) (*Object, []UploadFile) {
 		files := c.Files(f)
 		name := attrOr(f, "name", "")
 		for _, file := range files {
-			up = append(up, UploadFile{Field: name, File: file})
+			up = append(up, UploadFile{Field: name, Input: f, File: file})
 		}
 		return files
 	})
@@ -101,11 +104,16 @@ func fileValue(f *html.Node, files []File) any {
 	return names[0]
 }
 
-// UploadProgress is what the upload code does when a chunk of file
-// (uploaded from the input named field) is acknowledged: the field's
-// <progress data-liveview-upload-progress> elements show loaded of total.
-func (c *Client) UploadProgress(field string, loaded, total int64) {
-	for _, el := range QueryAll(c.doc, attrIs("data-liveview-upload-progress", field)) {
+// UploadProgress is what the upload code does when a chunk of f is
+// acknowledged, loaded of its bytes having arrived (and, with loaded 0,
+// when the upload of an empty f is accepted): its field's <progress
+// data-liveview-upload-progress> elements show loaded of its size (max
+// only when the size is not 0), and its input's --liveview-upload-progress
+// CSS variable becomes loaded/size (1 for an empty file), written into the
+// style attribute as a browser serialises it.
+func (c *Client) UploadProgress(f UploadFile, loaded int64) {
+	total := int64(len(f.Content))
+	for _, el := range QueryAll(c.doc, attrIs("data-liveview-upload-progress", f.Field)) {
 		if tag(el) != "progress" {
 			continue
 		}
@@ -114,6 +122,38 @@ func (c *Client) UploadProgress(field string, loaded, total int64) {
 			SetAttr(el, "max", strconv.FormatInt(total, 10))
 		}
 	}
+	if f.Input != nil {
+		ratio := 1.0
+		if total > 0 {
+			ratio = float64(loaded) / float64(total)
+		}
+		style, _ := Attr(f.Input, "style")
+		SetAttr(f.Input, "style", setStyleProperty(style, "--liveview-upload-progress", jsNumber(ratio)))
+	}
+}
+
+// setStyleProperty is element.style.setProperty(name, value) on a style
+// attribute, serialised as Chromium does: "name: value;" declarations
+// joined by one space, a new property last, an existing one replaced in
+// place.
+func setStyleProperty(style, name, value string) string {
+	var decls []string
+	found := false
+	for _, d := range strings.Split(style, ";") {
+		k, v, ok := strings.Cut(d, ":")
+		if k = strings.TrimSpace(k); !ok || k == "" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if k == name {
+			v, found = value, true
+		}
+		decls = append(decls, k+": "+v+";")
+	}
+	if !found {
+		decls = append(decls, name+": "+value+";")
+	}
+	return strings.Join(decls, " ")
 }
 
 // UploadStarted is what the upload code does as it announces the files of

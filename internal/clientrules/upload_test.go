@@ -40,7 +40,7 @@ func TestFileInputs(t *testing.T) {
 	if _, err := c.SetFiles(avatar, []File{{Name: "me.png", Type: "image/png", Content: []byte("p")}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.SetFiles(docs, []File{{Name: "1.txt"}, {Name: "2.txt"}}); err != nil {
+	if _, err := c.SetFiles(docs, []File{{Name: "1.txt", Content: make([]byte, 120)}, {Name: "2.txt"}}); err != nil {
 		t.Fatal(err)
 	}
 	out, _ = c.Click(find(t, doc, "#go"))
@@ -61,7 +61,10 @@ func TestFileInputs(t *testing.T) {
 	}
 
 	// Progress and refusals.
-	c.UploadProgress("docs", 60, 120)
+	c.UploadProgress(e.Files[1], 60) // docs/1.txt
+	if got := attrOr(docs, "style", ""); got != "--liveview-upload-progress: 0.5;" {
+		t.Fatalf("the input's style %q", got)
+	}
 	if v, _ := Attr(find(t, doc, "progress"), "value"); v != "60" {
 		t.Fatalf("progress value %q", v)
 	}
@@ -102,5 +105,32 @@ func TestFileInputReplaced(t *testing.T) {
 	c.ApplyFrame([]byte(`{"target":"#box","html":"<input type=\"file\" name=\"f\">"}`))
 	if got := c.Files(find(t, doc, "[name=f]")); got != nil {
 		t.Fatalf("files of the new input: %v", got)
+	}
+}
+
+// TestStyleProperty checks the Go copy of element.style.setProperty and
+// of String(number) for the input's --liveview-upload-progress.
+func TestStyleProperty(t *testing.T) {
+	for _, tc := range []struct{ style, want string }{
+		{"", "--p: 0.5;"},
+		{"color: red", "color: red; --p: 0.5;"},
+		{"color:red;--p:1;", "color: red; --p: 0.5;"},
+		{" --p: 0 ; margin: 0 ", "--p: 0.5; margin: 0;"},
+		{";;", "--p: 0.5;"},
+	} {
+		if got := setStyleProperty(tc.style, "--p", "0.5"); got != tc.want {
+			t.Errorf("setStyleProperty(%q) = %q, want %q", tc.style, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {1, "1"}, {0.5, "0.5"}, {1.0 / 3, "0.3333333333333333"}, {0.000001, "0.000001"},
+		{1e-7, "1e-7"}, {2.5e-10, "2.5e-10"}, {1e21, "1e+21"}, {-1.5e22, "-1.5e+22"}, {123.25, "123.25"},
+	} {
+		if got := jsNumber(tc.v); got != tc.want {
+			t.Errorf("jsNumber(%v) = %q, want %q", tc.v, got, tc.want)
+		}
 	}
 }
