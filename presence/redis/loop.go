@@ -110,7 +110,7 @@ func (t *Tracker) heartbeat() {
 	}
 	t.mu.Lock()
 	lost := !alive.Val()
-	if lost && t.aliveSet {
+	if lost && t.aliveSet && (t.lostAt.IsZero() || time.Since(t.lostAt) > t.lease) {
 		t.lostAt = time.Now()
 		t.log.Warn("liveview: presence: redis: this instance's keys are gone (Redis restarted, or this instance was cut off longer than the lease): rewriting them")
 	}

@@ -327,6 +327,11 @@ func (t *Tracker) sync(ctx context.Context, r *replica) error {
 	if err != nil {
 		return err
 	}
+	if t.wouldDrop(r, snap, sent) {
+		// Before taking instances for dead, make sure Redis did not just
+		// lose everything (a restart the heartbeat has not seen yet).
+		t.checkLost(ctx)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.replicas[r.topic] != r {
@@ -365,6 +370,38 @@ func (t *Tracker) sync(ctx context.Context, r *replica) error {
 		delete(r.parts, id)
 	}
 	return nil
+}
+
+// wouldDrop reports whether applying snap to r would drop a part.
+func (t *Tracker) wouldDrop(r *replica, snap map[string]*snapPart, sent uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, pt := range r.parts {
+		if _, ok := snap[id]; !ok && pt.touched <= sent && len(pt.entries) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLost looks for this instance's key, and records that Redis lost data
+// if it is gone although it was written.
+func (t *Tracker) checkLost(ctx context.Context) {
+	var n int64
+	err := t.do(ctx, "check", false, func(ctx context.Context, c goredis.UniversalClient) error {
+		var err error
+		n, err = c.Exists(ctx, t.aliveKey()).Result()
+		return err
+	})
+	if err != nil || n != 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.aliveSet && (t.lostAt.IsZero() || time.Since(t.lostAt) > t.lease) {
+		t.lostAt = time.Now()
+		t.log.Warn("liveview: presence: redis: this instance's keys are gone (Redis restarted, or this instance was cut off longer than the lease): keeping the other instances' entries for a lease while they are rewritten")
+	}
 }
 
 // List implements [presence.Tracker.List]: from the replica of a watched
