@@ -99,8 +99,10 @@ type Entry struct {
 	// one Ref in one topic anyway, every instance shows the same one of
 	// them (implementations pick by instance id), never both.
 	Ref string
-	// Meta is any JSON value; nil means null. Trackers store it as given
-	// (not re-encoded), compare it byte for byte, and never modify it.
+	// Meta is any JSON value; nil means null. Trackers keep its bytes as
+	// given (not re-encoded) and never modify them; two entries differ in
+	// Meta when its bytes differ, except that nil and null are the same
+	// (a tracker may return either: the Redis one returns nil).
 	Meta json.RawMessage
 }
 
@@ -123,9 +125,9 @@ type Diff struct {
 //   - Concurrency. All methods of Tracker and [Watch] are safe for
 //     concurrent use by multiple goroutines.
 //   - Read your writes. Once Track or Untrack has returned (with nil, or an
-//     error wrapping ErrUnavailable), List on the same Tracker reflects
-//     it, and every Watch of the topic on this Tracker has been handed the
-//     Diff (it may not have run yet).
+//     error wrapping ErrUnavailable), a List on the same Tracker that
+//     succeeds reflects it, and every Watch of the topic on this Tracker
+//     has been handed the Diff (it may not have run yet).
 //   - Watch order. Calls of one Watch's fn are never concurrent (each
 //     returns before the next starts) and come in the order this instance
 //     applied the changes. A Diff is never empty. A change that leaves the
@@ -219,7 +221,7 @@ func CheckName(what, name string) error {
 	case name == "":
 		return fmt.Errorf("%w: empty %s", ErrInvalid, what)
 	case len(name) > MaxName:
-		return fmt.Errorf("%w: %s of %d bytes (at most %d): %.40q...", ErrInvalid, what, len(name), MaxName, name)
+		return fmt.Errorf("%w: %s of %d bytes (at most %d), starting %.40q", ErrInvalid, what, len(name), MaxName, name)
 	case !utf8.ValidString(name):
 		return fmt.Errorf("%w: %s %.40q is not valid UTF-8", ErrInvalid, what, name)
 	}

@@ -211,19 +211,19 @@ func checkCallsFromWatch(e *env) {
 		mu.Lock()
 		defer mu.Unlock()
 		if _, err := tr.List(ctx, topic); err != nil {
-			errs = append(errs, fmt.Errorf("List: %w", err))
+			errs = append(errs, fmt.Errorf("calling List: %w", err))
 		}
 		if err := tr.Track(ctx, topic, entry("b", "r2", "")); err != nil {
-			errs = append(errs, fmt.Errorf("Track: %w", err))
+			errs = append(errs, fmt.Errorf("calling Track: %w", err))
 		}
 		if err := tr.Untrack(ctx, topic, "r1"); err != nil {
-			errs = append(errs, fmt.Errorf("Untrack: %w", err))
+			errs = append(errs, fmt.Errorf("calling Untrack: %w", err))
 		}
 		sub, err := tr.Watch(ctx, e.topic("other"), func(presence.Diff) {})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("Watch: %w", err))
+			errs = append(errs, fmt.Errorf("calling Watch: %w", err))
 		} else if err := sub.Stop(); err != nil {
-			errs = append(errs, fmt.Errorf("Stop of another Watch: %w", err))
+			errs = append(errs, fmt.Errorf("calling Stop of another Watch: %w", err))
 		}
 		for w == nil {
 			mu.Unlock()
@@ -231,7 +231,7 @@ func checkCallsFromWatch(e *env) {
 			mu.Lock()
 		}
 		if err := w.Stop(); err != nil {
-			errs = append(errs, fmt.Errorf("Stop of its own Watch: %w", err))
+			errs = append(errs, fmt.Errorf("calling Stop of its own Watch: %w", err))
 		}
 		close(done)
 	})

@@ -255,8 +255,7 @@ func New(client goredis.UniversalClient, opts ...Option) *Tracker {
 // ID returns the tracker's instance id: 32 hex digits, random per New.
 func (t *Tracker) ID() string { return t.id }
 
-// Lease returns the lease; Bound the documented bound within which a dead
-// instance's entries disappear (lease + sync interval).
+// Lease returns the lease (see WithLease).
 func (t *Tracker) Lease() time.Duration { return t.lease }
 
 // Bound returns lease + sync interval: the bound within which the entries
