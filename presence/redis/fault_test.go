@@ -75,8 +75,13 @@ func TestFrozenRedis(t *testing.T) {
 	defer a.Close()
 	b := redis.New(newClient(t, srv.Addr(), 3), opts...)
 	defer b.Close()
+	c := redis.New(newClient(t, srv.Addr(), 3), opts...)
+	defer c.Close()
 	ctx := t.Context()
 	topic := fmt.Sprintf("frozen-%016x", rand.Uint64())
+	if err := c.Track(ctx, topic, presence.Entry{Key: "k", Ref: "closed-in-freeze"}); err != nil {
+		t.Fatal(err)
+	}
 	seen := &diffLog{state: make(map[string]presence.Entry)}
 	w, err := b.Watch(ctx, topic, seen.fn)
 	if err != nil {
@@ -120,6 +125,14 @@ func TestFrozenRedis(t *testing.T) {
 			t.Errorf("%s on a frozen Redis: %v, want an error wrapping ErrUnavailable", c.name, err)
 		}
 	}
+	// Close during the freeze is bounded too (go-redis's ReadTimeout, 3s,
+	// for the broker's pub/sub connection), and says Redis was not told.
+	var cerr error
+	if d := timed(func() { cerr = c.Close() }); d > boundedWait+3*time.Second || !errors.Is(cerr, presence.ErrUnavailable) {
+		t.Errorf("Close on a frozen Redis: %v after %v", cerr, d)
+	} else {
+		t.Logf("Close on a frozen Redis: %v after %v", cerr, d.Round(time.Millisecond))
+	}
 	// b, which only watched, answers List from its replica meanwhile.
 	if d := timed(func() { _, err = b.List(ctx, topic) }); err != nil || d > atOnce {
 		t.Errorf("List of a watched topic on a frozen Redis: %v after %v, want the replica at once", err, d)
@@ -131,6 +144,10 @@ func TestFrozenRedis(t *testing.T) {
 		return a.Track(ctx, topic, presence.Entry{Key: "k", Ref: "after"}) == nil
 	})
 	waitUntil(t, "the entry tracked after the freeze reaches b", 5*time.Second, func() bool { return seen.has("after") && seen.has("before") })
+	// The instance closed during the freeze did not hear back: its entry
+	// goes with its lease, or sooner if the resumed Redis runs the
+	// goodbye it had received.
+	waitUntil(t, "the entry of the instance closed during the freeze expires", 10*time.Second, func() bool { return !seen.has("closed-in-freeze") })
 }
 
 // TestDeadRedis: with redis-server killed, calls fail at once with
