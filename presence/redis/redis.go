@@ -1,0 +1,639 @@
+// Package redis is a [presence.Tracker] shared by the instances of an
+// application through Redis, using the caller's go-redis v9 client (a
+// single server, a failover client or a ClusterClient) for its store and a
+// [github.com/echo-liveview/liveview/pubsub/redis.Broker] for its change
+// notifications.
+//
+//	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+//	tracker := redis.New(rdb, redis.WithPrefix("myapp:presence:"))
+//	defer tracker.Close() // before rdb.Close()
+//
+// # Redis use
+//
+// Each Tracker gets a random instance id when it is created (never derived
+// from an address, so a restarted process is a new instance and cannot
+// bring back the entries of the dead one). Per topic T and instance I it
+// keeps a hash <prefix>{T}:I (field = Ref, value = Key and Meta, plus one
+// field with I's sequence number) whose TTL is the lease, and a set
+// <prefix>{T} of the instances with entries in T, with the same TTL; the
+// hash tag {T} keeps a topic on one Cluster slot, so the Lua scripts that
+// change a topic are atomic there. A Track or Untrack is one script (one
+// round trip) followed by one PUBLISH on the channel <prefix>{T}, through
+// which the other instances' replicas follow within milliseconds.
+//
+// Every lease/4 a heartbeat refreshes this instance's hashes (PEXPIRE and
+// SADD, pipelined: one round trip for all topics) and an instance key
+// <prefix>instance:I. A Watch keeps a replica of its topic (one per topic
+// and instance, shared by its Watches): besides the notifications, it reads
+// the whole topic (one script) every sync interval (default lease/4) and
+// after any notification gap, and computes Diffs by comparing; an
+// instance's part of the replica never goes back to an older state (each
+// hash carries the instance's sequence number). List of a watched topic
+// answers from the replica; of another topic, it reads Redis.
+//
+// # Bounds
+//
+//   - Convergence: a change reaches every replica with its PUBLISH, within
+//     milliseconds; if a notification is lost (a pub/sub gap), at the next
+//     sync, at most the sync interval later. List of an unwatched topic is
+//     exact once the writer's call has returned.
+//   - Dead instances (kill -9, no goodbye): their hashes expire at most a
+//     lease after their last heartbeat, and every replica drops them at its
+//     next sync: within lease + sync interval of the death (12.5s with the
+//     defaults), plus a Redis round trip. A Close removes the instance's
+//     entries everywhere at once.
+//   - Redis restart (data lost): every instance notices at its next
+//     heartbeat (its own keys are gone) and rewrites its hashes whole, in
+//     one script each, so no instance ever sees a partial or duplicated
+//     one. For lease + sync interval after noticing, a replica keeps the
+//     parts of other instances that Redis no longer has (they are being
+//     rewritten by their live owners, and show up again unchanged), so a
+//     restart causes no flapping Leaves and Joins; the entries of an
+//     instance that died during that time go at the end of it. Lists
+//     converge within a heartbeat and a sync of Redis answering again.
+//   - An instance cut off from Redis for longer than the lease (frozen,
+//     partitioned) is taken for dead by the others, who deliver its
+//     Leaves; when it gets through again it rewrites its hashes and its
+//     entries join again. Meanwhile it keeps its own replica, and treats
+//     Redis as having lost data (see above).
+//   - Faults: every Redis call is bounded by [WithTimeout] (1s by default;
+//     go-redis's retries can add up to one more such wait). A call that
+//     times out marks Redis unavailable: until a heartbeat gets an answer
+//     again, Track, Untrack, List of an unwatched topic and Watch of a new
+//     topic fail at once with an error wrapping [presence.ErrUnavailable],
+//     instead of each waiting. Track and Untrack apply the change locally
+//     regardless; the heartbeat writes it to Redis once it answers.
+//   - Limits: Meta at most 4 KiB and 10,000 entries per topic per instance
+//     by default ([WithLimits]); what is read from Redis or the channels
+//     is checked against the same limits and skipped when it breaks them
+//     or is malformed (and logged, once per read).
+//
+// All instances of an application must use the same prefix, lease and
+// limits.
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/echo-liveview/liveview/presence"
+	"github.com/echo-liveview/liveview/pubsub"
+	psredis "github.com/echo-liveview/liveview/pubsub/redis"
+)
+
+// Defaults of the options.
+const (
+	DefaultPrefix  = "liveview:presence:"
+	DefaultLease   = 10 * time.Second
+	DefaultTimeout = time.Second
+)
+
+// Option configures a Tracker.
+type Option func(*Tracker)
+
+// WithPrefix sets the prefix of every Redis key and channel name.
+// Default: DefaultPrefix.
+func WithPrefix(p string) Option { return func(t *Tracker) { t.prefix = p } }
+
+// WithLease sets the lease: the TTL of an instance's hashes, refreshed
+// every lease/4. A dead instance's entries disappear within lease + sync
+// interval. d <= 0 keeps the default. Default: DefaultLease (10s).
+func WithLease(d time.Duration) Option {
+	return func(t *Tracker) {
+		if d > 0 {
+			t.lease = d
+		}
+	}
+}
+
+// WithSyncInterval sets how often each replica reads its whole topic from
+// Redis. d <= 0 keeps the default. Default: lease/4.
+func WithSyncInterval(d time.Duration) Option {
+	return func(t *Tracker) {
+		if d > 0 {
+			t.syncEvery = d
+		}
+	}
+}
+
+// WithTimeout bounds each Redis operation (and each PUBLISH of the
+// tracker's broker). d <= 0 keeps the default. Default: DefaultTimeout (1s).
+func WithTimeout(d time.Duration) Option {
+	return func(t *Tracker) {
+		if d > 0 {
+			t.timeout = d
+		}
+	}
+}
+
+// WithLimits sets the limits on Meta and entries (zero fields keep their
+// defaults). Default: presence.Limits{} (4 KiB, 10,000).
+func WithLimits(l presence.Limits) Option { return func(t *Tracker) { t.limits = l.WithDefaults() } }
+
+// WithLogger sets where the tracker (and its broker) logs faults; nil keeps
+// the default. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(t *Tracker) {
+		if l != nil {
+			t.log = l
+		}
+	}
+}
+
+// Tracker is a [presence.Tracker] over Redis; see the package
+// documentation. Create it with [New]; all methods are safe for concurrent
+// use.
+type Tracker struct {
+	client goredis.UniversalClient
+	// cmd runs the commands: for a *goredis.Client, a clone sharing its
+	// pool with read and write timeouts of at most timeout; else client,
+	// and detach is set: commands run on a goroutine of their own that
+	// the caller stops waiting for at the bound.
+	cmd    goredis.UniversalClient
+	detach bool
+	broker *psredis.Broker
+
+	prefix    string
+	id        string
+	lease     time.Duration
+	syncEvery time.Duration
+	timeout   time.Duration
+	limits    presence.Limits
+	log       *slog.Logger
+
+	seq     atomic.Uint64
+	closed  atomic.Bool
+	stalled atomic.Bool // a command timed out and Redis has answered nothing since
+	stop    chan struct{}
+	done    chan struct{} // the loop exited
+	wake    chan struct{} // capacity 1: a replica wants a sync
+
+	// opsMu and ops track the detached commands, so that Close waits
+	// for them: draining is set under the write lock before the Wait.
+	opsMu    sync.RWMutex
+	ops      sync.WaitGroup
+	draining bool
+
+	mu       sync.Mutex
+	own      map[string]*ownTopic
+	replicas map[string]*replica
+	aliveSet bool      // the instance key was written once
+	lostAt   time.Time // when Redis was last found to have lost our keys
+}
+
+// ownTopic is this instance's entries in one topic.
+type ownTopic struct {
+	sem     chan struct{}             // capacity 1: orders this topic's writes to Redis
+	entries map[string]presence.Entry // guarded by Tracker.mu
+	dirty   bool                      // guarded by Tracker.mu: Redis may differ; rewrite it
+}
+
+var _ presence.Tracker = (*Tracker)(nil)
+
+// New returns a tracker that uses client for everything, and starts its
+// heartbeat. It does not fail when Redis is down. The tracker never closes
+// client: close the tracker first. A nil client panics.
+func New(client goredis.UniversalClient, opts ...Option) *Tracker {
+	if client == nil {
+		panic("liveview: presence/redis.New: nil client")
+	}
+	t := &Tracker{
+		client:   client,
+		prefix:   DefaultPrefix,
+		lease:    DefaultLease,
+		timeout:  DefaultTimeout,
+		limits:   presence.Limits{}.WithDefaults(),
+		log:      slog.Default(),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		own:      make(map[string]*ownTopic),
+		replicas: make(map[string]*replica),
+	}
+	for _, o := range opts {
+		o(t)
+	}
+	if t.syncEvery == 0 {
+		t.syncEvery = t.lease / 4
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	t.id = hex.EncodeToString(b[:])
+	t.cmd, t.detach = client, true
+	if c, ok := client.(*goredis.Client); ok {
+		d := t.timeout
+		o := c.Options()
+		for _, x := range []time.Duration{o.ReadTimeout, o.WriteTimeout} {
+			if x > 0 && x < d {
+				d = x
+			}
+		}
+		t.cmd, t.detach = c.WithTimeout(d), false
+	}
+	t.broker = psredis.New(client,
+		psredis.WithPrefix(t.prefix),
+		psredis.WithLogger(t.log),
+		psredis.WithPublishTimeout(t.timeout),
+		psredis.WithTimeout(max(t.timeout, psredis.DefaultTimeout)),
+		psredis.WithGapHandler(func(psredis.Gap) { t.wantSyncAll() }),
+	)
+	go t.loop()
+	return t
+}
+
+// ID returns the tracker's instance id: 32 hex digits, random per New.
+func (t *Tracker) ID() string { return t.id }
+
+// Lease returns the lease (see WithLease).
+func (t *Tracker) Lease() time.Duration { return t.lease }
+
+// Bound returns lease + sync interval: the bound within which the entries
+// of an instance that died disappear from this one's replicas.
+func (t *Tracker) Bound() time.Duration { return t.lease + t.syncEvery }
+
+func (t *Tracker) hashKey(topic, id string) string { return t.prefix + "{" + topic + "}:" + id }
+func (t *Tracker) indexKey(topic string) string    { return t.prefix + "{" + topic + "}" }
+func (t *Tracker) aliveKey() string                { return t.prefix + "instance:" + t.id }
+func channel(topic string) string                  { return "{" + topic + "}" }
+func ms(d time.Duration) string                    { return strconv.FormatInt(d.Milliseconds(), 10) }
+
+var errStalled = errors.New("liveview: presence: redis: no answer since a command timed out")
+
+// do runs fn against Redis bounded by the timeout, and turns its error into
+// the tracker's: ctx's error if ctx is done, else one wrapping
+// presence.ErrUnavailable. While Redis is known to be stalled, it fails at
+// once, unless probe is set (the heartbeat's own commands).
+func (t *Tracker) do(ctx context.Context, op string, probe bool, fn func(context.Context, goredis.UniversalClient) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("liveview: presence: redis: %s: %w", op, err)
+	}
+	if !probe && t.stalled.Load() {
+		return fmt.Errorf("liveview: presence: redis: %s: %w: %w", op, presence.ErrUnavailable, errStalled)
+	}
+	cctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	var err error
+	if !t.detach {
+		err = fn(cctx, t.cmd)
+	} else {
+		t.opsMu.RLock()
+		if t.draining {
+			t.opsMu.RUnlock()
+			return fmt.Errorf("liveview: presence: redis: %s: %w", op, presence.ErrClosed)
+		}
+		t.ops.Add(1)
+		t.opsMu.RUnlock()
+		ch := make(chan error, 1)
+		go func() {
+			defer t.ops.Done()
+			ch <- fn(cctx, t.cmd)
+		}()
+		select {
+		case err = <-ch:
+		case <-cctx.Done():
+			err = cctx.Err()
+		}
+	}
+	if err == nil || errors.Is(err, goredis.Nil) {
+		t.stalled.Store(false)
+		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("liveview: presence: redis: %s: %w (%w)", op, ctx.Err(), err)
+	}
+	var ne net.Error
+	if cctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
+		t.stalled.Store(true)
+	}
+	return fmt.Errorf("liveview: presence: redis: %s: %w: %w", op, presence.ErrUnavailable, err)
+}
+
+func (t *Tracker) closedErr(op string) error {
+	return fmt.Errorf("liveview: presence: redis: %s: %w", op, presence.ErrClosed)
+}
+
+// acquire takes the semaphore of topic's ownTopic, creating it, bounded by
+// ctx and the timeout; the caller releases it with release.
+func (t *Tracker) acquire(ctx context.Context, topic string) (*ownTopic, error) {
+	wait := time.NewTimer(2 * t.timeout)
+	defer wait.Stop()
+	for {
+		t.mu.Lock()
+		ot := t.own[topic]
+		if ot == nil {
+			ot = &ownTopic{sem: make(chan struct{}, 1), entries: make(map[string]presence.Entry)}
+			t.own[topic] = ot
+		}
+		t.mu.Unlock()
+		select {
+		case ot.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("liveview: presence: redis: %w", ctx.Err())
+		case <-wait.C:
+			return nil, fmt.Errorf("liveview: presence: redis: %w: a write of topic %.40q is still waiting for Redis", presence.ErrUnavailable, topic)
+		}
+		t.mu.Lock()
+		same := t.own[topic] == ot
+		t.mu.Unlock()
+		if same {
+			return ot, nil
+		}
+		<-ot.sem // dropped meanwhile: start again
+	}
+}
+
+// release gives the semaphore back, and forgets the topic if this
+// instance has nothing there any more.
+func (t *Tracker) release(topic string, ot *ownTopic) {
+	t.mu.Lock()
+	if len(ot.entries) == 0 && !ot.dirty && t.own[topic] == ot {
+		delete(t.own, topic)
+	}
+	t.mu.Unlock()
+	<-ot.sem
+}
+
+// Track implements [presence.Tracker.Track]. It changes this instance's
+// entry at once (List and Watches of this instance show it), then writes
+// it to Redis and announces it. On an error wrapping
+// presence.ErrUnavailable the entry stays tracked here and reaches Redis
+// with the next heartbeat that gets an answer.
+func (t *Tracker) Track(ctx context.Context, topic string, e presence.Entry) error {
+	if err := t.limits.Check(topic, e); err != nil {
+		return err
+	}
+	if string(e.Meta) == "null" {
+		e.Meta = nil // one spelling of null on every instance
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("liveview: presence: redis: track: %w", err)
+	}
+	if t.closed.Load() {
+		return t.closedErr("track")
+	}
+	ot, err := t.acquire(ctx, topic)
+	if err != nil {
+		return err
+	}
+	defer t.release(topic, ot)
+	t.mu.Lock()
+	if t.closed.Load() {
+		t.mu.Unlock()
+		return t.closedErr("track")
+	}
+	old, had := ot.entries[e.Ref]
+	if had && presence.Equal(old, e) {
+		t.mu.Unlock()
+		return nil
+	}
+	if !had && len(ot.entries) >= t.limits.MaxEntries {
+		t.mu.Unlock()
+		return fmt.Errorf("%w: %d entries in topic %.40q on this instance (at most %d)", presence.ErrTooLarge, len(ot.entries), topic, t.limits.MaxEntries)
+	}
+	others := len(ot.entries) > 1 || (len(ot.entries) == 1 && !had)
+	t.changeOwnLocked(topic, ot, e.Ref, &e)
+	seq := t.seq.Add(1)
+	dirty := ot.dirty
+	t.mu.Unlock()
+	if dirty {
+		return t.rewrite(ctx, topic, ot)
+	}
+	var res int64
+	err = t.do(ctx, "track", false, func(ctx context.Context, c goredis.UniversalClient) error {
+		var err error
+		res, err = trackScript.Run(ctx, c, []string{t.hashKey(topic, t.id), t.indexKey(topic)},
+			e.Ref, encodeValue(e), seq, ms(t.lease), t.id, boolArg(others)).Int64()
+		return err
+	})
+	if err != nil {
+		t.markDirty(ot)
+		return err
+	}
+	if res == 0 { // Redis lost the hash: write it whole
+		t.markDirty(ot)
+		return t.rewrite(ctx, topic, ot)
+	}
+	t.publish(ctx, topic, message{ID: t.id, Seq: seq, Op: opTrack, Ref: e.Ref, Key: e.Key, Meta: e.Meta})
+	return nil
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func (t *Tracker) markDirty(ot *ownTopic) {
+	t.mu.Lock()
+	ot.dirty = true
+	t.mu.Unlock()
+}
+
+// Untrack implements [presence.Tracker.Untrack]; errors as for Track.
+func (t *Tracker) Untrack(ctx context.Context, topic, ref string) error {
+	if err := presence.CheckName("topic", topic); err != nil {
+		return err
+	}
+	if err := presence.CheckName("ref", ref); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("liveview: presence: redis: untrack: %w", err)
+	}
+	if t.closed.Load() {
+		return t.closedErr("untrack")
+	}
+	t.mu.Lock()
+	ot := t.own[topic]
+	_, had := ot.entry(ref)
+	t.mu.Unlock()
+	if !had {
+		return nil
+	}
+	ot, err := t.acquire(ctx, topic)
+	if err != nil {
+		return err
+	}
+	defer t.release(topic, ot)
+	t.mu.Lock()
+	if t.closed.Load() {
+		t.mu.Unlock()
+		return t.closedErr("untrack")
+	}
+	if _, had := ot.entries[ref]; !had {
+		t.mu.Unlock()
+		return nil
+	}
+	t.changeOwnLocked(topic, ot, ref, nil)
+	seq := t.seq.Add(1)
+	dirty := ot.dirty
+	t.mu.Unlock()
+	if dirty {
+		return t.rewrite(ctx, topic, ot)
+	}
+	var res int64
+	err = t.do(ctx, "untrack", false, func(ctx context.Context, c goredis.UniversalClient) error {
+		var err error
+		res, err = untrackScript.Run(ctx, c, []string{t.hashKey(topic, t.id), t.indexKey(topic)},
+			ref, seq, ms(t.lease), t.id).Int64()
+		return err
+	})
+	if err != nil {
+		t.markDirty(ot)
+		return err
+	}
+	if res == 0 {
+		t.markDirty(ot)
+		return t.rewrite(ctx, topic, ot)
+	}
+	t.publish(ctx, topic, message{ID: t.id, Seq: seq, Op: opUntrack, Ref: ref})
+	return nil
+}
+
+func (ot *ownTopic) entry(ref string) (presence.Entry, bool) {
+	if ot == nil {
+		return presence.Entry{}, false
+	}
+	e, ok := ot.entries[ref]
+	return e, ok
+}
+
+// rewrite writes this instance's whole hash of topic from its entries; the
+// caller holds ot's semaphore.
+func (t *Tracker) rewrite(ctx context.Context, topic string, ot *ownTopic) error {
+	t.mu.Lock()
+	args := []any{ms(t.lease), t.id, t.seq.Add(1)}
+	for ref, e := range ot.entries {
+		args = append(args, ref, encodeValue(e))
+	}
+	seq := args[2].(uint64)
+	t.mu.Unlock()
+	err := t.do(ctx, "rewrite", false, func(ctx context.Context, c goredis.UniversalClient) error {
+		return putScript.Run(ctx, c, []string{t.hashKey(topic, t.id), t.indexKey(topic)}, args...).Err()
+	})
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	ot.dirty = false
+	t.mu.Unlock()
+	t.publish(ctx, topic, message{ID: t.id, Seq: seq, Op: opReread})
+	return nil
+}
+
+// publish announces a change; a failure is not the caller's: the other
+// instances' replicas catch up at their next sync.
+func (t *Tracker) publish(ctx context.Context, topic string, m message) {
+	p, err := jsonMarshal(m)
+	if err != nil {
+		return
+	}
+	if err := t.broker.Publish(context.WithoutCancel(ctx), channel(topic), p); err != nil && !errors.Is(err, pubsub.ErrClosed) {
+		t.log.Debug("liveview: presence: redis: announcing a change failed; other instances catch up at their next sync", "topic", topic, "err", err)
+	}
+}
+
+// Close implements [presence.Tracker.Close]: it deletes this instance's
+// hashes and announces it, bounded by the timeout, stops the Watches and
+// the heartbeat, closes its broker and waits for its goroutines. During a
+// Redis freeze it may take a few timeouts (and the broker's Close up to
+// the client's ReadTimeout).
+func (t *Tracker) Close() error { return t.shutdown(true) }
+
+// shutdown stops the tracker; with goodbye it removes its entries first.
+func (t *Tracker) shutdown(goodbye bool) error {
+	t.mu.Lock()
+	if t.closed.Load() {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed.Store(true)
+	var watches []*watch
+	var subs []pubsub.Subscription
+	for topic, r := range t.replicas {
+		for w := range r.watches {
+			watches = append(watches, w)
+		}
+		if r.sub != nil {
+			subs = append(subs, r.sub)
+		}
+		delete(t.replicas, topic)
+	}
+	t.mu.Unlock()
+	for _, w := range watches {
+		w.q.Stop()
+	}
+	close(t.stop)
+	<-t.done
+	var err error
+	if goodbye {
+		err = t.goodbye()
+	}
+	for _, s := range subs {
+		_ = s.Unsubscribe()
+	}
+	if cerr := t.broker.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	t.opsMu.Lock()
+	t.draining = true
+	t.opsMu.Unlock()
+	t.ops.Wait()
+	return err
+}
+
+// goodbye deletes this instance's hashes and key and announces it. In-flight
+// writes finish first (each topic's semaphore is taken), and none starts
+// after (closed is set).
+func (t *Tracker) goodbye() error {
+	ctx := context.Background()
+	t.mu.Lock()
+	topics := make(map[string]*ownTopic, len(t.own))
+	for topic, ot := range t.own {
+		topics[topic] = ot
+	}
+	t.mu.Unlock()
+	type left struct {
+		topic string
+		seq   uint64
+	}
+	var gone []left
+	for topic, ot := range topics {
+		select {
+		case ot.sem <- struct{}{}:
+		case <-time.After(2 * t.timeout):
+			continue // stuck on a frozen Redis; its entries will expire
+		}
+		gone = append(gone, left{topic, t.seq.Add(1)})
+	}
+	err := t.do(ctx, "close", false, func(ctx context.Context, c goredis.UniversalClient) error {
+		_, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, g := range gone {
+				p.Del(ctx, t.hashKey(g.topic, t.id))
+				p.SRem(ctx, t.indexKey(g.topic), t.id)
+			}
+			p.Del(ctx, t.aliveKey())
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, g := range gone {
+		t.publish(ctx, g.topic, message{ID: t.id, Seq: g.seq, Op: opClose})
+	}
+	return nil
+}
