@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"unicode/utf8"
 )
 
 // Topics: a connection is in its room's topic and the broadcast topic from
@@ -224,7 +225,11 @@ func (h *Hub) Disconnect(ctx context.Context, topic string, reason string) error
 	}
 	text := disconnectedReason
 	if reason != "" {
-		text += ":" + clip(reason, maxCloseReason-len(disconnectedReason)-len(":")-len("..."))
+		room := maxCloseReason - len(text) - len(":")
+		if len(reason) > room || !utf8.ValidString(reason) {
+			reason = clip(reason, room-len("..."))
+		}
+		text += ":" + reason
 	}
 	if err := h.broker.Publish(ctx, roomTopicPrefix+topic, []byte(ctlDisconnect+text)); err != nil {
 		return fmt.Errorf("liveview: disconnect: %w", err)
