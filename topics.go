@@ -100,6 +100,9 @@ func (c *Context) Join(topic string) error {
 	}
 	ct.joined[topic] = struct{}{} // before h.join: a leaveAll from now on leaves it
 	ct.mu.Unlock()
+	if testHookJoining != nil {
+		testHookJoining(cn)
+	}
 
 	ctx, cancel := context.WithTimeout(cn.ctx, h.cfg.HandshakeTimeout)
 	defer cancel()
@@ -119,6 +122,11 @@ func (c *Context) Join(topic string) error {
 	}
 	return nil
 }
+
+// testHookJoining, set by a test only, runs in Join between marking the
+// topic joined and joining it on the Hub: where the connection's end may
+// come.
+var testHookJoining func(*conn)
 
 // Leave ends the connection's membership of topic, joined with Join: no
 // frame published to topic afterwards reaches it (frames already queued

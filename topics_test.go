@@ -343,6 +343,27 @@ func TestTopicsJoinRacesClose(t *testing.T) {
 	}
 }
 
+// TestTopicsJoinMeetsLeaveAll: the connection ends (leaveAll) right in the
+// middle of a Join, after the topic was marked joined and before the Hub
+// made it a member: Join returns ErrConnClosed and the topic is not left
+// subscribed (leaveAll found no membership to end; Join ends it).
+func TestTopicsJoinMeetsLeaveAll(t *testing.T) {
+	h := New(Config{Logger: discardLogger()})
+	defer h.Close()
+	cn := newConn(h, nil, httptest.NewRequest("GET", "/", nil), "r")
+	if err := h.joinAll(context.Background(), cn); err != nil {
+		t.Fatal(err)
+	}
+	testHookJoining = func(c *conn) { h.leaveAll(c) }
+	defer func() { testHookJoining = nil }()
+	if err := (&Context{conn: cn}).Join("t"); !errors.Is(err, ErrConnClosed) {
+		t.Fatalf("Join during the end: %v, want ErrConnClosed", err)
+	}
+	if got := h.hubTopics(); len(got) != 0 {
+		t.Fatalf("subscribed after the end: %v", got)
+	}
+}
+
 // closeOf reads until the connection closes and returns the close code
 // and reason.
 func closeOf(t *testing.T, c *client) (int, string) {
