@@ -206,6 +206,19 @@ type Config struct {
 	// removes the cap. Default: 100.
 	MaxHandshakes int
 
+	// MaxTopics caps the topics one connection may join with Context.Join,
+	// besides its room and the broadcast topic; a Join beyond it returns an
+	// error wrapping ErrTooManyTopics. A negative value removes the cap.
+	// Default: 32.
+	MaxTopics int
+
+	// ValidTopic reports whether Context.Join accepts a topic name; a
+	// refused name gets an error wrapping ErrInvalidTopic. The
+	// connection's own room is always accepted (joining it is a no-op).
+	// It must be safe for concurrent use. Default: the package's
+	// ValidTopic (1 to 200 bytes of A-Z a-z 0-9 _ . : / @ -).
+	ValidTopic func(topic string) bool
+
 	// Broker carries Broadcast and Publish between instances. Hubs given the
 	// same Broker behave as instances of one app. The Hub does not close a
 	// Broker it was given. Default: a new in-memory broker per Hub
@@ -341,6 +354,7 @@ const (
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultDrainWindow      = 5 * time.Second
 	DefaultMaxHandshakes    = 100
+	DefaultMaxTopics        = 32
 
 	DefaultUploadMaxFileSize   = 10 << 20
 	DefaultUploadMaxFiles      = 10
@@ -402,6 +416,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxHandshakes == 0 {
 		cfg.MaxHandshakes = DefaultMaxHandshakes
+	}
+	if cfg.MaxTopics == 0 {
+		cfg.MaxTopics = DefaultMaxTopics
+	}
+	if cfg.ValidTopic == nil {
+		cfg.ValidTopic = ValidTopic
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -44,6 +44,8 @@ type conn struct {
 
 	uploads connUploads // upload.go: its uploads in progress
 
+	topicSet connTopics // topics.go: the topics joined with Context.Join
+
 	lastLocale       atomic.Pointer[resolvedLocale] // i18n.go
 	lastRenderLocale atomic.Pointer[renderLocale]   // i18n.go
 
@@ -54,6 +56,9 @@ type conn struct {
 	backlog  int           // bytes of the frames in out and in flight, each counted with frameOverhead
 	waiters  int           // blocked writers
 	space    chan struct{} // closed (and forgotten) when the backlog shrinks while writers wait
+
+	kicked     bool   // Hub.Disconnect reached it before the upgrade (under sendMu)
+	kickReason string // its close reason
 
 	mu    sync.Mutex
 	store map[string]any // Context.Get / Set
@@ -286,6 +291,7 @@ func (h *Hub) onConnect(s *melody.Session) {
 	c.sendMu.Lock()
 	c.sess.Store(s)
 	c.feed(s)
+	kicked, reason := c.kicked, c.kickReason
 	c.sendMu.Unlock()
 	if c.dropped.Load() {
 		_ = s.WebsocketConnection().Close() // fell behind before the upgrade completed
@@ -296,13 +302,17 @@ func (h *Hub) onConnect(s *melody.Session) {
 		h.conns[c] = struct{}{}
 	}
 	h.mu.Unlock()
-	if closed {
+	switch {
+	case kicked: // topics.go: Hub.Disconnect during the handshake
+		c.disconnect(reason)
+	case closed:
 		h.closeForRestart(c) // drain.go: 1012 with the drain window
 	}
 }
 
 // joinAll makes c a member of the broadcast topic and of its room's topic,
-// subscribing on the Broker where c is the first local member.
+// subscribing on the Broker where c is the first local member. The topics
+// Config.OnConnect joined (topics.go) are joined already.
 func (h *Hub) joinAll(ctx context.Context, c *conn) error {
 	for _, t := range c.topics() {
 		if err := h.join(ctx, c, t); err != nil {
@@ -313,8 +323,13 @@ func (h *Hub) joinAll(ctx context.Context, c *conn) error {
 	return nil
 }
 
+// leaveAll ends c's memberships: its room, the broadcast topic and the
+// topics it joined, for good (a Join from now on fails).
 func (h *Hub) leaveAll(c *conn) {
 	for _, t := range c.topics() {
+		h.leave(c, t)
+	}
+	for _, t := range c.leaveJoined() {
 		h.leave(c, t)
 	}
 }
@@ -447,8 +462,14 @@ func (h *Hub) leave(c *conn, name string) {
 }
 
 // deliver writes one encoded frame to every local member of t. Writes only
-// queue, so a slow client never holds up the others.
+// queue, so a slow client never holds up the others. A control payload
+// (Hub.Disconnect: its first byte is 0x00, a frame's is '{') goes to
+// control instead, never to a socket.
 func (h *Hub) deliver(t *topic, frame []byte) {
+	if len(frame) > 0 && frame[0] == 0 {
+		h.control(t, frame) // topics.go
+		return
+	}
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	for c := range t.members {

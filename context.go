@@ -328,8 +328,8 @@ func (c *Context) Broadcast(m Message) error {
 	return c.conn.hub.publish(context.WithoutCancel(c.conn.ctx), broadcastTopic, m, c.conn)
 }
 
-// Publish sends m to every connection in room, on every instance sharing
-// the Hub's Broker. Like Broadcast, it renders a Message.Content once, in
+// Publish sends m to every connection in topic (a room, or a topic joined
+// with Join), on every instance sharing the Hub's Broker. Like Broadcast, it renders a Message.Content once, in
 // the event's locale, and is bounded by Config.PublishLimit.
 func (c *Context) Publish(room string, m Message) error {
 	if room == "" {

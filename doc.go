@@ -76,6 +76,21 @@
 // token. Any other segment is refused with 403. The room the client writes
 // into its JSON is always ignored.
 //
+// # Topics
+//
+// Beside its room, a connection joins any number of topics with
+// Context.Join (from Config.OnConnect too, before the upgrade) and leaves
+// them with Context.Leave; membership ends with the connection. A room is a
+// topic: Hub.Publish(ctx, topic, m) reaches the connections whose room is
+// topic and those that joined it, each frame once, in the order of each
+// publisher. Join returns once the Broker subscription is active (one per
+// topic per instance, shared by its local members). Config.MaxTopics (32)
+// and Config.ValidTopic (ValidTopic) bound what a connection joins:
+// ErrTooManyTopics, ErrInvalidTopic. Hub.Disconnect(ctx, topic, reason)
+// closes every connection in a topic on every instance with
+// CloseDisconnected (4403): the bundled client shows the reason in its
+// banner and does not reconnect.
+//
 // # Forms
 //
 // Context.Bind fills a struct from the event's form fields (`form` tags,

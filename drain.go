@@ -77,13 +77,17 @@ func (h *Hub) closeForRestart(c *conn) {
 
 // closeAllForRestart closes every conn with 1012, closeWorkers at a time,
 // and returns when all are closed.
-func (h *Hub) closeAllForRestart(conns []*conn) {
+func (h *Hub) closeAllForRestart(conns []*conn) { h.closeAll(conns, h.closeForRestart) }
+
+// closeAll runs fn for every conn, closeWorkers at a time, and returns
+// when all have returned.
+func (h *Hub) closeAll(conns []*conn, fn func(*conn)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(closeWorkers, len(conns)) {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(len(conns)); i = next.Add(1) - 1 {
-				h.closeForRestart(conns[i])
+				fn(conns[i])
 			}
 		})
 	}

@@ -92,6 +92,18 @@ var (
 	// ^[A-Za-z0-9_.-]{1,100}$.
 	ErrInvalidRoom = errors.New("liveview: invalid room")
 
+	// ErrInvalidTopic is returned (wrapped, with the name clipped to
+	// MaxClientStringLog bytes) by [Context.Join] for a topic name that
+	// Config.ValidTopic refuses, by [Context.Leave] for the connection's
+	// own room (it is left only with the connection), and by
+	// [Hub.Disconnect] for an empty topic.
+	ErrInvalidTopic = errors.New("liveview: invalid topic")
+
+	// ErrTooManyTopics is returned (wrapped, with the name) by
+	// [Context.Join] when the connection already is in Config.MaxTopics
+	// topics besides its room. Nothing is joined.
+	ErrTooManyTopics = errors.New("liveview: too many topics")
+
 	// ErrNoRef is returned by [Context.Reply] for an event that carried no
 	// ref (an upstream client, or a page with loading states off that did
 	// not send it with a hook's pushEvent), so no reply can reach it, and

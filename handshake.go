@@ -156,12 +156,10 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 	cn := newConn(h, c.Echo(), r, room)
 	cn.ip, cn.ipState = ip, ipState
 	cn.keys = map[string]any{connKey: cn}
-	joined, ok := false, false
+	ok := false
 	defer func() {
 		if !ok { // refused, or OnConnect panicked
-			if joined {
-				h.leaveAll(cn)
-			}
+			h.leaveAll(cn) // the topics OnConnect joined too
 			cn.cancel()
 			h.wg.Done()
 		}
@@ -178,7 +176,6 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 		h.logHandshake(logSubscribeFailed, slog.LevelWarn, "liveview: subscribing failed, handshake refused", "room", room, "err", err)
 		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(err)
 	}
-	joined = true
 	if deadline, _ := ctx.Deadline(); ctx.Err() != nil || !time.Now().Before(deadline) { // OnConnect or Room used it all (the clock, not only the timer, which a busy machine may run late)
 		h.logHandshake(logSubscribeFailed, slog.LevelWarn, "liveview: handshake refused: Config.HandshakeTimeout exceeded", "room", room)
 		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(ctx.Err())

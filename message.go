@@ -142,6 +142,11 @@ import (
 //     reconnect: it shows its expiredMessage in the #no-connection banner
 //     and reloads the page after a random delay in [expiredReloadMs,
 //     expiredReloadMs + expiredWindowMs].
+//   - Close 4403 with the reason "liveview:disconnected" or
+//     "liveview:disconnected:<text>" ([CloseDisconnected], from
+//     [Hub.Disconnect]): the server closed every connection of a topic (a
+//     user logged out). The client does not reconnect: it shows <text>,
+//     else its disconnectedMessage, in the #no-connection banner.
 //   - 503 Service Unavailable with Retry-After (seconds) answers a
 //     handshake while the Hub is closed or already runs
 //     Config.MaxHandshakes handshakes.

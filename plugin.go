@@ -104,14 +104,15 @@ func Handle(name string, fn HandlerFunc, mw ...MiddlewareFunc) {
 // Use adds middleware to every handler of the default Hub.
 func Use(mw ...MiddlewareFunc) { defaultRegistry.use(&defaultRegistry.root, mw...) }
 
-// Publish sends m to every connection in room through the default Hub. It
+// Publish sends m to every connection in topic (a room, or a topic
+// connections joined with Context.Join) through the default Hub. It
 // returns ErrNotMounted before Plugin was called.
-func Publish(ctx context.Context, room string, m Message) error {
+func Publish(ctx context.Context, topic string, m Message) error {
 	h := Default()
 	if h == nil {
 		return ErrNotMounted
 	}
-	return h.Publish(ctx, room, m)
+	return h.Publish(ctx, topic, m)
 }
 
 // Broadcast sends m to every connection through the default Hub. It returns
@@ -248,14 +249,17 @@ func (h *Hub) matchWS(path string) (string, bool) {
 	return rest, true
 }
 
-// Publish sends m to every connection in room, on every instance sharing
-// the Broker. The frame is encoded once, and a Message.Content rendered
-// once, in the language WithLocale put in ctx (else the default one).
-func (h *Hub) Publish(ctx context.Context, room string, m Message) error {
-	if room == "" {
+// Publish sends m to every connection in topic, on every instance sharing
+// the Broker: a room or a topic (the connections whose room is topic and
+// those that joined it with Context.Join alike). The frame is encoded
+// once, and a Message.Content rendered once, in the language WithLocale
+// put in ctx (else the default one). An empty topic is an error wrapping
+// ErrInvalidRoom.
+func (h *Hub) Publish(ctx context.Context, topic string, m Message) error {
+	if topic == "" {
 		return fmt.Errorf("%w: empty", ErrInvalidRoom)
 	}
-	return h.publish(ctx, roomTopicPrefix+room, m, nil)
+	return h.publish(ctx, roomTopicPrefix+topic, m, nil)
 }
 
 // Broadcast sends m to every connection on every instance sharing the

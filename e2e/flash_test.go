@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -184,4 +186,40 @@ func TestMultiValueFields(t *testing.T) {
 		t.Errorf("rendered back with %q chosen, want nothing", got)
 	}
 	jsErrors.AssertNone(t)
+}
+
+// TestHubDisconnect: a close 4403 (Hub.Disconnect of a topic the page's
+// connection joined) shows the reason in the banner, else
+// disconnectedMessage, and the page never reconnects: not after the
+// backoff, not for an event, not for the browser's "online" event.
+func TestHubDisconnect(t *testing.T) {
+	ctx, _, jsErrors := openPage(t, "flash")
+	const banner = `document.querySelector("#no-connection")`
+	shown := func(text string) string {
+		return banner + `.textContent === ` + strconv.Quote(text) + ` && ` + banner + `.classList.contains("no-connection--show")`
+	}
+	Run(t, ctx, "signing out everywhere", chromedp.Click("#f-signout", chromedp.ByQuery))
+	WaitJS(t, ctx, "the reason in the banner", shown("Signed out on another device."))
+	Run(t, ctx, "clicking and going online while disconnected",
+		chromedp.Click("#f-info", chromedp.ByQuery),
+		chromedp.Evaluate(`dispatchEvent(new Event("online"))`, nil))
+	// Longer than the first reconnect's backoff (reconnectBaseMs, 1 s).
+	time.Sleep(2500 * time.Millisecond)
+	if s := EvalJS[string](t, ctx, `sessionStorage.sockets + " " + myWebSocket.readyState`); s != "1 3" {
+		t.Errorf("sockets opened, readyState: %s, want 1 3 (closed, no reconnect)", s)
+	}
+	if !EvalJS[bool](t, ctx, shown("Signed out on another device.")) {
+		t.Errorf("the banner changed: %q", EvalJS[string](t, ctx, banner+".textContent"))
+	}
+
+	// A new load connects again; without a reason, the default message.
+	Run(t, ctx, "reloading", chromedp.Reload())
+	WaitJS(t, ctx, "the WebSocket after the reload", wsOpen)
+	Run(t, ctx, "disconnecting without a reason", chromedp.Click("#f-signout-plain", chromedp.ByQuery))
+	WaitJS(t, ctx, "the default message", shown("You have been disconnected."))
+	time.Sleep(2500 * time.Millisecond)
+	if s := EvalJS[string](t, ctx, `sessionStorage.sockets`); s != "2" {
+		t.Errorf("%s sockets in all, want 2: one per page load", s)
+	}
+	assertNoExceptions(t, jsErrors)
 }

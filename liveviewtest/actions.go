@@ -261,6 +261,10 @@ func (p *Page) gesture(call, selector, typ string, f func(*html.Node) (*clientru
 	case p.ws != nil && p.c.Expired():
 		p.mu.Unlock()
 		p.fatalf("%s: the session expired (the server closed the WebSocket with 4401, liveview.ErrSessionExpired): in a browser the page now reloads; Open it again", call)
+	case p.ws != nil && p.kicked():
+		_, text := p.c.Kicked()
+		p.mu.Unlock()
+		p.fatalf("%s: the server disconnected the page (close 4403, Hub.Disconnect; the banner says %q): in a browser it never reconnects; Open it again", call, text)
 	case p.ws != nil && p.closedErr != nil:
 		p.mu.Unlock()
 		p.fatalf("%s: the page's WebSocket is closed: %v", call, p.closedErr)
@@ -337,6 +341,9 @@ func rawErrors(list []liveview.Message) []string {
 	}
 	return out
 }
+
+// kicked reports whether the socket closed with 4403. p.mu is held.
+func (p *Page) kicked() bool { ok, _ := p.c.Kicked(); return ok }
 
 // expiredAfter waits for the page's reader (done) to stop, at most the
 // timeout, and reports whether the socket closed with 4401: a write that

@@ -193,6 +193,8 @@ func Call(t testing.TB, h *liveview.Hub, function string, args ...CallArg) []liv
 				why = fmt.Sprintf("no answer within %v", s.timeout)
 			case errors.As(err, &ce) && ce.Code == liveview.CloseSessionExpired:
 				why = "the session expired: the server closed the WebSocket with 4401 (liveview.ErrSessionExpired); test expiry with a page (Page.Expired)"
+			case errors.As(err, &ce) && ce.Code == liveview.CloseDisconnected:
+				why = "the server closed the WebSocket with 4403 (Hub.Disconnect of a topic the connection is in); test it with a page (Page.Disconnected)"
 			}
 			t.Fatalf("liveviewtest: %s: %s (%v)\nsent: %s\nreceived:%s", call, why, err, sent, listOrNone(raw))
 		}

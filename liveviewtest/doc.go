@@ -30,7 +30,9 @@
 // button removes it) and redirects (Redirected, FollowRedirect, which
 // loads the new page with the messages the client takes along). A socket
 // the server closes with 4401 (liveview.ErrSessionExpired) shows the
-// client's expired message in #no-connection and makes Expired true.
+// client's expired message in #no-connection and makes Expired true; one
+// closed with 4403 (Hub.Disconnect) shows the reason (or the client's
+// disconnected message) there and makes Disconnected report it.
 // Streams (Context.StreamInsert) change their containers as in the
 // browser: IDs lists a container's items in order.
 //

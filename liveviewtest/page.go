@@ -98,12 +98,12 @@ func (p *Page) read(ws *websocket.Conn, done chan struct{}) {
 		}
 		if err != nil {
 			p.closedErr = err
-			code := websocket.CloseAbnormalClosure
+			code, reason := websocket.CloseAbnormalClosure, ""
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) {
-				code = ce.Code
+				code, reason = ce.Code, ce.Text
 			}
-			p.c.Disconnected(code)
+			p.c.Disconnected(code, reason)
 			p.signal()
 			p.mu.Unlock()
 			return
@@ -448,6 +448,23 @@ func (p *Page) Expired() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.c != nil && p.c.Expired()
+}
+
+// Disconnected reports whether the server closed the page's WebSocket
+// with 4403 (liveview.CloseDisconnected, from Hub.Disconnect), and the
+// text the client then shows in the #no-connection banner: the reason
+// given to Disconnect, else webSocketConfig.disconnectedMessage (here, its
+// default text). In a browser the page stays and never reconnects; here
+// actions fail (Open the page again to see what a new load gets). Wait
+// for it with page.Wait("the disconnect", func() bool { ok, _ :=
+// page.Disconnected(); return ok }).
+func (p *Page) Disconnected() (bool, string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.c == nil {
+		return false, ""
+	}
+	return p.c.Kicked()
 }
 
 // Sent returns the event frames the page sent, in order, byte for byte as

@@ -303,7 +303,7 @@ func init() {
 	})
 	liveview.Handle("cmd_poll_stop", func(c *liveview.Context) error { return c.Remove("#poll-a") })
 	// Flash: messages, navigations that replace their container, redirects,
-	// an expired session, multi-value fields.
+	// an expired session, Hub.Disconnect, multi-value fields.
 	liveview.Handle("flash_info", func(c *liveview.Context) error { return c.Flash("info", "Saved") })
 	liveview.Handle("flash_error", func(c *liveview.Context) error { return c.Flash("error", "Could not save") })
 	liveview.Handle("flash_nav", func(c *liveview.Context) error {
@@ -325,6 +325,15 @@ func init() {
 		return c.Send(liveview.Message{Extra: map[string]any{"redirect": "javascript:window.pwned=1"}})
 	})
 	liveview.Handle("expire", func(*liveview.Context) error { return liveview.ErrSessionExpired })
+	// Hub.Disconnect of a topic this tab alone joined (a user signing out
+	// everywhere would use the user's topic): close 4403 with data-reason.
+	liveview.Handle("sign_out", func(c *liveview.Context) error {
+		topic := "signout:" + c.Room()
+		if err := c.Join(topic); err != nil {
+			return err
+		}
+		return c.Hub().Disconnect(context.Background(), topic, c.Data("reason"))
+	})
 	liveview.Handle("save_prefs", func(c *liveview.Context) error {
 		var p prefs
 		err := errors.Join(c.Bind(&p), c.Validate(&p))

@@ -33,6 +33,7 @@ type Client struct {
 	dirty    map[*html.Node]bool              // typed into since focused: change on blur
 	flashes  []*flashMsg                      // flash.js's shown, in order
 	expired  bool                             // the socket closed with 4401
+	kicked   string                           // the banner's text after a close 4403, "" before
 	warned   map[string]bool                  // warn.js's texts already logged
 	files    map[*html.Node][]File            // the files chosen in file inputs (upload.go)
 
@@ -186,20 +187,46 @@ const CloseSessionExpired = 4401
 // text after a close 4401.
 const ExpiredMessage = "Your session has expired. Reloading..."
 
+// CloseDisconnected is the close code of Hub.Disconnect
+// (liveview.CloseDisconnected).
+const CloseDisconnected = 4403
+
+// DisconnectedMessage is webSocketConfig.disconnectedMessage's default,
+// the banner's text after a close 4403 whose reason has no text.
+const DisconnectedMessage = "You have been disconnected."
+
+// disconnectedPrefix starts the text in a close 4403's reason
+// ("liveview:disconnected:<text>"); socket.js takes reason.slice(22).
+const disconnectedPrefix = "liveview:disconnected:"
+
 // Disconnected shows the #no-connection banner for a socket that closed
-// with any code but 1000 (normal), as socket.js does before reconnecting;
-// for 4401 (the session expired) with ExpiredMessage as its text, and the
-// client does not reconnect: the page reloads (Expired).
-func (c *Client) Disconnected(code int) {
+// with code and reason, for any code but 1000 (normal), as socket.js does
+// before reconnecting; for 4401 (the session expired) with ExpiredMessage
+// as its text, and the client does not reconnect: the page reloads
+// (Expired); for 4403 (Hub.Disconnect) with the reason's text after
+// "liveview:disconnected:", else DisconnectedMessage, and the client
+// never reconnects (Kicked).
+func (c *Client) Disconnected(code int, reason string) {
 	switch code {
 	case 1000:
 	case CloseSessionExpired:
 		c.expired = true
 		c.banner(true, ExpiredMessage)
+	case CloseDisconnected:
+		c.kicked = DisconnectedMessage
+		if len(reason) > len(disconnectedPrefix) { // slice(22) of a shorter reason is ""
+			c.kicked = reason[len(disconnectedPrefix):]
+		}
+		c.banner(true, c.kicked)
 	default:
 		c.banner(true, "")
 	}
 }
+
+// Kicked reports whether the socket closed with 4403 (Hub.Disconnect),
+// and the text the banner shows: in a browser the page stays as it is and
+// never reconnects, until it is loaded again.
+func (c *Client) Kicked() (bool, string) { return c.kicked != "", c.kicked }
 
 // Expired reports whether the socket closed with 4401: in a browser the
 // page now reloads, after one to five seconds.

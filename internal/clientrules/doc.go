@@ -22,7 +22,7 @@
 //   - client.go: the page's state: refs and loading states (loading.js),
 //     inits, intersections (intersect.js), polls, the banner (banner.js)
 //     and the close codes that show it (socket.js: 4401, the session
-//     expired), reconnects (form recovery, recover.js) and hooks'
+//     expired; 4403, Hub.Disconnect), reconnects (form recovery, recover.js) and hooks'
 //     pushEvent (hooks.js); time: a gesture counts as followed by a pause
 //     longer than any debounce or throttle window (Hold and Release keep
 //     the windows open across gestures), and Poll stands for one tick of a

@@ -2477,7 +2477,7 @@
   }
   function collectForm(el, files) {
     const form = {};
-    const fields = Array.from(fieldsOf(el));
+    const fields = [...fieldsOf(el)];
     for (const field of fields) {
       if (field.type === "checkbox") {
         const group = fields.filter((f) => f.type === field.type && f.name === field.name);
@@ -2508,8 +2508,8 @@
 
   // src/config.js
   var tag = document.currentScript || document.querySelector("script[data-liveview-path]");
-  var tagPath = tag && tag.dataset.liveviewPath || "";
-  var tagSrc = tag && tag.src;
+  var tagPath = tag?.dataset.liveviewPath || "";
+  var tagSrc = tag?.src;
   function defaults() {
     return {
       host: location.host,
@@ -2530,8 +2530,10 @@
       // false: no ref on events, no loading states
       expiredMessage: "Your session has expired. Reloading...",
       // the banner after a close 4401
-      expiredReloadMs: 1e3
+      expiredReloadMs: 1e3,
       // the reload after a close 4401 waits 1 to 5 times this, at random
+      disconnectedMessage: "You have been disconnected."
+      // the banner after a close 4403 without a reason
     };
   }
   function config() {
@@ -2556,7 +2558,7 @@
     const legacy = cfg.legacyRoomStorage === true;
     if (legacy) {
       const stored = readStorage();
-      if (stored && stored.trim()) return stored;
+      if (stored?.trim()) return stored;
     }
     const html = document.documentElement;
     let room2 = (html.dataset.room || "").trim();
@@ -3434,7 +3436,7 @@
   }
   function withSelf(root, selector) {
     const list = root.matches(selector) ? [root] : [];
-    return list.concat(Array.from(root.querySelectorAll(selector)));
+    return [...list, ...root.querySelectorAll(selector)];
   }
 
   // src/warn.js
@@ -3450,7 +3452,7 @@
   var BOX = "[data-liveview-flash]";
   var shown = /* @__PURE__ */ new Map();
   function flash(f) {
-    if (f && f.kind) {
+    if (f?.kind) {
       const kind = f.kind;
       drop(kind);
       if (f.text) {
@@ -3525,7 +3527,7 @@
     } catch (_) {
     }
     const saved = load(KEY2);
-    const index = history.state && history.state.liveviewIndex;
+    const index = history.state?.liveviewIndex;
     if (saved && Array.isArray(saved.entries) && Array.isArray(saved.touched) && Number.isInteger(index) && saved.entries[index]) {
       journal = saved;
       journal.index = index;
@@ -3570,7 +3572,7 @@
     save();
   }
   function onPopState(event) {
-    const index = event.state && event.state.liveviewIndex;
+    const index = event.state?.liveviewIndex;
     if (!Number.isInteger(index)) return;
     const target = journal.entries[index];
     if (!target || !target.regions) {
@@ -3608,7 +3610,7 @@
       const base2 = journal.baselines[sel];
       if (html === void 0 && base2 && base2.index >= index) html = base2.html;
       if (html === void 0) continue;
-      const permanent = Array.from(el.querySelectorAll(`${PERMANENT}[id]`));
+      const permanent = [...el.querySelectorAll(`${PERMANENT}[id]`)];
       cleanup(el);
       el.innerHTML = html;
       for (const live2 of permanent) {
@@ -3631,7 +3633,7 @@
     }
   }
   function snapshotCurrent() {
-    const current = journal && journal.entries[journal.index];
+    const current = journal?.entries[journal.index];
     if (!current) return;
     Object.assign(current, entry(), { regions: current.regions || {} });
     for (const sel of journal.touched) {
@@ -3667,7 +3669,7 @@
     if (field.tagName === "TEXTAREA") {
       copy.textContent = field.value;
     } else if (field.tagName === "SELECT") {
-      Array.from(field.options).forEach((opt, i) => copy.options[i] && copy.options[i].toggleAttribute("selected", opt.selected));
+      [...field.options].forEach((opt, i) => copy.options[i]?.toggleAttribute("selected", opt.selected));
     } else if (field.type === "checkbox" || field.type === "radio") {
       copy.toggleAttribute("checked", field.checked);
     } else if (field.type !== "password" && field.type !== "file") {
@@ -3721,7 +3723,7 @@
     replies.set(ref, fn);
   }
   function startLoading(ref, el) {
-    if (!el || !el.isConnected) return;
+    if (!el?.isConnected) return;
     pending.set(ref, el);
     let state = busy.get(el);
     if (state) {
@@ -3906,7 +3908,7 @@
       frag = null;
     };
     for (const it of Array.isArray(s.items) ? s.items : []) {
-      const id = it && it.id;
+      const id = it?.id;
       if (typeof id !== "string" || !id) continue;
       let el = kids.get(id);
       if (it.delete) {
@@ -3999,7 +4001,7 @@
     if (data.remove) {
       cleanup(el);
       el.remove();
-    } else if (data.html !== void 0 && data.html !== null) {
+    } else if (data.html != null) {
       insert(el, String(data.html), Boolean(data.append), Boolean(data.morph));
       if (data.html && data.url && !data.scroll) {
         setTimeout(() => scrollTo({ top: 0 }), SCROLL_DELAY_MS2);
@@ -4014,18 +4016,18 @@
     template.innerHTML = html;
     const sources = Array.from(template.content.querySelectorAll(SCRIPT_SELECTOR), (s) => s.textContent);
     if (append) {
-      el.appendChild(template.content);
-    } else if (morph) {
-      cleanup(el);
-      Idiomorph.morph(el, template.content, {
-        morphStyle: "innerHTML",
-        ignoreActiveValue: true,
-        restoreFocus: true
-      });
+      el.append(template.content);
     } else {
       cleanup(el);
-      el.textContent = "";
-      el.appendChild(template.content);
+      if (morph) {
+        Idiomorph.morph(el, template.content, {
+          morphStyle: "innerHTML",
+          ignoreActiveValue: true,
+          restoreFocus: true
+        });
+      } else {
+        el.replaceChildren(template.content);
+      }
     }
     for (const src of sources) runScript(el, src);
   }
@@ -4056,6 +4058,7 @@
   var SERVICE_RESTART = 1012;
   var RESTART_REASON = /^liveview:restart:(\d+)$/;
   var EXPIRED = 4401;
+  var DISCONNECTED = 4403;
   var BACKOFF = 1.5;
   var socket = null;
   var room = null;
@@ -4068,8 +4071,10 @@
   var opens = 0;
   var reconnected = () => {
   };
+  var stopped = false;
   var queue = [];
   function connect() {
+    if (stopped) return;
     clearTimeout(timer);
     timer = null;
     restarting = false;
@@ -4101,6 +4106,7 @@
       forgetSent();
       if (event.code === SERVICE_RESTART) restart(event.reason);
       else if (event.code === EXPIRED) expire();
+      else if (event.code === DISCONNECTED) stop(event.reason.slice(22) || config().disconnectedMessage);
       else if (event.code !== NORMAL_CLOSURE) connectionLost(!up && url);
     });
     ws.addEventListener("error", () => {
@@ -4187,9 +4193,12 @@
     restarting = true;
     timer = setTimeout(connect, Math.random() * (m ? +m[1] : number("restartWindowMs")));
   }
+  function stop(text) {
+    showBanner(text);
+    stopped = true;
+  }
   function expire() {
-    showBanner(config().expiredMessage);
-    timer = {};
+    stop(config().expiredMessage);
     setTimeout(() => location.reload(), number("expiredReloadMs") * (1 + Math.random() * 4));
   }
   function scheduleReconnect(probeURL) {

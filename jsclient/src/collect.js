@@ -44,7 +44,7 @@ export function collectData(el) {
 // last value. The file inputs that have files are pushed onto files.
 export function collectForm(el, files) {
   const form = {};
-  const fields = Array.from(fieldsOf(el));
+  const fields = [...fieldsOf(el)];
   for (const field of fields) {
     if (field.type === "checkbox") {
       const group = fields.filter((f) => f.type === field.type && f.name === field.name);

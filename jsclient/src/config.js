@@ -6,9 +6,9 @@
 // Hub.ScriptTag writes it). document.currentScript is set while a classic
 // script runs, deferred or not; the query covers a client loaded another way.
 const tag = document.currentScript || document.querySelector("script[data-liveview-path]");
-const tagPath = (tag && tag.dataset.liveviewPath) || "";
+const tagPath = tag?.dataset.liveviewPath || "";
 // Its URL: the upload chunk is loaded from the same directory (upload.js).
-export const tagSrc = tag && tag.src;
+export const tagSrc = tag?.src;
 
 // Defaults for every key we read; a user-predefined object keeps its values.
 function defaults() {
@@ -24,6 +24,7 @@ function defaults() {
     loadingStates: true, // false: no ref on events, no loading states
     expiredMessage: "Your session has expired. Reloading...", // the banner after a close 4401
     expiredReloadMs: 1000, // the reload after a close 4401 waits 1 to 5 times this, at random
+    disconnectedMessage: "You have been disconnected.", // the banner after a close 4403 without a reason
   };
 }
 

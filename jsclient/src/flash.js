@@ -14,7 +14,7 @@ const shown = new Map(); // kind -> its element, in the container or waiting for
 // kind; an empty text only removes it. Then, with or without one (any
 // frame), the messages go into the container (placeFlashes).
 export function flash(f) {
-  if (f && f.kind) {
+  if (f?.kind) {
     const kind = f.kind;
     drop(kind);
     if (f.text) {

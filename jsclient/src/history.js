@@ -39,7 +39,7 @@ export function initHistory() {
     // Old browsers: scroll restoration stays automatic.
   }
   const saved = load(KEY);
-  const index = history.state && history.state.liveviewIndex;
+  const index = history.state?.liveviewIndex;
   if (saved && Array.isArray(saved.entries) && Array.isArray(saved.touched) && Number.isInteger(index) && saved.entries[index]) {
     journal = saved;
     journal.index = index;
@@ -98,7 +98,7 @@ export function pushUrl(url) {
 // onPopState restores the entry the browser moved to; an unknown or pruned
 // entry reloads the page from the server.
 function onPopState(event) {
-  const index = event.state && event.state.liveviewIndex;
+  const index = event.state?.liveviewIndex;
   if (!Number.isInteger(index)) return; // not ours (e.g. a #hash change)
   const target = journal.entries[index];
   if (!target || !target.regions) {
@@ -139,7 +139,7 @@ function restoreRegions(index) {
     const base = journal.baselines[sel];
     if (html === undefined && base && base.index >= index) html = base.html;
     if (html === undefined) continue;
-    const permanent = Array.from(el.querySelectorAll(`${PERMANENT}[id]`));
+    const permanent = [...el.querySelectorAll(`${PERMANENT}[id]`)];
     cleanup(el);
     el.innerHTML = html;
     for (const live of permanent) {
@@ -168,7 +168,7 @@ function replayScripts(regions) {
 
 // snapshotCurrent saves every touched region into the current entry.
 function snapshotCurrent() {
-  const current = journal && journal.entries[journal.index];
+  const current = journal?.entries[journal.index];
   if (!current) return;
   Object.assign(current, entry(), { regions: current.regions || {} });
   for (const sel of journal.touched) {
@@ -213,7 +213,7 @@ function copyValue(field, copy) {
   if (field.tagName === "TEXTAREA") {
     copy.textContent = field.value;
   } else if (field.tagName === "SELECT") {
-    Array.from(field.options).forEach((opt, i) => copy.options[i] && copy.options[i].toggleAttribute("selected", opt.selected));
+    [...field.options].forEach((opt, i) => copy.options[i]?.toggleAttribute("selected", opt.selected));
   } else if (field.type === "checkbox" || field.type === "radio") {
     copy.toggleAttribute("checked", field.checked);
   } else if (field.type !== "password" && field.type !== "file") {

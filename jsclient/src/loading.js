@@ -14,7 +14,7 @@ export function awaitReply(ref, fn) {
 
 // startLoading marks el as waiting for the answer to ref.
 export function startLoading(ref, el) {
-  if (!el || !el.isConnected) return;
+  if (!el?.isConnected) return;
   pending.set(ref, el);
   let state = busy.get(el);
   if (state) {

@@ -30,6 +30,9 @@
  *                                          [+] the banner's text after a close 4401
  *     expiredReloadMs    1000             [+] the reload after a close 4401 waits
  *                                          1 to 5 times this, at random
+ *     disconnectedMessage "You have been disconnected."
+ *                                          [+] the banner's text after a close 4403
+ *                                          whose reason carries no text
  *     uploadsURL         (unset)          [+] the upload chunk's URL; unset:
  *                                          liveview.uploads.<hash>.js next to
  *                                          the client's script
@@ -95,6 +98,8 @@
  *   4401       "liveview:expired": the session has expired; no reconnect, the
  *              banner shows expiredMessage, the page reloads after a random
  *              1 to 5 x expiredReloadMs
+ *   4403       "liveview:disconnected[:<text>]" (Hub.Disconnect): no reconnect,
+ *              the banner shows <text>, else disconnectedMessage
  *   other      reconnect with jittered backoff, banner shown
  *   An attempt that fails before the socket opens is followed by a probe: a
  *   plain GET of the endpoint's http(s) URL (the browser hides a failed

@@ -74,7 +74,7 @@ function renderTarget(data) {
   if (data.remove) {
     cleanup(el);
     el.remove();
-  } else if (data.html !== undefined && data.html !== null) {
+  } else if (data.html != null) {
     insert(el, String(data.html), Boolean(data.append), Boolean(data.morph));
     // Navigation without an explicit scroll starts at the top of the page.
     if (data.html && data.url && !data.scroll) {
@@ -96,19 +96,20 @@ function insert(el, html, append, morph) {
   template.innerHTML = html;
   const sources = Array.from(template.content.querySelectorAll(SCRIPT_SELECTOR), (s) => s.textContent);
   if (append) {
-    el.appendChild(template.content);
-  } else if (morph) {
-    cleanup(el);
-    // Focus, caret, selection and the focused field's typed value survive.
-    Idiomorph.morph(el, template.content, {
-      morphStyle: "innerHTML",
-      ignoreActiveValue: true,
-      restoreFocus: true,
-    });
+    el.append(template.content);
   } else {
     cleanup(el);
-    el.textContent = "";
-    el.appendChild(template.content);
+    // Morphing, focus, caret, selection and the focused field's typed value
+    // survive.
+    if (morph) {
+      Idiomorph.morph(el, template.content, {
+        morphStyle: "innerHTML",
+        ignoreActiveValue: true,
+        restoreFocus: true,
+      });
+    } else {
+      el.replaceChildren(template.content);
+    }
   }
   for (const src of sources) runScript(el, src);
 }

@@ -13,7 +13,7 @@ export function resolveRoom(cfg) {
   if (legacy) {
     // Upstream step 1: a stored non-blank room wins over the page.
     const stored = readStorage();
-    if (stored && stored.trim()) return stored;
+    if (stored?.trim()) return stored;
   }
   const html = document.documentElement;
   let room = (html.dataset.room || "").trim();

@@ -38,5 +38,5 @@ export function query(selector) {
 // withSelf returns root (when it matches) and its matching descendants.
 export function withSelf(root, selector) {
   const list = root.matches(selector) ? [root] : [];
-  return list.concat(Array.from(root.querySelectorAll(selector)));
+  return [...list, ...root.querySelectorAll(selector)];
 }

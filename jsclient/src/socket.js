@@ -22,6 +22,9 @@ const RESTART_REASON = /^liveview:restart:(\d+)$/;
 // A close with this code (liveview:expired): the session has expired.
 const EXPIRED = 4401;
 
+// A close with this code (liveview:disconnected[:reason]): Hub.Disconnect.
+const DISCONNECTED = 4403;
+
 // Reconnect delays grow by this factor per failed attempt (as upstream).
 const BACKOFF = 1.5;
 
@@ -35,10 +38,12 @@ let lastRef = 0; // the last ref put on an event
 let sentRefs = new Set(); // refs sent on the current socket, not answered
 let opens = 0; // sockets that opened: from the second on, a reconnect
 let reconnected = () => {}; // what start() wants done on a reconnect
+let stopped = false; // closed with 4401 or 4403: never connect again
 const queue = []; // events waiting for an open socket, oldest first
 
 // connect opens a new socket unless one is already open or opening.
 export function connect() {
+  if (stopped) return;
   clearTimeout(timer);
   timer = null;
   restarting = false;
@@ -70,6 +75,7 @@ export function connect() {
     forgetSent();
     if (event.code === SERVICE_RESTART) restart(event.reason);
     else if (event.code === EXPIRED) expire();
+    else if (event.code === DISCONNECTED) stop(event.reason.slice(22) || config().disconnectedMessage);
     else if (event.code !== NORMAL_CLOSURE) connectionLost(!up && url);
   });
   ws.addEventListener("error", () => {
@@ -206,14 +212,20 @@ function restart(reason) {
   timer = setTimeout(connect, Math.random() * (m ? +m[1] : number("restartWindowMs")));
 }
 
-// expire ends a connection whose session has expired (close 4401): no
-// reconnect (timer is taken, so events only queue), the banner shows
-// expiredMessage, and the page reloads after a random delay of
+// stop ends the connection for good (close 4403, Hub.Disconnect: text is
+// the reason after "liveview:disconnected:", else disconnectedMessage): the
+// banner shows text and nothing reconnects; events only queue.
+function stop(text) {
+  showBanner(text);
+  stopped = true;
+}
+
+// expire ends a connection whose session has expired (close 4401) like
+// stop with expiredMessage, and the page reloads after a random delay of
 // [1, 5] x expiredReloadMs, so the app's HTTP middleware can send the user
 // to log in, not every tab at the same instant.
 function expire() {
-  showBanner(config().expiredMessage);
-  timer = {};
+  stop(config().expiredMessage);
   setTimeout(() => location.reload(), number("expiredReloadMs") * (1 + Math.random() * 4));
 }
 

@@ -49,7 +49,7 @@ export function applyStream(s) {
     frag = null;
   };
   for (const it of Array.isArray(s.items) ? s.items : []) {
-    const id = it && it.id;
+    const id = it?.id;
     if (typeof id !== "string" || !id) continue;
     let el = kids.get(id);
     if (it.delete) {
