@@ -140,8 +140,8 @@ import (
 //     the session has expired ([ErrSessionExpired], from Config.Room,
 //     Config.OnConnect, a handler or middleware). The client does not
 //     reconnect: it shows its expiredMessage in the #no-connection banner
-//     and reloads the page after a random delay in [expiredReloadMs,
-//     expiredReloadMs + expiredWindowMs].
+//     and reloads the page after a random delay of 1 to 5 times its
+//     expiredReloadMs (1 s by default).
 //   - Close 4403 with the reason "liveview:disconnected" or
 //     "liveview:disconnected:<text>" ([CloseDisconnected], from
 //     [Hub.Disconnect]): the server closed every connection of a topic (a

@@ -104,22 +104,31 @@ func main() {
 	for _, n := range fanouts {
 		res := map[string]fanout{}
 		for _, sys := range systems {
-			res[sys] = withServer(bin, sys, func(base string) fanout { return runFanout([]string{base}, n, *rounds) })
+			res[sys] = withServerPID(bin, sys, func(base string, pid int) fanout { return runFanout([]string{base}, n, *rounds, pid) })
 		}
 		if redisAddr != "" {
-			res["redis"] = withServer(bin, "hub", func(a string) fanout {
-				return withServer(bin, "hub", func(b string) fanout { return runFanout([]string{a, b}, n, *rounds) }, "-redis", redisAddr)
-			}, "-redis", redisAddr)
+			res["redis"] = withHubs(bin, 2, redisAddr, func(bases []string) fanout { return runFanout(bases, n, *rounds) })
+			res["redis3"] = withHubs(bin, 3, redisAddr, func(bases []string) fanout { return runFanout(bases, n, *rounds) })
 		}
 		row(fmt.Sprintf("fan-out to %d: p50 ms", n), ms(res["melody"].p50), ms(res["hub"].p50), "%.2f")
 		row(fmt.Sprintf("fan-out to %d: p99 ms", n), ms(res["melody"].p99), ms(res["hub"].p99), "%.2f")
 		row(fmt.Sprintf("fan-out to %d: last ms", n), ms(res["melody"].last), ms(res["hub"].last), "%.2f")
 		fmt.Printf("| fan-out to %d: lost | %d | %d | |\n", n, res["melody"].lost, res["hub"].lost)
+		row(fmt.Sprintf("fan-out to %d: server CPU µs per frame delivered", n), res["melody"].cpu, res["hub"].cpu, "%.2f")
 		if r, ok := res["redis"]; ok {
 			row(fmt.Sprintf("fan-out to %d via Redis, 2 hubs: p50 ms", n), ms(res["melody"].p50), ms(r.p50), "%.2f")
 			row(fmt.Sprintf("fan-out to %d via Redis, 2 hubs: p99 ms", n), ms(res["melody"].p99), ms(r.p99), "%.2f")
 			row(fmt.Sprintf("fan-out to %d via Redis, 2 hubs: last ms", n), ms(res["melody"].last), ms(r.last), "%.2f")
 			fmt.Printf("| fan-out to %d via Redis, 2 hubs: lost | %d | %d | |\n", n, res["melody"].lost, r.lost)
+		}
+		if r, ok := res["redis3"]; ok {
+			row(fmt.Sprintf("fan-out to %d via Redis, 3 hubs: p50 ms", n), ms(res["melody"].p50), ms(r.p50), "%.2f")
+			row(fmt.Sprintf("fan-out to %d via Redis, 3 hubs: p99 ms", n), ms(res["melody"].p99), ms(r.p99), "%.2f")
+			fmt.Printf("| fan-out to %d via Redis, 3 hubs: lost | %d | %d | |\n", n, res["melody"].lost, r.lost)
+			// Against one Hub process without Redis: what spreading the
+			// same connections over three instances costs or wins.
+			fmt.Printf("| fan-out to %d, 3 hubs via Redis / 1 hub: p50, p99 | | | %.2fx, %.2fx |\n", n,
+				ms(r.p50)/ms(res["hub"].p50), ms(r.p99)/ms(res["hub"].p99))
 		}
 	}
 	if !run("idle") {
@@ -134,6 +143,19 @@ func main() {
 	row(fmt.Sprintf("idle memory, %d conns: goroutine stacks KB/conn", idleN), res["melody"].stack/1024, res["hub"].stack/1024, "%.1f")
 	row(fmt.Sprintf("idle memory after one event each, %d conns: KB/conn (server RSS)", idleN), res["melody"].rssUsed/1024, res["hub"].rssUsed/1024, "%.1f")
 	row(fmt.Sprintf("idle memory after one event each, %d conns: goroutine stacks KB/conn", idleN), res["melody"].stackUsed/1024, res["hub"].stackUsed/1024, "%.1f")
+}
+
+// withHubs runs f with the base URLs of n Hub processes sharing the
+// redis-server at redisAddr.
+func withHubs[T any](bin string, n int, redisAddr string, f func(bases []string) T) T {
+	var nest func(bases []string) T
+	nest = func(bases []string) T {
+		if len(bases) == n {
+			return f(bases)
+		}
+		return withServer(bin, "hub", func(b string) T { return nest(append(bases, b)) }, "-redis", redisAddr)
+	}
+	return nest(nil)
 }
 
 // run reports whether the -only flag selects scenario.
@@ -327,17 +349,22 @@ func mallocs(base string) uint64 {
 type fanout struct {
 	p50, p99, last time.Duration
 	lost           int
+	cpu            float64 // server CPU µs per frame delivered, when the pids were given
 }
 
 // runFanout connects n clients, spread over the servers at bases, and
 // broadcasts rounds times through the first server, one broadcast at a
 // time; for each it records when every client had it.
-func runFanout(bases []string, n, rounds int) fanout {
+func runFanout(bases []string, n, rounds int, pids ...int) fanout {
 	var wss []*websocket.Conn
 	for i, base := range bases {
 		wss = append(wss, dialMany(base, n/len(bases)+boolInt(i < n%len(bases)))...)
 	}
 	defer closeAll(wss)
+	var cpu0 time.Duration
+	for _, pid := range pids {
+		cpu0 += cpuTime(pid)
+	}
 	var (
 		all  []time.Duration
 		last time.Duration
@@ -380,7 +407,15 @@ func runFanout(bases []string, n, rounds int) fanout {
 		}
 	}
 	slices.Sort(all)
-	return fanout{p50: pct(all, 50), p99: pct(all, 99), last: last, lost: lost}
+	f := fanout{p50: pct(all, 50), p99: pct(all, 99), last: last, lost: lost}
+	if len(pids) > 0 && len(all) > 0 {
+		var cpu time.Duration
+		for _, pid := range pids {
+			cpu += cpuTime(pid)
+		}
+		f.cpu = us(cpu-cpu0) / float64(len(all))
+	}
+	return f
 }
 
 // idle is the server's memory growth per idle connection, in bytes: its
