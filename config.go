@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
+	"github.com/echo-liveview/liveview/presence"
 	"github.com/echo-liveview/liveview/pubsub"
 )
 
@@ -219,6 +220,20 @@ type Config struct {
 	// ValidTopic (1 to 200 bytes of A-Z a-z 0-9 _ . : / @ -).
 	ValidTopic func(topic string) bool
 
+	// Presence is the shared presence Tracker: Context.Track,
+	// ShowPresence, WatchPresence and Hub.Presence use it. Hubs given the
+	// same store (package presence/redis with one Redis) see the same
+	// lists. The Hub does not close a Tracker it was given. Default: a new
+	// in-process tracker per Hub (presence.NewMemory), closed with the Hub:
+	// right for one instance, per instance with several.
+	Presence presence.Tracker
+
+	// PresenceInterval is the most often a ShowPresence list is rendered
+	// again for a topic: changes within it are coalesced into one render
+	// (300 tabs opening at once cost one render per interval, not 300).
+	// Default: 100ms.
+	PresenceInterval time.Duration
+
 	// Broker carries Broadcast and Publish between instances. Hubs given the
 	// same Broker behave as instances of one app. The Hub does not close a
 	// Broker it was given. Default: a new in-memory broker per Hub
@@ -419,6 +434,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxTopics == 0 {
 		cfg.MaxTopics = DefaultMaxTopics
+	}
+	if cfg.PresenceInterval <= 0 {
+		cfg.PresenceInterval = 100 * time.Millisecond
 	}
 	if cfg.ValidTopic == nil {
 		cfg.ValidTopic = ValidTopic

@@ -46,6 +46,9 @@ type conn struct {
 
 	topicSet connTopics // topics.go: the topics joined with Context.Join
 
+	id   string       // random: the Ref of its presence entries
+	pres connPresence // presence.go: what it tracks and watches
+
 	lastLocale       atomic.Pointer[resolvedLocale] // i18n.go
 	lastRenderLocale atomic.Pointer[renderLocale]   // i18n.go
 
@@ -66,7 +69,7 @@ type conn struct {
 
 func newConn(h *Hub, e *echo.Echo, r *http.Request, room string) *conn {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := &conn{hub: h, echo: e, req: r, room: room, ctx: ctx, cancel: cancel}
+	c := &conn{hub: h, echo: e, req: r, room: room, ctx: ctx, cancel: cancel, id: newConnID()}
 	if h.cfg.RateLimit > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(h.cfg.RateLimit), h.cfg.RateBurst)
 	}
@@ -347,6 +350,7 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 	delete(h.conns, c)
 	h.mu.Unlock()
 	h.leaveAll(c)
+	h.endPresence(c) // presence.go: untracked, unwatched
 	c.cancel()
 	c.release()
 	h.closeUploads(c) // upload.go: temporary files deleted

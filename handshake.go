@@ -159,7 +159,8 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 	ok := false
 	defer func() {
 		if !ok { // refused, or OnConnect panicked
-			h.leaveAll(cn) // the topics OnConnect joined too
+			h.leaveAll(cn)    // the topics OnConnect joined too
+			h.endPresence(cn) // and what it tracked and watched
 			cn.cancel()
 			h.wg.Done()
 		}
@@ -202,6 +203,7 @@ func (h *Hub) finish(cn *conn, err error) error {
 	}
 	h.handshakeDone(cn.req) // the upgrade failed: melody's connect handler did not run
 	h.leaveAll(cn)
+	h.endPresence(cn)
 	cn.cancel()
 	if errors.Is(err, melody.ErrClosed) {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, ErrHubClosed.Error())

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/echo-liveview/liveview/jsclient"
+	"github.com/echo-liveview/liveview/presence"
 	"github.com/echo-liveview/liveview/pubsub"
 )
 
@@ -33,8 +34,13 @@ type Hub struct {
 	melody     *melody.Melody
 	broker     pubsub.Broker
 	ownsBroker bool
-	log        *slog.Logger
-	errHandler func(*Context, error)
+
+	tracker     presence.Tracker // Config.Presence, or its own Memory
+	ownsTracker bool
+	presMu      sync.Mutex
+	presTopics  map[string]*presenceTopic // presence.go: the topics watched here
+	log         *slog.Logger
+	errHandler  func(*Context, error)
 
 	wsPrefix, wsSuffix string
 
@@ -156,6 +162,12 @@ func newHub(cfg Config, reg *registry) *Hub {
 		h.broker = pubsub.NewMemory()
 		h.ownsBroker = true
 	}
+	h.tracker = cfg.Presence
+	if h.tracker == nil {
+		h.tracker = presence.NewMemory(presence.Limits{})
+		h.ownsTracker = true
+	}
+	h.presTopics = make(map[string]*presenceTopic)
 	h.errHandler = cfg.ErrorHandler
 	if h.errHandler == nil {
 		h.errHandler = h.DefaultErrorHandler
@@ -337,6 +349,11 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		if h.ownsBroker {
 			if cerr := h.broker.Close(); cerr != nil {
 				err = fmt.Errorf("liveview: closing broker: %w", cerr)
+			}
+		}
+		if h.ownsTracker {
+			if cerr := h.tracker.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("liveview: closing presence tracker: %w", cerr)
 			}
 		}
 	})
