@@ -91,6 +91,22 @@
 // CloseDisconnected (4403): the bundled client shows the reason in its
 // banner and does not reconnect.
 //
+// # Presence
+//
+// Context.Track(topic, key, meta) makes a connection present in a topic
+// (key: who, e.g. a user id; meta: any JSON value) until Untrack or its
+// end; Context.ShowPresence renders the topic's list ([]Present, one key
+// per user with a meta per connection) into a target with a template, now
+// and after every change on any instance, coalesced per
+// Config.PresenceInterval and rendered once per instance; WatchPresence
+// gets each change as a presence.Diff; Hub.Presence lists it. The store is
+// Config.Presence: in memory per Hub by default, package presence/redis
+// across instances, with a lease so that the entries of an instance that
+// dies vanish from every list within a documented bound (12.5s by
+// default), and rebuilt from the live instances after a Redis restart.
+// Package presence documents the Tracker contract and presencetest checks
+// it.
+//
 // # Forms
 //
 // Context.Bind fills a struct from the event's form fields (`form` tags,
