@@ -37,6 +37,14 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 	if b.closed.Load() {
 		return pubsub.ErrClosed
 	}
+	if b.cluster != nil {
+		s, err := b.cluster.shard(ctx, b, topic)
+		if err != nil {
+			b.cluster.countPublishError()
+			return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
+		}
+		return s.Publish(ctx, topic, payload)
+	}
 	if b.local {
 		_ = b.mem.Publish(context.Background(), topic, payload)
 	}
@@ -47,13 +55,35 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 	pctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
 	defer cancel()
 	if !b.detach {
+		if b.node != "" {
+			// A shard broker's client is closed after Close, which then
+			// waits for the PUBLISH commands under way (each bounded by
+			// the publish timeout).
+			b.pubMu.RLock()
+			if b.closed.Load() {
+				b.pubMu.RUnlock()
+				return pubsub.ErrClosed
+			}
+			b.pubs.Add(1)
+			b.pubMu.RUnlock()
+			defer b.pubs.Done()
+		}
 		// b.publisher's read and write timeouts are at most the bound, and
 		// pctx bounds waiting for (or dialing) a pooled connection.
-		cmd := noRetry{goredis.NewIntCmd(pctx, "publish", b.prefix+topic, b.encode(payload))}
+		cmd := noRetry{goredis.NewIntCmd(pctx, b.publishCommand(), b.prefix+topic, b.encode(payload))}
 		_ = b.publisher.Process(pctx, cmd)
 		return b.published(ctx, pctx, topic, cmd.Err())
 	}
 	return b.publishDetached(ctx, pctx, topic, payload)
+}
+
+// publishCommand returns the command that publishes: PUBLISH, or SPUBLISH
+// with sharded pub/sub.
+func (b *Broker) publishCommand() string {
+	if b.sharded {
+		return "spublish"
+	}
+	return "publish"
 }
 
 // publishDetached runs the PUBLISH on its own goroutine and stops waiting
@@ -74,7 +104,7 @@ func (b *Broker) publishDetached(ctx, pctx context.Context, topic string, payloa
 	if len(data) == len(payload) {
 		data = bytes.Clone(payload)
 	}
-	call := &publishCall{cmd: noRetry{goredis.NewIntCmd(ctx, "publish", b.prefix+topic, data)}, done: make(chan error, 1)}
+	call := &publishCall{cmd: noRetry{goredis.NewIntCmd(ctx, b.publishCommand(), b.prefix+topic, data)}, done: make(chan error, 1)}
 	go b.runPublish(ctx, call)
 	select {
 	case err := <-call.done:

@@ -19,12 +19,20 @@ func (b *Broker) read() {
 	defer close(b.readDone)
 	ctx := context.Background()
 	backoff := minBackoff
-	probe, healthPending := true, false
+	// renew: the connection was lost; with sharded pub/sub the next probe
+	// uses a new PubSub (see renew).
+	probe, healthPending, renew := true, false, false
 	for {
 		select {
 		case <-b.stop:
 			return
 		default:
+		}
+		if probe && renew && b.sharded {
+			if !b.renew() {
+				return
+			}
+			renew = false
 		}
 		if probe {
 			// Dials when needed; go-redis resubscribes every channel first.
@@ -37,6 +45,7 @@ func (b *Broker) read() {
 			cancel()
 			if err != nil {
 				b.lost(err, false)
+				renew = true
 				select {
 				case <-b.stop:
 					return
@@ -81,14 +90,50 @@ func (b *Broker) read() {
 				if msg, ok := b.hung(); ok {
 					b.handle(msg)
 				} else {
-					probe = true
+					probe, renew = true, true
 				}
 				continue
 			}
 		}
 		b.lost(err, false)
-		probe, healthPending = true, false
+		probe, healthPending, renew = true, false, true
+		var reply goredis.Error
+		if b.sharded && errors.As(err, &reply) {
+			// A node refusing a subscription (MOVED: its slot went to
+			// another node) refuses it again: not more than once per
+			// backoff.
+			b.log.Warn("liveview: redis sharded pub/sub: the node refused a command", "err", err)
+			select {
+			case <-b.stop:
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, maxBackoff)
+		}
 	}
+}
+
+// renew replaces the PubSub of a sharded broker whose connection was lost
+// by a new one, without channels, and closes the old one; it returns false
+// once the broker is closed. go-redis resubscribes a PubSub's channels on
+// its new connection with a single SSUBSCRIBE, which a cluster node
+// refuses (CROSSSLOT) as soon as the channels are in different slots: the
+// new PubSub dials and resubscribes nothing, and reconnected then
+// subscribes every channel with local subscribers, one SSUBSCRIBE each.
+// Only the reader calls it, while the connection is down: nobody else
+// uses the PubSub then (Subscribe and release do not touch it).
+func (b *Broker) renew() bool {
+	b.subMu.Lock()
+	if b.closed.Load() {
+		b.subMu.Unlock()
+		return false
+	}
+	old := b.ps
+	b.ps = b.client.Subscribe(context.Background())
+	clear(b.psChans)
+	b.subMu.Unlock()
+	_ = old.Close()
+	return true
 }
 
 // hung drops the connection of a server that did not answer the health
@@ -135,7 +180,7 @@ func (b *Broker) handle(msg any) {
 		_ = b.mem.Publish(context.Background(), topic, payload)
 		return
 	case *goredis.Subscription:
-		if m.Kind == "subscribe" {
+		if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
 			delete(b.unconfirmed, m.Channel)
 		}
 	case *goredis.Pong:
@@ -194,13 +239,13 @@ func (b *Broker) reconnected() {
 		for _, ch := range add {
 			b.psChans[ch] = struct{}{}
 		}
-		_ = b.ps.Subscribe(ctx, add...)
+		_ = b.psSubscribe(ctx, add...)
 	}
 	if len(drop) > 0 {
 		for _, ch := range drop {
 			delete(b.psChans, ch)
 		}
-		_ = b.ps.Unsubscribe(ctx, drop...)
+		_ = b.psUnsubscribe(ctx, drop...)
 	}
 }
 

@@ -229,6 +229,23 @@ func WithHealthCheck(d time.Duration) Option {
 	}
 }
 
+// WithShardedPubSub chooses the pub/sub commands: on (true), SSUBSCRIBE,
+// SUNSUBSCRIBE and SPUBLISH (Redis 7 or later), which on a Redis Cluster
+// carry each topic only within the shard that owns its channel's hash slot;
+// off (false), the classic SUBSCRIBE, UNSUBSCRIBE and PUBLISH, which a
+// cluster broadcasts to every node. With a *goredis.ClusterClient, sharded
+// pub/sub gives the broker one pub/sub connection per node, each topic's
+// subscriptions on the connection to the node of its slot (see "Redis
+// Cluster" in the package documentation). With any other client it only
+// changes the commands: a single Redis 7 server accepts them too. All
+// instances sharing a channel prefix must agree: a message sent with
+// PUBLISH does not reach an SSUBSCRIBE, nor SPUBLISH a SUBSCRIBE. Default:
+// on for a *goredis.ClusterClient (from NewClusterClient, or
+// NewUniversalClient with several addresses), off for any other client.
+func WithShardedPubSub(on bool) Option {
+	return func(b *Broker) { b.shardedSet, b.shardedOpt = true, on }
+}
+
 // Gap is a time during which the broker's subscriptions received nothing
 // because the pub/sub connection was down: from the moment the broker saw
 // the connection fail (it may have failed shortly before), or for a
@@ -241,6 +258,10 @@ type Gap struct {
 	Channels int
 	// Err is what ended the connection.
 	Err error
+	// Node is the address of the cluster node whose connection was lost,
+	// with sharded pub/sub on a cluster (only the topics of that node's
+	// slots had a gap); "" otherwise.
+	Node string
 }
 
 // Duration returns End - Start.
@@ -258,6 +279,14 @@ type Stats struct {
 	GapSince        time.Time     // start of the current gap; zero if none
 	PublishErrors   int64         // Publish calls that failed because of Redis, those failing at once while it is unavailable included
 	PublishTimeouts int64         // of PublishErrors, those that gave up waiting (WithPublishTimeout or the caller's context)
+	// Shards is the number of pub/sub connections: 1 for a single Redis
+	// (or a ClusterClient without sharded pub/sub), and with sharded pub/sub
+	// on a cluster the number of nodes this broker has used so far (one
+	// connection each, opened by the first Subscribe or Publish of a topic
+	// of that node). On a cluster, Connected means every one of them is up,
+	// Channels, the counters and GapTime are sums, and GapSince is the
+	// earliest start of a current gap; [Broker.ShardStats] has each node's.
+	Shards int
 }
 
 // Broker is a [pubsub.Broker] over Redis pub/sub. It keeps the whole
@@ -284,6 +313,16 @@ type Broker struct {
 	// which the reader pings, and the wait for that ping's answer.
 	publishTimeout time.Duration
 	health         time.Duration
+
+	// sharded: SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH instead of SUBSCRIBE,
+	// UNSUBSCRIBE and PUBLISH (shardedSet: WithShardedPubSub chose
+	// shardedOpt). cluster is set for a ClusterClient in sharded mode: b
+	// then only routes each topic to the broker of its node (a shard
+	// broker, sharded, with a client of its own for that node) and has no
+	// connection or reader of its own; node is a shard broker's address.
+	sharded, shardedSet, shardedOpt bool
+	cluster                         *cluster
+	node                            string
 
 	closed   atomic.Bool
 	stop     chan struct{} // closed by Close: the reader exits
@@ -358,17 +397,31 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 	for _, o := range opts {
 		o(b)
 	}
-	b.publisher, b.detach = client, true
-	if c, ok := client.(*goredis.Client); ok {
+	_, _ = rand.Read(b.id[:])
+	b.id[0] |= 1 // never the zero ID of escaped payloads
+	cc, isCluster := client.(*goredis.ClusterClient)
+	b.sharded = isCluster
+	if b.shardedSet {
+		b.sharded = b.shardedOpt
+	}
+	if isCluster && b.sharded {
+		b.cluster = newCluster(cc)
+		return b
+	}
+	b.start()
+	return b
+}
+
+// start makes b's publisher and pub/sub connection and starts its reader.
+func (b *Broker) start() {
+	b.publisher, b.detach = b.client, true
+	if c, ok := b.client.(*goredis.Client); ok {
 		// The go-redis way to bound one command whatever the context says
 		// (ContextTimeoutEnabled is the client's choice).
 		b.publisher, b.detach = c.WithTimeout(publishIOTimeout(c.Options(), b.publishTimeout)), false
 	}
-	_, _ = rand.Read(b.id[:])
-	b.id[0] |= 1 // never the zero ID of escaped payloads
-	b.ps = client.Subscribe(context.Background())
+	b.ps = b.client.Subscribe(context.Background())
 	go b.read()
-	return b
 }
 
 // publishIOTimeout returns the read and write timeout of the publisher
@@ -385,12 +438,16 @@ func publishIOTimeout(o *goredis.Options, d time.Duration) time.Duration {
 // Stats returns the broker's counters and state. It is cheap and safe to
 // call at any time, also after Close.
 func (b *Broker) Stats() Stats {
+	if b.cluster != nil {
+		return b.cluster.stats()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.stats
 	s.Connected = b.connected
 	s.Channels = len(b.refs)
 	s.GapSince = b.gapStart
+	s.Shards = 1
 	return s
 }
 
@@ -421,6 +478,9 @@ func (b *Broker) wrap(op string, ctx context.Context, err error) error {
 // ReadTimeout, when go-redis ends its reconnection attempt and commands.
 // The client stays open. See [pubsub.Broker.Close].
 func (b *Broker) Close() error {
+	if b.cluster != nil {
+		return b.cluster.close(b)
+	}
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
@@ -442,7 +502,12 @@ func (b *Broker) Close() error {
 	}
 	_ = b.mem.Close()
 	close(b.stop)
-	err := b.ps.Close()
+	// Under subMu: the reader of a sharded broker replaces ps after a
+	// loss, and does not once closed is set.
+	b.subMu.Lock()
+	ps := b.ps
+	b.subMu.Unlock()
+	err := ps.Close()
 	<-b.readDone
 	b.pubs.Wait() // the PUBLISH commands still running in go-redis
 	if err != nil && !errors.Is(err, goredis.ErrClosed) {
