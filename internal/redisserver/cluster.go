@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -157,6 +158,51 @@ func (c *Cluster) WaitOK() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// WaitFailed waits until every other running node flags node i as failed
+// (after NodeTimeout without an answer from it, the nodes agree on "fail"
+// in CLUSTER NODES), and fails the test after 30 seconds. Node i is
+// normally killed or paused.
+func (c *Cluster) WaitFailed(i int) {
+	c.t.Helper()
+	deadline := time.Now().Add(clusterTimeout)
+	for {
+		failed := true
+		for j, s := range c.nodes {
+			s.mu.Lock()
+			running := s.cmd != nil
+			s.mu.Unlock()
+			if j == i || !running {
+				continue
+			}
+			nodes, err := do(s.addr, "CLUSTER", "NODES")
+			if err != nil || !flagged(nodes, c.nodes[i].addr, "fail") {
+				failed = false
+			}
+		}
+		if failed {
+			return
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("redisserver: node %s not flagged as failed within %v", c.nodes[i].addr, clusterTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// flagged reports whether the CLUSTER NODES line of addr has flag.
+func flagged(nodes, addr, flag string) bool {
+	for line := range strings.SplitSeq(nodes, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		if a, _, _ := strings.Cut(f[1], "@"); a == addr {
+			return slices.Contains(strings.Split(f[2], ","), flag)
+		}
+	}
+	return false
 }
 
 // notOK returns why the cluster is not ok yet, "" if it is.

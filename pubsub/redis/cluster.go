@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -45,6 +46,7 @@ func (c *cluster) shard(ctx context.Context, parent *Broker, topic string) (*Bro
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w (finding the cluster node: %w)", ctx.Err(), err)
 		}
+		c.check(err)
 		return nil, fmt.Errorf("%w: finding the cluster node: %w", ErrUnavailable, err)
 	}
 	opt := *node.Options()
@@ -95,6 +97,26 @@ func (c *cluster) shard(ctx context.Context, parent *Broker, topic string) (*Bro
 	s.start()
 	c.shards[opt.Addr] = s
 	return s, nil
+}
+
+// check asks the ClusterClient to reload its slot map (in the background,
+// at most once at a time) after a node answered err, a redirection or a
+// refusal: the slot of the topic is served by another node now, or by
+// none. The next call of shard then routes the topic anew. Subscriptions
+// made before stay with the node they were made on (a known limit: see
+// "Redis Cluster" in the package documentation).
+func (c *cluster) check(err error) {
+	var reply goredis.Error
+	if err == nil || !errors.As(err, &reply) {
+		return
+	}
+	msg := reply.Error()
+	for _, p := range []string{"MOVED", "ASK", "CLUSTERDOWN", "TRYAGAIN"} {
+		if strings.HasPrefix(msg, p) {
+			c.cc.ReloadState(context.Background())
+			return
+		}
+	}
 }
 
 // list returns the shard brokers, sorted by address.

@@ -43,7 +43,9 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 			b.cluster.countPublishError()
 			return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
 		}
-		return s.Publish(ctx, topic, payload)
+		err = s.Publish(ctx, topic, payload)
+		b.cluster.check(err)
+		return err
 	}
 	if b.local {
 		_ = b.mem.Publish(context.Background(), topic, payload)
