@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -233,5 +234,109 @@ func TestClusterNodeKilled(t *testing.T) {
 			}
 			cl.WaitOK()
 		})
+	}
+}
+
+// TestClusterFrozenNode: one node of the cluster freezes (SIGSTOP). For the
+// topics of that node, Publish gives up within its bound and then fails at
+// once, Subscribe fails at once once the hang is noticed, and the
+// subscribers see one gap when it resumes; the topics of the other nodes
+// keep working at full speed throughout.
+func TestClusterFrozenNode(t *testing.T) {
+	cl := redisserver.StartCluster(t, 3)
+	logs := &logCounter{}
+	gaps := make(chan redis.Gap, 10)
+	b := redis.New(newClusterClient(t, cl.Addrs(), 3),
+		redis.WithLogger(slog.New(logs)),
+		redis.WithGapHandler(func(g redis.Gap) { gaps <- g }))
+	t.Cleanup(func() { _ = b.Close() })
+	topics := clusterTopics(t, cl, "frozen")
+	more := clusterTopics(t, cl, "frozen-more")
+	victim := 0
+	hit, spared := topics[victim], topics[1:]
+	recs := make(map[string]*pubsubtest.Recorder)
+	for _, topic := range topics {
+		recs[topic] = pubsubtest.NewRecorder()
+		if _, err := b.Subscribe(t.Context(), topic, recs[topic].Handle); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Publish(t.Context(), topic, []byte("before")); err != nil {
+			t.Fatal(err)
+		}
+		recs[topic].WaitFor(t, "before")
+	}
+
+	cl.Node(victim).Pause()
+	paused := time.Now()
+	resumed := false
+	defer func() {
+		if !resumed {
+			cl.Node(victim).Resume()
+		}
+	}()
+	var err error
+	d := timed(func() { err = b.Publish(t.Context(), hit, []byte("frozen-1")) })
+	t.Logf("first Publish to the frozen node: %v after %v", err, d)
+	if !errors.Is(err, redis.ErrUnavailable) || d > boundedWait {
+		t.Errorf("Publish to the frozen node: %v after %v, want ErrUnavailable within %v", err, d, boundedWait)
+	}
+	addr := cl.Addrs()[victim]
+	waitFor(t, "the hang to be detected", func() bool { return !b.ShardStats()[addr].Connected })
+	t.Logf("hang detected %v after SIGSTOP", time.Since(paused))
+	if detected := time.Since(paused); detected > detectWithin {
+		t.Errorf("hang detected after %v, want under %v", detected, detectWithin)
+	}
+	if b.Stats().Connected {
+		t.Error("Stats().Connected with one shard down")
+	}
+	for i := range 3 {
+		d := timed(func() { err = b.Publish(t.Context(), hit, []byte("frozen-"+strconv.Itoa(i+2))) })
+		if !errors.Is(err, redis.ErrUnavailable) || d > atOnce {
+			t.Errorf("Publish to the frozen node after detection: %v after %v, want ErrUnavailable under %v", err, d, atOnce)
+		}
+	}
+	d = timed(func() { _, err = b.Subscribe(t.Context(), more[victim], func([]byte) {}) })
+	if !errors.Is(err, redis.ErrUnavailable) || d > atOnce {
+		t.Errorf("Subscribe to a topic of the frozen node: %v after %v, want ErrUnavailable under %v", err, d, atOnce)
+	}
+	// The other nodes: Publish, Subscribe and delivery as usual.
+	for i, topic := range spared {
+		d := timed(func() { err = b.Publish(t.Context(), topic, []byte("during")) })
+		if err != nil || d > atOnce {
+			t.Errorf("Publish to %s (another node) during the freeze: %v after %v, want success under %v", topic, err, d, atOnce)
+		}
+		recs[topic].WaitFor(t, "during")
+		r := pubsubtest.NewRecorder()
+		d = timed(func() { _, err = b.Subscribe(t.Context(), more[i+1], r.Handle) })
+		if err != nil || d > atOnce {
+			t.Errorf("Subscribe to %s (another node) during the freeze: %v after %v, want success under %v", more[i+1], err, d, atOnce)
+		}
+	}
+
+	cl.Node(victim).Resume()
+	resumed = true
+	select {
+	case g := <-gaps:
+		t.Logf("gap on %s: %v (%v)", g.Node, g.Duration(), g.Err)
+		if g.Node != addr || g.Channels != 1 {
+			t.Errorf("gap %+v: want node %s, 1 channel", g, addr)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no gap reported after the resume")
+	}
+	waitFor(t, "the frozen node's topic to work again", func() bool {
+		return b.Publish(t.Context(), hit, []byte("after")) == nil
+	})
+	recs[hit].WaitFor(t, "after")
+	if s := b.ShardStats()[addr]; s.Hangs != 1 || s.Gaps != 1 || !s.Connected {
+		t.Errorf("stats of the frozen node's shard %+v: want 1 hang, 1 gap, connected", s)
+	}
+	for _, a := range cl.Addrs()[1:] {
+		if s := b.ShardStats()[a]; s.Disconnects != 0 || s.Gaps != 0 || s.PublishErrors != 0 {
+			t.Errorf("stats of shard %s (not frozen) %+v: want no disconnect, gap or publish error", a, s)
+		}
+	}
+	if n := len(logs.lines()); n > 6 {
+		t.Errorf("%d warnings logged for one freeze, want a few: %q", n, logs.lines())
 	}
 }
