@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/echo-liveview/liveview"
 	"github.com/echo-liveview/liveview/internal/redisserver"
 	"github.com/echo-liveview/liveview/pubsub"
 	"github.com/echo-liveview/liveview/pubsub/pubsubtest"
@@ -55,8 +60,8 @@ func TestClusterConformance(t *testing.T) {
 	}
 }
 
-// clusterTopics returns, for each node of cl, a topic (with prefix
-// "name/") whose channel that node serves.
+// clusterTopics returns, for each node of cl, a topic (name followed by a
+// number) whose channel that node serves.
 func clusterTopics(t testing.TB, cl *redisserver.Cluster, name string) []string {
 	t.Helper()
 	topics := make([]string, len(cl.Addrs()))
@@ -65,7 +70,7 @@ func clusterTopics(t testing.TB, cl *redisserver.Cluster, name string) []string 
 		if i > 1000 {
 			t.Fatalf("no topic found for some node: %q", topics)
 		}
-		topic := name + "/" + strconv.Itoa(i)
+		topic := name + strconv.Itoa(i)
 		if n := cl.NodeFor(topic); topics[n] == "" {
 			topics[n] = topic
 			found++
@@ -148,7 +153,7 @@ func TestClusterNodeKilled(t *testing.T) {
 			sub := redis.New(newClusterClient(t, cl.Addrs(), 3), append(opts, redis.WithGapHandler(func(g redis.Gap) { gaps <- g }))...)
 			t.Cleanup(func() { _ = pub.Close(); _ = sub.Close() })
 
-			topics := clusterTopics(t, cl, fmt.Sprintf("killed/%v", local))
+			topics := clusterTopics(t, cl, fmt.Sprintf("killed/%v/", local))
 			victim := 0
 			hit, spared := topics[victim], topics[1:]
 			recs := make(map[string]*pubsubtest.Recorder)
@@ -250,8 +255,8 @@ func TestClusterFrozenNode(t *testing.T) {
 		redis.WithLogger(slog.New(logs)),
 		redis.WithGapHandler(func(g redis.Gap) { gaps <- g }))
 	t.Cleanup(func() { _ = b.Close() })
-	topics := clusterTopics(t, cl, "frozen")
-	more := clusterTopics(t, cl, "frozen-more")
+	topics := clusterTopics(t, cl, "frozen/")
+	more := clusterTopics(t, cl, "frozen-more/")
 	victim := 0
 	hit, spared := topics[victim], topics[1:]
 	recs := make(map[string]*pubsubtest.Recorder)
@@ -338,5 +343,98 @@ func TestClusterFrozenNode(t *testing.T) {
 	}
 	if n := len(logs.lines()); n > 6 {
 		t.Errorf("%d warnings logged for one freeze, want a few: %q", n, logs.lines())
+	}
+}
+
+// newClusterInstance is newInstance on a cluster: one liveview app with
+// its own ClusterClient and broker (sharded pub/sub).
+func newClusterInstance(t *testing.T, addrs []string) *instance {
+	t.Helper()
+	broker := redis.New(newClusterClient(t, addrs, 3), redis.WithLogger(quietLogger()))
+	hub := liveview.New(liveview.Config{Broker: broker, Logger: quietLogger()})
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Use(hub.Middleware())
+	srv := httptest.NewServer(e)
+	t.Cleanup(func() {
+		_ = hub.Close()
+		srv.Close()
+		_ = broker.Close()
+	})
+	return &instance{hub: hub, broker: broker, srv: srv}
+}
+
+// TestClusterHub: two liveview Hubs on the cluster broker. A Publish to a
+// room reaches the room's connections on both instances and costs one
+// SPUBLISH on the node of the room's channel and no command on the other
+// nodes (classic PUBLISH would go to every node); a Broadcast reaches
+// every connection.
+func TestClusterHub(t *testing.T) {
+	cl := redisserver.StartCluster(t, 3)
+	a, b := newClusterInstance(t, cl.Addrs()), newClusterInstance(t, cl.Addrs())
+	// One room per node: the Hub's channel of room R is "liveview:room:R".
+	var rooms []string
+	for _, topic := range clusterTopics(t, cl, "liveview:room:r") {
+		rooms = append(rooms, strings.TrimPrefix(topic, "liveview:room:"))
+	}
+	conns := make(map[string][]*websocket.Conn)
+	for _, room := range rooms {
+		conns[room] = []*websocket.Conn{a.dial(t, room), b.dial(t, room)}
+	}
+	// A Broadcast reaches every connection (through the one node of the
+	// broadcast topic).
+	for _, in := range []*instance{a, b} {
+		if err := in.hub.Broadcast(t.Context(), liveview.Message{Target: "#t", HTML: "all"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, room := range rooms {
+			for _, ws := range conns[room] {
+				if got := readHTML(t, ws); got != "all" {
+					t.Fatalf("got %q, want %q", got, "all")
+				}
+			}
+		}
+	}
+	// Warm up each instance's pooled connection to each node: opening one
+	// costs a HELLO, once.
+	for _, in := range []*instance{a, b} {
+		for _, room := range rooms {
+			if err := in.hub.Publish(t.Context(), room, liveview.Message{Target: "#t", HTML: "warm"}); err != nil {
+				t.Fatal(err)
+			}
+			for _, ws := range conns[room] {
+				if got := readHTML(t, ws); got != "warm" {
+					t.Fatalf("got %q, want %q", got, "warm")
+				}
+			}
+		}
+	}
+	for i, room := range rooms {
+		node := cl.NodeFor("liveview:room:" + room)
+		for j := range cl.Addrs() {
+			cl.Node(j).Do("CONFIG", "RESETSTAT")
+		}
+		from := []*instance{a, b}[i%2]
+		if err := from.hub.Publish(t.Context(), room, liveview.Message{Target: "#t", HTML: "to " + room}); err != nil {
+			t.Fatal(err)
+		}
+		for _, ws := range conns[room] {
+			if got := readHTML(t, ws); got != "to "+room {
+				t.Fatalf("room %s: got %q, want %q", room, got, "to "+room)
+			}
+		}
+		for j := range cl.Addrs() {
+			got := commands(cl.Node(j))
+			delete(got, "ping") // the brokers' health checks
+			delete(got, "cluster|slots")
+			delete(got, "cluster|nodes")
+			want := map[string]int{}
+			if j == node {
+				want["spublish"] = 1
+			}
+			if !maps.Equal(got, want) {
+				t.Errorf("Publish to room %s (node %d): node %d counted %v, want %v", room, node, j, got, want)
+			}
+		}
 	}
 }
