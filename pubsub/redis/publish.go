@@ -107,7 +107,7 @@ func (b *Broker) publishDetached(ctx, pctx context.Context, topic string, payloa
 		data = bytes.Clone(payload)
 	}
 	call := &publishCall{cmd: noRetry{goredis.NewIntCmd(ctx, b.publishCommand(), b.prefix+topic, data)}, done: make(chan error, 1)}
-	go b.runPublish(ctx, call)
+	go b.runPublish(ctx, b.prefix+topic, call)
 	select {
 	case err := <-call.done:
 		return b.published(ctx, pctx, topic, err)
@@ -141,9 +141,28 @@ const (
 )
 
 // runPublish runs one detached PUBLISH, on a goroutine of its own.
-func (b *Broker) runPublish(ctx context.Context, call *publishCall) {
+func (b *Broker) runPublish(ctx context.Context, channel string, call *publishCall) {
 	defer b.pubs.Done()
-	_ = b.client.Process(ctx, call.cmd)
+	var c interface {
+		Process(context.Context, goredis.Cmder) error
+	} = b.client
+	if cc, ok := b.client.(*goredis.ClusterClient); ok {
+		// Classic PUBLISH on a cluster (WithShardedPubSub(false)): always
+		// through the same node for a channel, the master of its slot.
+		// go-redis sends a keyless command to any node, and a node
+		// forwards PUBLISH to the others over its own cluster bus links:
+		// two messages of one publisher entering through different nodes
+		// could overtake each other.
+		if node, err := cc.MasterForKey(ctx, channel); err != nil {
+			call.cmd.SetErr(err)
+			c = nil
+		} else {
+			c = node
+		}
+	}
+	if c != nil {
+		_ = c.Process(ctx, call.cmd)
+	}
 	if !call.state.CompareAndSwap(callRunning, callDone) {
 		b.abandoned.Add(-1) // no Publish waits for it any more
 	}
