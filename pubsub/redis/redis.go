@@ -24,6 +24,87 @@
 // pub/sub connection after every second without a reply on it
 // ([WithHealthCheck]).
 //
+// # Redis Cluster
+//
+// Give New a *goredis.ClusterClient (goredis.NewClusterClient, or
+// goredis.NewUniversalClient with several addresses) and the broker uses
+// sharded pub/sub (Redis 7 or later): SSUBSCRIBE and SPUBLISH, which Redis
+// keeps within the shard that serves the hash slot of the channel's name,
+// as for a key (a topic with a {hash tag} hashes on the tag).
+//
+//	rdb := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs})
+//	broker := redis.New(rdb, redis.WithPrefix("myapp:"))
+//
+// Which to pick. One Redis server (with Sentinel for failover, if you
+// need it) is simpler and holds a lot: each message costs it one write per
+// subscribed instance, on one thread. Pick a cluster when that thread is
+// the limit, or when you run one anyway. Classic PUBLISH does not scale on
+// a cluster: every node forwards every message to every other node over
+// the cluster bus, so each node does the delivery work of all messages and
+// the cluster's pub/sub capacity stays that of one node, while the bus
+// traffic grows with the number of nodes. SPUBLISH goes to the topic's
+// shard only (its master, and its replicas), so capacity grows with the
+// number of shards, as long as the traffic is spread over many topics:
+// one hot topic (the liveview broadcast topic, a very busy room) still
+// lives on one shard.
+//
+// How. The broker keeps one pub/sub connection per cluster node it has a
+// topic on (opened on first use, with a client of its own for that node's
+// address, built from the ClusterClient's options), and puts each topic's
+// subscription on the connection to the node that serves its slot, from
+// the ClusterClient's slot map. Each such connection is the single-server
+// broker described here: same commands (SSUBSCRIBE, SUNSUBSCRIBE and
+// SPUBLISH in place of SUBSCRIBE, UNSUBSCRIBE and PUBLISH), same health
+// check, fail-fast and publish bound, same reconnection. A Publish is one
+// SPUBLISH, sent to the topic's node only.
+//
+// Confirmation. Subscribe sends SSUBSCRIBE, then PING, on the connection
+// to the topic's node, and returns on the PING's reply. A node handles a
+// connection's commands in order, so the reply proves the SSUBSCRIBE was
+// handled: accepted (a node that does not serve the slot answers it with
+// a MOVED error first, which fails the Subscribe), and from then on every
+// SPUBLISH of the channel that node handles reaches this broker. Every
+// publisher sends the channel's SPUBLISH to that same node, so what holds
+// for a single server holds per topic: a message published after
+// Subscribe returned is delivered, one published before is not, and one
+// publisher's messages keep their order. (PING on a connection in
+// sharded-subscriber mode answers as on a classic one; the suite runs on
+// both protocols.)
+//
+// Faults are per node. A node that dies or freezes affects only the
+// topics of its slots: their Publish and Subscribe fail with
+// [ErrUnavailable] (at once once noticed), their subscriptions have a gap,
+// reported with the node's address in [Gap.Node]; the topics of the other
+// nodes go on unaffected. [Broker.Stats] sums the nodes' counters
+// (Connected only when every node's connection is up) and
+// [Broker.ShardStats] gives each node's. When the node answers again at
+// its address (restarted, with its slots from its nodes.conf), the broker
+// subscribes its topics again, one SSUBSCRIBE each: go-redis's own
+// resubscription sends one SSUBSCRIBE for all of a connection's channels,
+// which a node refuses (CROSSSLOT) as soon as they are in different slots.
+// Keep cluster-allow-pubsubshard-when-down at its default (yes): the
+// other nodes then serve their shard channels while the cluster is down.
+// Without replicas, a dead node's topics wait for it to come back.
+//
+// Known limits. A change of the topology, a slot moved to another node
+// (resharding) or a replica promoted by a failover, is followed by Subscribe
+// and Publish calls made afterwards (the slot map is reloaded after a
+// redirection, and periodically by go-redis) but not by existing
+// subscriptions, which stay on the node they were made on and receive
+// nothing more from a moved slot: a topic's subscriptions must all end
+// (as a liveview Hub's do when the topic's last local connection leaves)
+// for the next Subscribe to go to the new node. With local delivery, a
+// Subscribe fails when no node of the cluster could be reached to load
+// the slot map yet. Each node costs a pub/sub connection and a small
+// connection pool per instance.
+//
+// WithShardedPubSub(false) makes the broker use classic pub/sub on a
+// cluster (one pub/sub connection on any node, PUBLISH through the master
+// of the channel's slot, which keeps one publisher's order): only to
+// interoperate with classic subscribers. It costs every node every message
+// and is weaker: a message published shortly before a Subscribe returns
+// may still reach it, having been on its way over the cluster bus.
+//
 // # Delivery
 //
 // Redis pub/sub delivers at most once, in publishing order per channel, to
@@ -195,9 +276,12 @@ func WithTimeout(d time.Duration) Option {
 // With a *goredis.Client (from NewClient or NewFailoverClient), PUBLISH
 // goes through a clone of it (Client.WithTimeout) that shares its pool,
 // with read and write timeouts of d, or the client's own if shorter; hooks
-// added to the client after New do not see it. With any other client (a
-// ClusterClient), PUBLISH runs on a goroutine of its own that Publish stops
-// waiting for at the bound; go-redis goes on with it until the client's
+// added to the client after New do not see it. With sharded pub/sub on a
+// ClusterClient, SPUBLISH goes the same way through the broker's own
+// client of the topic's node (the ClusterClient's hooks do not see it).
+// With any other client (a ClusterClient without sharded pub/sub),
+// PUBLISH runs on a goroutine of its own that Publish stops waiting for at
+// the bound; go-redis goes on with it until the client's
 // ReadTimeout, and Close waits for it. Either way a PUBLISH that timed out
 // may still be delivered by a Redis that wakes up, once (it is never
 // retried). d <= 0 keeps the default. Default: DefaultPublishTimeout (1s).
@@ -374,8 +458,10 @@ var _ pubsub.Broker = (*Broker)(nil)
 // New returns a broker that uses client for everything and starts its
 // reader, which connects to Redis in the background: New does not fail
 // when Redis is down. client may be a *goredis.Client, *goredis.ClusterClient
-// or failover client; the broker never closes it, so close the broker
-// first. A nil client panics.
+// (sharded pub/sub by default: see "Redis Cluster" above and
+// [WithShardedPubSub]) or failover client; the broker never closes it, so
+// close the broker first (the clients it makes for cluster nodes are its
+// own, closed by Close). A nil client panics.
 func New(client goredis.UniversalClient, opts ...Option) *Broker {
 	if client == nil {
 		panic("liveview: redis.New: nil client")
