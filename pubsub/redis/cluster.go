@@ -43,7 +43,7 @@ func newCluster(cc *goredis.ClusterClient) *cluster {
 func (c *cluster) shard(ctx context.Context, parent *Broker, topic string) (*Broker, error) {
 	node, err := c.cc.MasterForKey(ctx, parent.prefix+topic)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return nil, fmt.Errorf("%w (finding the cluster node: %w)", ctx.Err(), err)
 		}
 		c.check(err)

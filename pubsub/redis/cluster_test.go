@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -462,6 +463,36 @@ func TestClusterHub(t *testing.T) {
 			if !maps.Equal(got, want) {
 				t.Errorf("Publish to room %s (node %d): node %d counted %v, want %v", room, node, j, got, want)
 			}
+		}
+	}
+}
+
+// TestClusterUnreachable: with no node of the cluster reachable, so no
+// slot map, Publish and Subscribe fail with ErrUnavailable (also with
+// local delivery), and Close returns.
+func TestClusterUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	for _, opts := range [][]redis.Option{nil, {redis.WithLocalDelivery()}} {
+		b := redis.New(newClusterClient(t, []string{addr}, 3), append(opts, redis.WithLogger(quietLogger()))...)
+		if err := b.Publish(t.Context(), "t", []byte("x")); !errors.Is(err, redis.ErrUnavailable) || !strings.HasPrefix(err.Error(), "liveview: ") {
+			t.Errorf("Publish: %v, want a liveview: error wrapping ErrUnavailable", err)
+		}
+		if _, err := b.Subscribe(t.Context(), "t", func([]byte) {}); !errors.Is(err, redis.ErrUnavailable) {
+			t.Errorf("Subscribe: %v, want ErrUnavailable", err)
+		}
+		if s := b.Stats(); s.Connected || s.Shards != 0 || s.PublishErrors != 1 {
+			t.Errorf("Stats %+v: want not connected, no shard, 1 publish error", s)
+		}
+		if err := b.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err := b.Publish(t.Context(), "t", []byte("x")); !errors.Is(err, pubsub.ErrClosed) {
+			t.Errorf("Publish after Close: %v, want ErrClosed", err)
 		}
 	}
 }

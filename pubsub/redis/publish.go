@@ -38,9 +38,14 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 		return pubsub.ErrClosed
 	}
 	if b.cluster != nil {
-		s, err := b.cluster.shard(ctx, b, topic)
+		// Finding the node loads the slot map on first use: bounded too.
+		rctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
+		s, err := b.cluster.shard(rctx, b, topic)
+		cancel()
 		if err != nil {
-			b.cluster.countPublishError()
+			if !errors.Is(err, pubsub.ErrClosed) {
+				b.cluster.countPublishError()
+			}
 			return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
 		}
 		err = s.Publish(ctx, topic, payload)
