@@ -82,6 +82,7 @@ func (c *cluster) shard(ctx context.Context, parent *Broker, topic string) (*Bro
 		node:           opt.Addr,
 		stop:           make(chan struct{}),
 		psChans:        make(map[string]struct{}),
+		unsubs:         make(map[string]int),
 		readDone:       make(chan struct{}),
 		refs:           make(map[string]int),
 		waiters:        make(map[string]*waiter),
@@ -94,6 +95,7 @@ func (c *cluster) shard(ctx context.Context, parent *Broker, topic string) (*Bro
 			fn(g)
 		}
 	}
+	s.onRefused = c.check
 	s.start()
 	c.shards[opt.Addr] = s
 	return s, nil
@@ -106,6 +108,10 @@ func (c *cluster) shard(ctx context.Context, parent *Broker, topic string) (*Bro
 // made before stay with the node they were made on (a known limit: see
 // "Redis Cluster" in the package documentation).
 func (c *cluster) check(err error) {
+	if errors.Is(err, errMoved) {
+		c.cc.ReloadState(context.Background())
+		return
+	}
 	var reply goredis.Error
 	if err == nil || !errors.As(err, &reply) {
 		return

@@ -496,3 +496,64 @@ func TestClusterUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSlotMoved: the slot of a subscribed topic moves to another
+// node (CLUSTER SETSLOT ... NODE on every node, as at the end of a
+// resharding). The old node unsubscribes the broker from the channel; the
+// broker does not stay silent about it: a gap opens on that node's shard.
+// Once the topic's subscriptions end, a new Subscribe goes to the new
+// node and receives again, and the gap ends.
+func TestClusterSlotMoved(t *testing.T) {
+	cl := redisserver.StartCluster(t, 3)
+	gaps := make(chan redis.Gap, 10)
+	sub := redis.New(newClusterClient(t, cl.Addrs(), 3), redis.WithLogger(quietLogger()),
+		redis.WithGapHandler(func(g redis.Gap) { gaps <- g }))
+	pub := redis.New(newClusterClient(t, cl.Addrs(), 3), redis.WithLogger(quietLogger()))
+	t.Cleanup(func() { _ = sub.Close(); _ = pub.Close() })
+	topic := "moved/t"
+	from := cl.NodeFor(topic)
+	to := (from + 1) % 3
+	r := pubsubtest.NewRecorder()
+	s, err := sub.Subscribe(t.Context(), topic, r.Handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.Publish(t.Context(), topic, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+	r.WaitFor(t, "before")
+
+	slot := cl.Node(from).Do("CLUSTER", "KEYSLOT", topic)
+	id := cl.Node(to).Do("CLUSTER", "MYID")
+	for _, i := range []int{to, from, 3 - from - to} {
+		cl.Node(i).Do("CLUSTER", "SETSLOT", slot, "NODE", id)
+	}
+	waitFor(t, "a gap on the old node's shard", func() bool {
+		return !sub.ShardStats()[cl.Addrs()[from]].GapSince.IsZero()
+	})
+	if err := s.Unsubscribe(); err != nil {
+		t.Errorf("Unsubscribe: %v", err)
+	}
+	r2 := pubsubtest.NewRecorder()
+	waitFor(t, "Subscribe on the new node", func() bool {
+		s, err = sub.Subscribe(t.Context(), topic, r2.Handle)
+		return err == nil
+	})
+	defer s.Unsubscribe()
+	waitFor(t, "Publish to the new node", func() bool {
+		return pub.Publish(t.Context(), topic, []byte("after")) == nil
+	})
+	r2.WaitFor(t, "after")
+	if got := sub.ShardStats()[cl.Addrs()[to]].Channels; got != 1 {
+		t.Errorf("channels on the new node's shard: %d, want 1", got)
+	}
+	select {
+	case g := <-gaps:
+		t.Logf("gap on %s: %v (%v)", g.Node, g.Duration(), g.Err)
+		if g.Node != cl.Addrs()[from] {
+			t.Errorf("gap on %s, want %s", g.Node, cl.Addrs()[from])
+		}
+	case <-time.After(waitTimeout):
+		t.Error("the gap did not end")
+	}
+}

@@ -22,6 +22,9 @@ func (b *Broker) read() {
 	// renew: the connection was lost; with sharded pub/sub the next probe
 	// uses a new PubSub (see renew).
 	probe, healthPending, renew := true, false, false
+	// refused: error replies on a sharded connection since its last gap
+	// ended (see below).
+	refused := 0
 	for {
 		select {
 		case <-b.stop:
@@ -68,6 +71,23 @@ func (b *Broker) read() {
 		if err == nil {
 			healthPending, backoff = false, minBackoff
 			b.handle(msg)
+			if b.moved != "" {
+				// The node no longer serves a subscribed channel's slot:
+				// a gap for this connection's channels, and the retries
+				// below until the node accepts them again (the router
+				// reloads its slot map meanwhile, for later calls).
+				err := fmt.Errorf("%w: %q", errMoved, b.moved)
+				b.moved = ""
+				b.lost(err, false)
+				if b.onRefused != nil {
+					b.onRefused(err)
+				}
+				probe, healthPending, renew = true, false, true
+				continue
+			}
+			if refused > 0 && !b.inGap() {
+				refused = 0
+			}
 			continue
 		}
 		if b.closed.Load() {
@@ -100,17 +120,32 @@ func (b *Broker) read() {
 		var reply goredis.Error
 		if b.sharded && errors.As(err, &reply) {
 			// A node refusing a subscription (MOVED: its slot went to
-			// another node) refuses it again: not more than once per
-			// backoff.
-			b.log.Warn("liveview: redis sharded pub/sub: the node refused a command", "err", err)
+			// another node) refuses it again after the reconnection: retry
+			// with a backoff that the reconnection's replies do not reset,
+			// up to once a second, logged once, until every channel is
+			// confirmed again. The gap stays open meanwhile.
+			if refused == 0 {
+				b.log.Warn("liveview: redis sharded pub/sub: the node refused a subscription, retrying until it accepts", "err", err)
+			}
+			if b.onRefused != nil {
+				b.onRefused(err)
+			}
+			wait := min(minBackoff<<min(refused, 5), maxBackoff)
+			refused++
 			select {
 			case <-b.stop:
 				return
-			case <-time.After(backoff):
+			case <-time.After(wait):
 			}
-			backoff = min(2*backoff, maxBackoff)
 		}
 	}
+}
+
+// inGap reports whether a gap is open.
+func (b *Broker) inGap() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.gapStart.IsZero()
 }
 
 // renew replaces the PubSub of a sharded broker whose connection was lost
@@ -131,6 +166,7 @@ func (b *Broker) renew() bool {
 	old := b.ps
 	b.ps = b.client.Subscribe(context.Background())
 	clear(b.psChans)
+	clear(b.unsubs)
 	b.subMu.Unlock()
 	_ = old.Close()
 	return true
@@ -160,6 +196,9 @@ func (b *Broker) hung() (msg any, ok bool) {
 // handle processes one reply from the pub/sub connection.
 func (b *Broker) handle(msg any) {
 	b.answered()
+	if m, ok := msg.(*goredis.Subscription); ok && b.sharded && m.Kind == "sunsubscribe" && b.unsubscribedByNode(m.Channel) {
+		b.moved = m.Channel
+	}
 	b.mu.Lock()
 	if !b.connected {
 		b.mu.Unlock()

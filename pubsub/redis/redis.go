@@ -90,10 +90,14 @@
 // (resharding) or a replica promoted by a failover, is followed by Subscribe
 // and Publish calls made afterwards (the slot map is reloaded after a
 // redirection, and periodically by go-redis) but not by existing
-// subscriptions, which stay on the node they were made on and receive
-// nothing more from a moved slot: a topic's subscriptions must all end
-// (as a liveview Hub's do when the topic's last local connection leaves)
-// for the next Subscribe to go to the new node. With local delivery, a
+// subscriptions, which stay on the node they were made on. They do not go
+// silent: the old node unsubscribes the broker from the moved slot's
+// channels, which opens a gap on that node's connection (logged, in Stats,
+// reported to WithGapHandler when it ends), and the broker retries to
+// subscribe them there, at most once a second; the gap ends when the
+// topic's subscriptions all end (as a liveview Hub's do when the topic's
+// last local connection leaves), and the next Subscribe goes to the new
+// node (TestClusterSlotMoved). With local delivery, a
 // Subscribe fails when no node of the cluster could be reached to load
 // the slot map yet. Each node costs a pub/sub connection and a small
 // connection pool per instance.
@@ -190,6 +194,7 @@ var (
 	errDown       = errors.New("liveview: redis: pub/sub connection is down")
 	errNoAnswer   = errors.New("liveview: redis: no answer to PUBLISH")
 	errStalled    = errors.New("liveview: redis: no answer since a PUBLISH timed out")
+	errMoved      = errors.New("liveview: redis: the node unsubscribed a channel of a slot it no longer serves")
 )
 
 // Defaults of the options that bound waits.
@@ -407,6 +412,9 @@ type Broker struct {
 	sharded, shardedSet, shardedOpt bool
 	cluster                         *cluster
 	node                            string
+	// onRefused, for a shard broker, is told of an error reply on the
+	// pub/sub connection (the router reloads its slot map).
+	onRefused func(error)
 
 	closed   atomic.Bool
 	stop     chan struct{} // closed by Close: the reader exits
@@ -439,6 +447,13 @@ type Broker struct {
 	// blocked for seconds in a reconnection attempt; the difference between
 	// psChans and refs is made up when the connection answers again.
 	psChans map[string]struct{}
+	// unsubs counts, per channel, the SUNSUBSCRIBE commands sent on the
+	// current connection and not answered yet (sharded only): an answer
+	// beyond them is the node's own, for a slot it no longer serves.
+	unsubs map[string]int
+	// moved is set by handle, on the reader's goroutine, to a channel the
+	// node unsubscribed by itself; the reader then drops the connection.
+	moved string
 
 	mu          sync.Mutex
 	refs        map[string]int     // Redis channel -> local subscriptions, pending ones included
@@ -475,6 +490,7 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 		timeout:        DefaultTimeout,
 		stop:           make(chan struct{}),
 		psChans:        make(map[string]struct{}),
+		unsubs:         make(map[string]int),
 		readDone:       make(chan struct{}),
 		refs:           make(map[string]int),
 		waiters:        make(map[string]*waiter),

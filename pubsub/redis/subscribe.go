@@ -243,9 +243,27 @@ func (b *Broker) psUnsubscribe(ctx context.Context, channels ...string) error {
 	}
 	var first error
 	for _, ch := range channels {
+		b.unsubs[ch]++
 		if err := b.ps.SUnsubscribe(ctx, ch); err != nil && first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+// unsubscribedByNode reports whether an "sunsubscribe" on the connection
+// of a sharded broker is the node's own, not the answer to a SUNSUBSCRIBE
+// of the broker: a node that loses a slot (resharding, failover)
+// unsubscribes its clients from the slot's channels.
+func (b *Broker) unsubscribedByNode(ch string) bool {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	if b.unsubs[ch] > 0 {
+		if b.unsubs[ch]--; b.unsubs[ch] == 0 {
+			delete(b.unsubs, ch)
+		}
+		return false
+	}
+	_, ok := b.psChans[ch]
+	return ok
 }
