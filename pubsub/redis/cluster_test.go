@@ -506,7 +506,8 @@ func TestClusterUnreachable(t *testing.T) {
 func TestClusterSlotMoved(t *testing.T) {
 	cl := redisserver.StartCluster(t, 3)
 	gaps := make(chan redis.Gap, 10)
-	sub := redis.New(newClusterClient(t, cl.Addrs(), 3), redis.WithLogger(quietLogger()),
+	logs := &logCounter{}
+	sub := redis.New(newClusterClient(t, cl.Addrs(), 3), redis.WithLogger(slog.New(logs)),
 		redis.WithGapHandler(func(g redis.Gap) { gaps <- g }))
 	pub := redis.New(newClusterClient(t, cl.Addrs(), 3), redis.WithLogger(quietLogger()))
 	t.Cleanup(func() { _ = sub.Close(); _ = pub.Close() })
@@ -531,6 +532,12 @@ func TestClusterSlotMoved(t *testing.T) {
 	waitFor(t, "a gap on the old node's shard", func() bool {
 		return !sub.ShardStats()[cl.Addrs()[from]].GapSince.IsZero()
 	})
+	// The broker retries on the old node, which refuses (MOVED), without
+	// a log line per retry.
+	waitFor(t, "retries", func() bool { return sub.ShardStats()[cl.Addrs()[from]].Disconnects >= 4 })
+	if n := len(logs.lines()); n > 4 {
+		t.Errorf("%d warnings for one moved slot, want a few: %q", n, logs.lines())
+	}
 	if err := s.Unsubscribe(); err != nil {
 		t.Errorf("Unsubscribe: %v", err)
 	}

@@ -115,10 +115,12 @@ func (b *Broker) read() {
 				continue
 			}
 		}
-		b.lost(err, false)
-		probe, healthPending, renew = true, false, true
 		var reply goredis.Error
-		if b.sharded && errors.As(err, &reply) {
+		refusal := b.sharded && errors.As(err, &reply)
+		// Retries after a refusal are not logged one by one.
+		b.lostLog(err, false, !refusal || refused == 0)
+		probe, healthPending, renew = true, false, true
+		if refusal {
 			// A node refusing a subscription (MOVED: its slot went to
 			// another node) refuses it again after the reconnection: retry
 			// with a backoff that the reconnection's replies do not reset,
@@ -290,7 +292,10 @@ func (b *Broker) reconnected() {
 
 // lost records that the pub/sub connection failed with err; hang: it went
 // silent, which was noticed two health intervals after its last reply.
-func (b *Broker) lost(err error, hang bool) {
+func (b *Broker) lost(err error, hang bool) { b.lostLog(err, hang, true) }
+
+// lostLog is lost, logging the loss only if log is set.
+func (b *Broker) lostLog(err error, hang, log bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed.Load() {
@@ -304,7 +309,9 @@ func (b *Broker) lost(err error, hang bool) {
 		if hang {
 			b.stats.Hangs++
 		}
-		b.log.Warn("liveview: redis pub/sub connection lost, reconnecting", "err", err, "channels", len(b.refs))
+		if log {
+			b.log.Warn("liveview: redis pub/sub connection lost, reconnecting", "err", err, "channels", len(b.refs))
+		}
 	}
 	if len(b.refs) > 0 && b.gapStart.IsZero() {
 		b.startGapLocked(err)
