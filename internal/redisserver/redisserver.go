@@ -39,7 +39,8 @@ type Server struct {
 	t    testing.TB
 	bin  string
 	dir  string
-	addr string // 127.0.0.1:port, the same across restarts
+	addr string   // 127.0.0.1:port, the same across restarts
+	args []string // extra arguments of redis-server (cluster mode)
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -51,16 +52,31 @@ type Server struct {
 // stopped when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	return startServer(t, lookPath(t, "redis-server"), nil)
+}
+
+// lookPath returns the path of a Redis program, or skips the test (fails
+// it when CI is set) if it is not installed.
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
-		msg := "redis-server not found in PATH (scripts/install-deps.sh installs it)"
+		msg := name + " not found in PATH (scripts/install-deps.sh installs it)"
 		if os.Getenv("CI") != "" {
 			t.Fatalf("CI is set, so this cannot skip: %s", msg)
 		}
 		t.Skip(msg)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	return bin
+}
+
+// startServer starts a redis-server with extra arguments args on a free
+// port, stopped when the test ends.
+func startServer(t testing.TB, bin string, args []string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), args: args}
 	t.Cleanup(s.Stop)
+	var err error
 	// The port was free when chosen, but another process may take it
 	// before redis-server binds it: try a few ports.
 	for range 3 {
@@ -91,6 +107,7 @@ func (s *Server) start() error {
 		"--daemonize", "no",
 		"--loglevel", "warning",
 	)
+	cmd.Args = append(cmd.Args, s.args...)
 	cmd.Dir = s.dir
 	cmd.Stdout = out
 	cmd.Stderr = out

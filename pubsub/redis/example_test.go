@@ -35,3 +35,27 @@ func ExampleNew() {
 		log.Print(err) // wraps redis.ErrUnavailable while Redis is down
 	}
 }
+
+// On a Redis Cluster, the broker uses sharded pub/sub: each topic lives on
+// the shard of its hash slot. (Not run: it needs a cluster.)
+func ExampleNew_cluster() {
+	rdb := goredis.NewClusterClient(&goredis.ClusterOptions{
+		Addrs: []string{"10.0.0.1:6379", "10.0.0.2:6379", "10.0.0.3:6379"},
+	})
+	defer rdb.Close() // after the broker
+
+	broker := redis.New(rdb,
+		redis.WithPrefix("myapp:"),
+		redis.WithGapHandler(func(g redis.Gap) {
+			// Only the topics of that node's slots missed messages.
+			slog.Warn("missed pub/sub messages", "node", g.Node, "for", g.Duration(), "cause", g.Err)
+		}),
+	)
+	defer broker.Close() // after the Hub
+
+	hub := liveview.New(liveview.Config{Broker: broker})
+	defer hub.Close()
+	for node, s := range broker.ShardStats() {
+		slog.Info("redis shard", "node", node, "connected", s.Connected, "channels", s.Channels)
+	}
+}

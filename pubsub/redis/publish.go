@@ -37,6 +37,21 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 	if b.closed.Load() {
 		return pubsub.ErrClosed
 	}
+	if b.cluster != nil {
+		// Finding the node loads the slot map on first use: bounded too.
+		rctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
+		s, err := b.cluster.shard(rctx, b, topic)
+		cancel()
+		if err != nil {
+			if !errors.Is(err, pubsub.ErrClosed) {
+				b.cluster.countPublishError()
+			}
+			return fmt.Errorf("liveview: redis: publish to %q: %w", topic, err)
+		}
+		err = s.Publish(ctx, topic, payload)
+		b.cluster.check(err)
+		return err
+	}
 	if b.local {
 		_ = b.mem.Publish(context.Background(), topic, payload)
 	}
@@ -47,13 +62,35 @@ func (b *Broker) Publish(ctx context.Context, topic string, payload []byte) erro
 	pctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
 	defer cancel()
 	if !b.detach {
+		if b.node != "" {
+			// A shard broker's client is closed after Close, which then
+			// waits for the PUBLISH commands under way (each bounded by
+			// the publish timeout).
+			b.pubMu.RLock()
+			if b.closed.Load() {
+				b.pubMu.RUnlock()
+				return pubsub.ErrClosed
+			}
+			b.pubs.Add(1)
+			b.pubMu.RUnlock()
+			defer b.pubs.Done()
+		}
 		// b.publisher's read and write timeouts are at most the bound, and
 		// pctx bounds waiting for (or dialing) a pooled connection.
-		cmd := noRetry{goredis.NewIntCmd(pctx, "publish", b.prefix+topic, b.encode(payload))}
+		cmd := noRetry{goredis.NewIntCmd(pctx, b.publishCommand(), b.prefix+topic, b.encode(payload))}
 		_ = b.publisher.Process(pctx, cmd)
 		return b.published(ctx, pctx, topic, cmd.Err())
 	}
 	return b.publishDetached(ctx, pctx, topic, payload)
+}
+
+// publishCommand returns the command that publishes: PUBLISH, or SPUBLISH
+// with sharded pub/sub.
+func (b *Broker) publishCommand() string {
+	if b.sharded {
+		return "spublish"
+	}
+	return "publish"
 }
 
 // publishDetached runs the PUBLISH on its own goroutine and stops waiting
@@ -74,8 +111,8 @@ func (b *Broker) publishDetached(ctx, pctx context.Context, topic string, payloa
 	if len(data) == len(payload) {
 		data = bytes.Clone(payload)
 	}
-	call := &publishCall{cmd: noRetry{goredis.NewIntCmd(ctx, "publish", b.prefix+topic, data)}, done: make(chan error, 1)}
-	go b.runPublish(ctx, call)
+	call := &publishCall{cmd: noRetry{goredis.NewIntCmd(ctx, b.publishCommand(), b.prefix+topic, data)}, done: make(chan error, 1)}
+	go b.runPublish(ctx, b.prefix+topic, call)
 	select {
 	case err := <-call.done:
 		return b.published(ctx, pctx, topic, err)
@@ -109,9 +146,28 @@ const (
 )
 
 // runPublish runs one detached PUBLISH, on a goroutine of its own.
-func (b *Broker) runPublish(ctx context.Context, call *publishCall) {
+func (b *Broker) runPublish(ctx context.Context, channel string, call *publishCall) {
 	defer b.pubs.Done()
-	_ = b.client.Process(ctx, call.cmd)
+	var c interface {
+		Process(context.Context, goredis.Cmder) error
+	} = b.client
+	if cc, ok := b.client.(*goredis.ClusterClient); ok {
+		// Classic PUBLISH on a cluster (WithShardedPubSub(false)): always
+		// through the same node for a channel, the master of its slot.
+		// go-redis sends a keyless command to any node, and a node
+		// forwards PUBLISH to the others over its own cluster bus links:
+		// two messages of one publisher entering through different nodes
+		// could overtake each other.
+		if node, err := cc.MasterForKey(ctx, channel); err != nil {
+			call.cmd.SetErr(err)
+			c = nil
+		} else {
+			c = node
+		}
+	}
+	if c != nil {
+		_ = c.Process(ctx, call.cmd)
+	}
 	if !call.state.CompareAndSwap(callRunning, callDone) {
 		b.abandoned.Add(-1) // no Publish waits for it any more
 	}

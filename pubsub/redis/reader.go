@@ -19,12 +19,23 @@ func (b *Broker) read() {
 	defer close(b.readDone)
 	ctx := context.Background()
 	backoff := minBackoff
-	probe, healthPending := true, false
+	// renew: the connection was lost; with sharded pub/sub the next probe
+	// uses a new PubSub (see renew).
+	probe, healthPending, renew := true, false, false
+	// refused: error replies on a sharded connection since its last gap
+	// ended (see below).
+	refused := 0
 	for {
 		select {
 		case <-b.stop:
 			return
 		default:
+		}
+		if probe && renew && b.sharded {
+			if !b.renew() {
+				return
+			}
+			renew = false
 		}
 		if probe {
 			// Dials when needed; go-redis resubscribes every channel first.
@@ -37,6 +48,7 @@ func (b *Broker) read() {
 			cancel()
 			if err != nil {
 				b.lost(err, false)
+				renew = true
 				select {
 				case <-b.stop:
 					return
@@ -59,6 +71,23 @@ func (b *Broker) read() {
 		if err == nil {
 			healthPending, backoff = false, minBackoff
 			b.handle(msg)
+			if b.moved != "" {
+				// The node no longer serves a subscribed channel's slot:
+				// a gap for this connection's channels, and the retries
+				// below until the node accepts them again (the router
+				// reloads its slot map meanwhile, for later calls).
+				err := fmt.Errorf("%w: %q", errMoved, b.moved)
+				b.moved = ""
+				b.lost(err, false)
+				if b.onRefused != nil {
+					b.onRefused(err)
+				}
+				probe, healthPending, renew = true, false, true
+				continue
+			}
+			if refused > 0 && !b.inGap() {
+				refused = 0
+			}
 			continue
 		}
 		if b.closed.Load() {
@@ -81,14 +110,68 @@ func (b *Broker) read() {
 				if msg, ok := b.hung(); ok {
 					b.handle(msg)
 				} else {
-					probe = true
+					probe, renew = true, true
 				}
 				continue
 			}
 		}
-		b.lost(err, false)
-		probe, healthPending = true, false
+		var reply goredis.Error
+		refusal := b.sharded && errors.As(err, &reply)
+		// Retries after a refusal are not logged one by one.
+		b.lostLog(err, false, !refusal || refused == 0)
+		probe, healthPending, renew = true, false, true
+		if refusal {
+			// A node refusing a subscription (MOVED: its slot went to
+			// another node) refuses it again after the reconnection: retry
+			// with a backoff that the reconnection's replies do not reset,
+			// up to once a second, logged once, until every channel is
+			// confirmed again. The gap stays open meanwhile.
+			if refused == 0 {
+				b.log.Warn("liveview: redis sharded pub/sub: the node refused a subscription, retrying until it accepts", "err", err)
+			}
+			if b.onRefused != nil {
+				b.onRefused(err)
+			}
+			wait := min(minBackoff<<min(refused, 5), maxBackoff)
+			refused++
+			select {
+			case <-b.stop:
+				return
+			case <-time.After(wait):
+			}
+		}
 	}
+}
+
+// inGap reports whether a gap is open.
+func (b *Broker) inGap() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.gapStart.IsZero()
+}
+
+// renew replaces the PubSub of a sharded broker whose connection was lost
+// by a new one, without channels, and closes the old one; it returns false
+// once the broker is closed. go-redis resubscribes a PubSub's channels on
+// its new connection with a single SSUBSCRIBE, which a cluster node
+// refuses (CROSSSLOT) as soon as the channels are in different slots: the
+// new PubSub dials and resubscribes nothing, and reconnected then
+// subscribes every channel with local subscribers, one SSUBSCRIBE each.
+// Only the reader calls it, while the connection is down: nobody else
+// uses the PubSub then (Subscribe and release do not touch it).
+func (b *Broker) renew() bool {
+	b.subMu.Lock()
+	if b.closed.Load() {
+		b.subMu.Unlock()
+		return false
+	}
+	old := b.ps
+	b.ps = b.client.Subscribe(context.Background())
+	clear(b.psChans)
+	clear(b.unsubs)
+	b.subMu.Unlock()
+	_ = old.Close()
+	return true
 }
 
 // hung drops the connection of a server that did not answer the health
@@ -115,6 +198,9 @@ func (b *Broker) hung() (msg any, ok bool) {
 // handle processes one reply from the pub/sub connection.
 func (b *Broker) handle(msg any) {
 	b.answered()
+	if m, ok := msg.(*goredis.Subscription); ok && b.sharded && m.Kind == "sunsubscribe" && b.unsubscribedByNode(m.Channel) {
+		b.moved = m.Channel
+	}
 	b.mu.Lock()
 	if !b.connected {
 		b.mu.Unlock()
@@ -135,7 +221,7 @@ func (b *Broker) handle(msg any) {
 		_ = b.mem.Publish(context.Background(), topic, payload)
 		return
 	case *goredis.Subscription:
-		if m.Kind == "subscribe" {
+		if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
 			delete(b.unconfirmed, m.Channel)
 		}
 	case *goredis.Pong:
@@ -194,19 +280,22 @@ func (b *Broker) reconnected() {
 		for _, ch := range add {
 			b.psChans[ch] = struct{}{}
 		}
-		_ = b.ps.Subscribe(ctx, add...)
+		_ = b.psSubscribe(ctx, add...)
 	}
 	if len(drop) > 0 {
 		for _, ch := range drop {
 			delete(b.psChans, ch)
 		}
-		_ = b.ps.Unsubscribe(ctx, drop...)
+		_ = b.psUnsubscribe(ctx, drop...)
 	}
 }
 
 // lost records that the pub/sub connection failed with err; hang: it went
 // silent, which was noticed two health intervals after its last reply.
-func (b *Broker) lost(err error, hang bool) {
+func (b *Broker) lost(err error, hang bool) { b.lostLog(err, hang, true) }
+
+// lostLog is lost, logging the loss only if log is set.
+func (b *Broker) lostLog(err error, hang, log bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed.Load() {
@@ -220,7 +309,9 @@ func (b *Broker) lost(err error, hang bool) {
 		if hang {
 			b.stats.Hangs++
 		}
-		b.log.Warn("liveview: redis pub/sub connection lost, reconnecting", "err", err, "channels", len(b.refs))
+		if log {
+			b.log.Warn("liveview: redis pub/sub connection lost, reconnecting", "err", err, "channels", len(b.refs))
+		}
 	}
 	if len(b.refs) > 0 && b.gapStart.IsZero() {
 		b.startGapLocked(err)

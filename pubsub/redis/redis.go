@@ -24,6 +24,91 @@
 // pub/sub connection after every second without a reply on it
 // ([WithHealthCheck]).
 //
+// # Redis Cluster
+//
+// Give New a *goredis.ClusterClient (goredis.NewClusterClient, or
+// goredis.NewUniversalClient with several addresses) and the broker uses
+// sharded pub/sub (Redis 7 or later): SSUBSCRIBE and SPUBLISH, which Redis
+// keeps within the shard that serves the hash slot of the channel's name,
+// as for a key (a topic with a {hash tag} hashes on the tag).
+//
+//	rdb := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: addrs})
+//	broker := redis.New(rdb, redis.WithPrefix("myapp:"))
+//
+// Which to pick. One Redis server (with Sentinel for failover, if you
+// need it) is simpler and holds a lot: each message costs it one write per
+// subscribed instance, on one thread. Pick a cluster when that thread is
+// the limit, or when you run one anyway. Classic PUBLISH does not scale on
+// a cluster: every node forwards every message to every other node over
+// the cluster bus, so each node does the delivery work of all messages and
+// the cluster's pub/sub capacity stays that of one node, while the bus
+// traffic grows with the number of nodes. SPUBLISH goes to the topic's
+// shard only (its master, and its replicas), so capacity grows with the
+// number of shards, as long as the traffic is spread over many topics:
+// one hot topic (the liveview broadcast topic, a very busy room) still
+// lives on one shard.
+//
+// How. The broker keeps one pub/sub connection per cluster node it has a
+// topic on (opened on first use, with a client of its own for that node's
+// address, built from the ClusterClient's options), and puts each topic's
+// subscription on the connection to the node that serves its slot, from
+// the ClusterClient's slot map. Each such connection is the single-server
+// broker described here: same commands (SSUBSCRIBE, SUNSUBSCRIBE and
+// SPUBLISH in place of SUBSCRIBE, UNSUBSCRIBE and PUBLISH), same health
+// check, fail-fast and publish bound, same reconnection. A Publish is one
+// SPUBLISH, sent to the topic's node only.
+//
+// Confirmation. Subscribe sends SSUBSCRIBE, then PING, on the connection
+// to the topic's node, and returns on the PING's reply. A node handles a
+// connection's commands in order, so the reply proves the SSUBSCRIBE was
+// handled: accepted (a node that does not serve the slot answers it with
+// a MOVED error first, which fails the Subscribe), and from then on every
+// SPUBLISH of the channel that node handles reaches this broker. Every
+// publisher sends the channel's SPUBLISH to that same node, so what holds
+// for a single server holds per topic: a message published after
+// Subscribe returned is delivered, one published before is not, and one
+// publisher's messages keep their order. (PING on a connection in
+// sharded-subscriber mode answers as on a classic one; the suite runs on
+// both protocols.)
+//
+// Faults are per node. A node that dies or freezes affects only the
+// topics of its slots: their Publish and Subscribe fail with
+// [ErrUnavailable] (at once once noticed), their subscriptions have a gap,
+// reported with the node's address in [Gap.Node]; the topics of the other
+// nodes go on unaffected. [Broker.Stats] sums the nodes' counters
+// (Connected only when every node's connection is up) and
+// [Broker.ShardStats] gives each node's. When the node answers again at
+// its address (restarted, with its slots from its nodes.conf), the broker
+// subscribes its topics again, one SSUBSCRIBE each: go-redis's own
+// resubscription sends one SSUBSCRIBE for all of a connection's channels,
+// which a node refuses (CROSSSLOT) as soon as they are in different slots.
+// Keep cluster-allow-pubsubshard-when-down at its default (yes): the
+// other nodes then serve their shard channels while the cluster is down.
+// Without replicas, a dead node's topics wait for it to come back.
+//
+// Known limits. A change of the topology, a slot moved to another node
+// (resharding) or a replica promoted by a failover, is followed by Subscribe
+// and Publish calls made afterwards (the slot map is reloaded after a
+// redirection, and periodically by go-redis) but not by existing
+// subscriptions, which stay on the node they were made on. They do not go
+// silent: the old node unsubscribes the broker from the moved slot's
+// channels, which opens a gap on that node's connection (logged, in Stats,
+// reported to WithGapHandler when it ends), and the broker retries to
+// subscribe them there, at most once a second; the gap ends when the
+// topic's subscriptions all end (as a liveview Hub's do when the topic's
+// last local connection leaves), and the next Subscribe goes to the new
+// node (TestClusterSlotMoved). With local delivery, a
+// Subscribe fails when no node of the cluster could be reached to load
+// the slot map yet. Each node costs a pub/sub connection and a small
+// connection pool per instance.
+//
+// WithShardedPubSub(false) makes the broker use classic pub/sub on a
+// cluster (one pub/sub connection on any node, PUBLISH through the master
+// of the channel's slot, which keeps one publisher's order): only to
+// interoperate with classic subscribers. It costs every node every message
+// and is weaker: a message published shortly before a Subscribe returns
+// may still reach it, having been on its way over the cluster bus.
+//
 // # Delivery
 //
 // Redis pub/sub delivers at most once, in publishing order per channel, to
@@ -109,6 +194,7 @@ var (
 	errDown       = errors.New("liveview: redis: pub/sub connection is down")
 	errNoAnswer   = errors.New("liveview: redis: no answer to PUBLISH")
 	errStalled    = errors.New("liveview: redis: no answer since a PUBLISH timed out")
+	errMoved      = errors.New("liveview: redis: the node unsubscribed a channel of a slot it no longer serves")
 )
 
 // Defaults of the options that bound waits.
@@ -195,9 +281,12 @@ func WithTimeout(d time.Duration) Option {
 // With a *goredis.Client (from NewClient or NewFailoverClient), PUBLISH
 // goes through a clone of it (Client.WithTimeout) that shares its pool,
 // with read and write timeouts of d, or the client's own if shorter; hooks
-// added to the client after New do not see it. With any other client (a
-// ClusterClient), PUBLISH runs on a goroutine of its own that Publish stops
-// waiting for at the bound; go-redis goes on with it until the client's
+// added to the client after New do not see it. With sharded pub/sub on a
+// ClusterClient, SPUBLISH goes the same way through the broker's own
+// client of the topic's node (the ClusterClient's hooks do not see it).
+// With any other client (a ClusterClient without sharded pub/sub),
+// PUBLISH runs on a goroutine of its own that Publish stops waiting for at
+// the bound; go-redis goes on with it until the client's
 // ReadTimeout, and Close waits for it. Either way a PUBLISH that timed out
 // may still be delivered by a Redis that wakes up, once (it is never
 // retried). d <= 0 keeps the default. Default: DefaultPublishTimeout (1s).
@@ -229,6 +318,23 @@ func WithHealthCheck(d time.Duration) Option {
 	}
 }
 
+// WithShardedPubSub chooses the pub/sub commands: on (true), SSUBSCRIBE,
+// SUNSUBSCRIBE and SPUBLISH (Redis 7 or later), which on a Redis Cluster
+// carry each topic only within the shard that owns its channel's hash slot;
+// off (false), the classic SUBSCRIBE, UNSUBSCRIBE and PUBLISH, which a
+// cluster broadcasts to every node. With a *goredis.ClusterClient, sharded
+// pub/sub gives the broker one pub/sub connection per node, each topic's
+// subscriptions on the connection to the node of its slot (see "Redis
+// Cluster" in the package documentation). With any other client it only
+// changes the commands: a single Redis 7 server accepts them too. All
+// instances sharing a channel prefix must agree: a message sent with
+// PUBLISH does not reach an SSUBSCRIBE, nor SPUBLISH a SUBSCRIBE. Default:
+// on for a *goredis.ClusterClient (from NewClusterClient, or
+// NewUniversalClient with several addresses), off for any other client.
+func WithShardedPubSub(on bool) Option {
+	return func(b *Broker) { b.shardedSet, b.shardedOpt = true, on }
+}
+
 // Gap is a time during which the broker's subscriptions received nothing
 // because the pub/sub connection was down: from the moment the broker saw
 // the connection fail (it may have failed shortly before), or for a
@@ -241,6 +347,10 @@ type Gap struct {
 	Channels int
 	// Err is what ended the connection.
 	Err error
+	// Node is the address of the cluster node whose connection was lost,
+	// with sharded pub/sub on a cluster (only the topics of that node's
+	// slots had a gap); "" otherwise.
+	Node string
 }
 
 // Duration returns End - Start.
@@ -258,6 +368,14 @@ type Stats struct {
 	GapSince        time.Time     // start of the current gap; zero if none
 	PublishErrors   int64         // Publish calls that failed because of Redis, those failing at once while it is unavailable included
 	PublishTimeouts int64         // of PublishErrors, those that gave up waiting (WithPublishTimeout or the caller's context)
+	// Shards is the number of pub/sub connections: 1 for a single Redis
+	// (or a ClusterClient without sharded pub/sub), and with sharded pub/sub
+	// on a cluster the number of nodes this broker has used so far (one
+	// connection each, opened by the first Subscribe or Publish of a topic
+	// of that node). On a cluster, Connected means every one of them is up,
+	// Channels, the counters and GapTime are sums, and GapSince is the
+	// earliest start of a current gap; [Broker.ShardStats] has each node's.
+	Shards int
 }
 
 // Broker is a [pubsub.Broker] over Redis pub/sub. It keeps the whole
@@ -284,6 +402,19 @@ type Broker struct {
 	// which the reader pings, and the wait for that ping's answer.
 	publishTimeout time.Duration
 	health         time.Duration
+
+	// sharded: SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH instead of SUBSCRIBE,
+	// UNSUBSCRIBE and PUBLISH (shardedSet: WithShardedPubSub chose
+	// shardedOpt). cluster is set for a ClusterClient in sharded mode: b
+	// then only routes each topic to the broker of its node (a shard
+	// broker, sharded, with a client of its own for that node) and has no
+	// connection or reader of its own; node is a shard broker's address.
+	sharded, shardedSet, shardedOpt bool
+	cluster                         *cluster
+	node                            string
+	// onRefused, for a shard broker, is told of an error reply on the
+	// pub/sub connection (the router reloads its slot map).
+	onRefused func(error)
 
 	closed   atomic.Bool
 	stop     chan struct{} // closed by Close: the reader exits
@@ -316,6 +447,13 @@ type Broker struct {
 	// blocked for seconds in a reconnection attempt; the difference between
 	// psChans and refs is made up when the connection answers again.
 	psChans map[string]struct{}
+	// unsubs counts, per channel, the SUNSUBSCRIBE commands sent on the
+	// current connection and not answered yet (sharded only): an answer
+	// beyond them is the node's own, for a slot it no longer serves.
+	unsubs map[string]int
+	// moved is set by handle, on the reader's goroutine, to a channel the
+	// node unsubscribed by itself; the reader then drops the connection.
+	moved string
 
 	mu          sync.Mutex
 	refs        map[string]int     // Redis channel -> local subscriptions, pending ones included
@@ -335,8 +473,10 @@ var _ pubsub.Broker = (*Broker)(nil)
 // New returns a broker that uses client for everything and starts its
 // reader, which connects to Redis in the background: New does not fail
 // when Redis is down. client may be a *goredis.Client, *goredis.ClusterClient
-// or failover client; the broker never closes it, so close the broker
-// first. A nil client panics.
+// (sharded pub/sub by default: see "Redis Cluster" above and
+// [WithShardedPubSub]) or failover client; the broker never closes it, so
+// close the broker first (the clients it makes for cluster nodes are its
+// own, closed by Close). A nil client panics.
 func New(client goredis.UniversalClient, opts ...Option) *Broker {
 	if client == nil {
 		panic("liveview: redis.New: nil client")
@@ -350,6 +490,7 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 		timeout:        DefaultTimeout,
 		stop:           make(chan struct{}),
 		psChans:        make(map[string]struct{}),
+		unsubs:         make(map[string]int),
 		readDone:       make(chan struct{}),
 		refs:           make(map[string]int),
 		waiters:        make(map[string]*waiter),
@@ -358,17 +499,31 @@ func New(client goredis.UniversalClient, opts ...Option) *Broker {
 	for _, o := range opts {
 		o(b)
 	}
-	b.publisher, b.detach = client, true
-	if c, ok := client.(*goredis.Client); ok {
+	_, _ = rand.Read(b.id[:])
+	b.id[0] |= 1 // never the zero ID of escaped payloads
+	cc, isCluster := client.(*goredis.ClusterClient)
+	b.sharded = isCluster
+	if b.shardedSet {
+		b.sharded = b.shardedOpt
+	}
+	if isCluster && b.sharded {
+		b.cluster = newCluster(cc)
+		return b
+	}
+	b.start()
+	return b
+}
+
+// start makes b's publisher and pub/sub connection and starts its reader.
+func (b *Broker) start() {
+	b.publisher, b.detach = b.client, true
+	if c, ok := b.client.(*goredis.Client); ok {
 		// The go-redis way to bound one command whatever the context says
 		// (ContextTimeoutEnabled is the client's choice).
 		b.publisher, b.detach = c.WithTimeout(publishIOTimeout(c.Options(), b.publishTimeout)), false
 	}
-	_, _ = rand.Read(b.id[:])
-	b.id[0] |= 1 // never the zero ID of escaped payloads
-	b.ps = client.Subscribe(context.Background())
+	b.ps = b.client.Subscribe(context.Background())
 	go b.read()
-	return b
 }
 
 // publishIOTimeout returns the read and write timeout of the publisher
@@ -385,12 +540,16 @@ func publishIOTimeout(o *goredis.Options, d time.Duration) time.Duration {
 // Stats returns the broker's counters and state. It is cheap and safe to
 // call at any time, also after Close.
 func (b *Broker) Stats() Stats {
+	if b.cluster != nil {
+		return b.cluster.stats()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s := b.stats
 	s.Connected = b.connected
 	s.Channels = len(b.refs)
 	s.GapSince = b.gapStart
+	s.Shards = 1
 	return s
 }
 
@@ -421,6 +580,9 @@ func (b *Broker) wrap(op string, ctx context.Context, err error) error {
 // ReadTimeout, when go-redis ends its reconnection attempt and commands.
 // The client stays open. See [pubsub.Broker.Close].
 func (b *Broker) Close() error {
+	if b.cluster != nil {
+		return b.cluster.close(b)
+	}
 	b.mu.Lock()
 	if b.closed.Load() {
 		b.mu.Unlock()
@@ -442,7 +604,12 @@ func (b *Broker) Close() error {
 	}
 	_ = b.mem.Close()
 	close(b.stop)
-	err := b.ps.Close()
+	// Under subMu: the reader of a sharded broker replaces ps after a
+	// loss, and does not once closed is set.
+	b.subMu.Lock()
+	ps := b.ps
+	b.subMu.Unlock()
+	err := ps.Close()
 	<-b.readDone
 	b.pubs.Wait() // the PUBLISH commands still running in go-redis
 	if err != nil && !errors.Is(err, goredis.ErrClosed) {

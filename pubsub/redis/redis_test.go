@@ -53,6 +53,9 @@ func TestConformance(t *testing.T) {
 		{"RESP2", 2, nil},
 		{"RESP3/Local", 3, []redis.Option{redis.WithLocalDelivery()}},
 		{"RESP3/Prefix", 3, []redis.Option{redis.WithPrefix("app:")}},
+		// SSUBSCRIBE and SPUBLISH on a single Redis 7.
+		{"RESP3/Sharded", 3, []redis.Option{redis.WithShardedPubSub(true)}},
+		{"RESP2/Sharded", 2, []redis.Option{redis.WithShardedPubSub(true)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,6 +47,16 @@ func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(paylo
 	ch := b.prefix + topic
 	wctx, cancel := context.WithTimeout(ctx, b.timeout)
 	defer cancel()
+	if b.cluster != nil {
+		if b.closed.Load() {
+			return nil, pubsub.ErrClosed
+		}
+		s, err := b.cluster.shard(wctx, b, topic)
+		if err != nil {
+			return nil, fmt.Errorf("liveview: redis: %s: %w", op, err)
+		}
+		return s.Subscribe(ctx, topic, handler)
+	}
 
 	b.subMu.Lock()
 	b.mu.Lock()
@@ -75,7 +85,7 @@ func (b *Broker) Subscribe(ctx context.Context, topic string, handler func(paylo
 		// connection answers again (see reconnected).
 		err = fmt.Errorf("%w: %w", errDown, downErr)
 	case first:
-		err = b.ps.Subscribe(wctx, ch)
+		err = b.psSubscribe(wctx, ch)
 		b.psChans[ch] = struct{}{} // go-redis keeps it even if the write failed
 	}
 	w := &waiter{topic: topic, handler: handler, ready: make(chan struct{})}
@@ -177,7 +187,7 @@ func (b *Broker) release(ch string) error {
 	delete(b.psChans, ch)
 	ctx, cancel := context.WithTimeout(context.Background(), b.timeout)
 	defer cancel()
-	err := b.ps.Unsubscribe(ctx, ch)
+	err := b.psUnsubscribe(ctx, ch)
 	if err == nil || b.closed.Load() {
 		return nil
 	}
@@ -207,4 +217,53 @@ func (s *subscription) Unsubscribe() error {
 		err = s.b.release(s.ch)
 	})
 	return err
+}
+
+// psSubscribe gives channels to the PubSub: SUBSCRIBE, or with sharded
+// pub/sub SSUBSCRIBE, one command per channel: a cluster node refuses an
+// SSUBSCRIBE whose channels are in different slots (CROSSSLOT), even
+// slots of its own. The caller holds subMu.
+func (b *Broker) psSubscribe(ctx context.Context, channels ...string) error {
+	if !b.sharded {
+		return b.ps.Subscribe(ctx, channels...)
+	}
+	var first error
+	for _, ch := range channels {
+		if err := b.ps.SSubscribe(ctx, ch); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// psUnsubscribe is psSubscribe's opposite: UNSUBSCRIBE or SUNSUBSCRIBE.
+func (b *Broker) psUnsubscribe(ctx context.Context, channels ...string) error {
+	if !b.sharded {
+		return b.ps.Unsubscribe(ctx, channels...)
+	}
+	var first error
+	for _, ch := range channels {
+		b.unsubs[ch]++
+		if err := b.ps.SUnsubscribe(ctx, ch); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// unsubscribedByNode reports whether an "sunsubscribe" on the connection
+// of a sharded broker is the node's own, not the answer to a SUNSUBSCRIBE
+// of the broker: a node that loses a slot (resharding, failover)
+// unsubscribes its clients from the slot's channels.
+func (b *Broker) unsubscribedByNode(ch string) bool {
+	b.subMu.Lock()
+	defer b.subMu.Unlock()
+	if b.unsubs[ch] > 0 {
+		if b.unsubs[ch]--; b.unsubs[ch] == 0 {
+			delete(b.unsubs, ch)
+		}
+		return false
+	}
+	_, ok := b.psChans[ch]
+	return ok
 }
