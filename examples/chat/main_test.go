@@ -117,7 +117,7 @@ func onlineText(users ...present) string {
 		if u.tabs > 1 {
 			s += " " + strconv.Itoa(u.tabs) + " tabs"
 		}
-		s += " " + strings.Join(u.hosts, ", ")
+		s += " on " + strings.Join(u.hosts, ", ")
 	}
 	return s
 }
