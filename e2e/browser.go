@@ -184,18 +184,7 @@ func NewTab(t testing.TB) context.Context {
 // few tests that need a tab for longer than [TabTimeout].
 func NewTabTimeout(t testing.TB, timeout time.Duration) context.Context {
 	t.Helper()
-	switch {
-	case errors.Is(browserErr, errNoChromium):
-		SkipOrFail(t, "%v", browserErr)
-	case browserErr != nil:
-		t.Fatalf("no browser: %v", browserErr)
-	case browserCtx == nil:
-		t.Fatal("no browser: call e2e.Main from TestMain")
-	}
-	// chromedp.WithNewBrowserContext would open the tab without a window,
-	// which Chromium refuses in a context that has none ("no browser is
-	// open"): make the context and a windowed tab here, then attach to it.
-	browserExec := cdp.WithExecutor(browserCtx, chromedp.FromContext(browserCtx).Browser)
+	browserExec := browserExecutor(t)
 	setupCtx, cancelSetup := context.WithTimeout(browserExec, TabTimeout)
 	defer cancelSetup()
 	contextID, err := target.CreateBrowserContext().WithDisposeOnDetach(true).Do(setupCtx)
@@ -207,6 +196,60 @@ func NewTabTimeout(t testing.TB, timeout time.Duration) context.Context {
 		defer cancel()
 		_ = target.DisposeBrowserContext(contextID).Do(ctx)
 	})
+	return openTab(t, setupCtx, contextID, timeout)
+}
+
+// SameUserTab opens another tab in the browser context of tab (a context
+// from [NewTab]): it shares tab's cookies and storage, as a second tab of
+// the same person does. Its context ends after [TabTimeout]; it closes
+// when the test ends, or earlier with [CloseTab].
+func SameUserTab(t testing.TB, tab context.Context) context.Context {
+	t.Helper()
+	browserExec := browserExecutor(t)
+	setupCtx, cancelSetup := context.WithTimeout(browserExec, TabTimeout)
+	defer cancelSetup()
+	c := chromedp.FromContext(tab)
+	if c == nil || c.Target == nil {
+		t.Fatal("SameUserTab: not a tab's context")
+	}
+	info, err := target.GetTargetInfo().WithTargetID(c.Target.TargetID).Do(setupCtx)
+	if err != nil {
+		t.Fatalf("SameUserTab: the tab's browser context: %v", err)
+	}
+	return openTab(t, setupCtx, info.BrowserContextID, TabTimeout)
+}
+
+// CloseTab closes the tab (a context from [NewTab] or [SameUserTab]) now,
+// as a person closing it does: its page unloads and its WebSockets close.
+func CloseTab(t testing.TB, tab context.Context) {
+	t.Helper()
+	if err := chromedp.Cancel(tab); err != nil {
+		t.Fatalf("closing the tab: %v", err)
+	}
+}
+
+// browserExecutor returns a context that runs commands on the shared
+// browser itself (not on a tab), or ends the test without a browser.
+func browserExecutor(t testing.TB) context.Context {
+	t.Helper()
+	switch {
+	case errors.Is(browserErr, errNoChromium):
+		SkipOrFail(t, "%v", browserErr)
+	case browserErr != nil:
+		t.Fatalf("no browser: %v", browserErr)
+	case browserCtx == nil:
+		t.Fatal("no browser: call e2e.Main from TestMain")
+	}
+	return cdp.WithExecutor(browserCtx, chromedp.FromContext(browserCtx).Browser)
+}
+
+// openTab opens a windowed tab in the browser context contextID and
+// attaches to it. chromedp.WithNewBrowserContext would open the tab
+// without a window, which Chromium refuses in a context that has none ("no
+// browser is open"): the caller makes the context and openTab a windowed
+// tab in it.
+func openTab(t testing.TB, setupCtx context.Context, contextID cdp.BrowserContextID, timeout time.Duration) context.Context {
+	t.Helper()
 	targetID, err := target.CreateTarget("about:blank").
 		WithBrowserContextID(contextID).
 		WithNewWindow(true).

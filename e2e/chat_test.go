@@ -132,6 +132,79 @@ func TestChatAcrossInstancesInBrowser(t *testing.T) {
 	bobErrors.AssertNone(t)
 }
 
+// chatPresenceBound is how soon a closed tab leaves the Online list on
+// every instance at the latest: presence/redis's Bound with its defaults
+// (lease 10s + sync 2.5s), which covers an instance that dies without a
+// goodbye. A tab closed normally is untracked at once and leaves within
+// milliseconds; the test logs how long it took.
+const chatPresenceBound = 12500 * time.Millisecond
+
+// TestChatOnlineInBrowser opens the chat on two instances sharing Redis
+// (and a session secret): alice in one browser on instance 1 and, in a
+// second tab of the same browser (the same cookie: cookies are per host,
+// not per port), on instance 2; bob in another browser on instance 2. Every
+// page lists both users, alice once with "2 tabs"; when bob closes his tab
+// he leaves alice's lists on both instances within the presence bound.
+func TestChatOnlineInBrowser(t *testing.T) {
+	t.Setenv("CHAT_SESSION_SECRET", "e2e-chat-online-0123456789abcdef0123") // both instances read alice's cookie
+	redis := redisserver.Start(t)
+	one := StartApp(t, chat, "-redis", redis.Addr())
+	two := StartApp(t, chat, "-redis", redis.Addr())
+	alice, bob := NewTab(t), NewTab(t)
+	alice2 := SameUserTab(t, alice)
+	tabs := []struct {
+		tab        context.Context
+		name, base string
+		errs       *JSErrors
+	}{
+		{alice, "alice", one, CaptureJSErrors(alice)},
+		{bob, "bob", two, CaptureJSErrors(bob)},
+		{alice2, "alice", two, CaptureJSErrors(alice2)},
+	}
+	for i, u := range tabs {
+		if i < 2 {
+			Run(t, u.tab, u.name+" joining on "+u.base,
+				chromedp.Navigate(u.base+"/"),
+				chromedp.SetValue(`input[name="name"]`, u.name, chromedp.ByQuery),
+				chromedp.SetValue(`input[name="room"]`, "lobby", chromedp.ByQuery),
+				chromedp.Submit(`input[name="name"]`, chromedp.ByQuery),
+				chromedp.WaitVisible(`#composer`, chromedp.ByQuery),
+			)
+		} else { // already joined: the session cookie opens the room
+			Run(t, u.tab, u.name+"'s second tab on "+u.base,
+				chromedp.Navigate(u.base+"/"),
+				chromedp.WaitVisible(`#composer`, chromedp.ByQuery),
+			)
+		}
+		WaitJS(t, u.tab, u.name+" in the room on "+u.base, `document.querySelector('#name')?.textContent === '`+u.name+`' && document.querySelector('#instance')?.textContent === '`+strings.TrimPrefix(u.base, "http://")+`'`)
+		WaitJS(t, u.tab, "the WebSocket to open", wsOpen)
+	}
+
+	// The list as "name (N tabs)|...", from the page's DOM.
+	const online = `Array.from(document.querySelectorAll('#online li'), li =>
+		li.querySelector('.who').textContent + ' (' + (li.querySelector('.tabs')?.textContent ?? '1 tab') + ')').join('|')`
+	for _, u := range tabs {
+		WaitJS(t, u.tab, u.name+"'s list on "+u.base+" to show both", online+` === 'alice (2 tabs)|bob (1 tab)'`)
+	}
+	if got := EvalJS[string](t, alice, `document.querySelector('#online .count').textContent`); got != "2" {
+		t.Errorf("alice's Online count is %q, want 2", got)
+	}
+
+	start := time.Now()
+	CloseTab(t, bob)
+	for _, u := range []int{0, 2} {
+		WaitJS(t, tabs[u].tab, "bob to leave alice's list on "+tabs[u].base, online+` === 'alice (2 tabs)'`)
+	}
+	if d := time.Since(start); d > chatPresenceBound {
+		t.Errorf("bob left the lists %v after closing his tab, beyond the presence bound %v", d, chatPresenceBound)
+	} else {
+		t.Logf("bob left both lists %v after closing his tab (bound %v)", d.Round(time.Millisecond), chatPresenceBound)
+	}
+	for _, u := range tabs {
+		u.errs.AssertNone(t)
+	}
+}
+
 // chatClient is a user of the chat with a real WebSocket.
 type chatClient struct {
 	t                testing.TB

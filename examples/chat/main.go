@@ -10,6 +10,11 @@
 // on :8081 and on :8082 chat in the same rooms. -local-delivery lets users
 // of one instance go on chatting among themselves while Redis is down.
 //
+// Every page shows who is online in its room, live: each tab tracks its
+// user in the room's presence (package presence: in memory, or with -redis
+// presence/redis, so the list covers every instance), and a user with
+// several tabs is listed once, with their number.
+//
 // Session cookies are signed with $CHAT_SESSION_SECRET (at least 32 bytes,
 // e.g. `export CHAT_SESSION_SECRET=$(openssl rand -hex 32)`); give every
 // instance the same one so a session works on either. Without it each
@@ -21,6 +26,7 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +37,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,6 +48,8 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/presence"
+	presenceredis "github.com/echo-liveview/liveview/presence/redis"
 	"github.com/echo-liveview/liveview/pubsub"
 	"github.com/echo-liveview/liveview/pubsub/redis"
 )
@@ -71,7 +80,8 @@ func main() {
 	local := flag.Bool("local-delivery", false, "with -redis: deliver to this instance's users directly, so they can chat while Redis is down")
 	flag.Parse()
 
-	var broker pubsub.Broker // nil: the Hub's own in-memory broker
+	var broker pubsub.Broker     // nil: the Hub's own in-memory broker
+	var tracker presence.Tracker // nil: the Hub's own in-memory presence
 	var rdb *goredis.Client
 	if *redisAddr != "" {
 		rdb = goredis.NewClient(&goredis.Options{Addr: *redisAddr})
@@ -80,13 +90,16 @@ func main() {
 			opts = append(opts, redis.WithLocalDelivery())
 		}
 		broker = redis.New(rdb, opts...)
+		// Who is online, shared by the instances: an instance that dies
+		// without a goodbye leaves every list within its Bound (12.5s).
+		tracker = presenceredis.New(rdb, presenceredis.WithPrefix("chat:presence:"))
 	}
 
 	secret, err := sessionSecret()
 	if err != nil {
 		log.Fatal(err)
 	}
-	e := newApp(sessions.NewCookieStore(secret), broker, *addr)
+	e := newApp(sessions.NewCookieStore(secret), broker, tracker, *addr)
 	srv := newServer(*addr, e)
 	go func() {
 		if err := e.StartServer(srv); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -103,8 +116,12 @@ func main() {
 	// Hub's own Shutdown waits until every WebSocket is closed.
 	_ = e.Shutdown(shutdown)
 	_ = liveview.Default().Shutdown(shutdown)
-	if broker != nil {
-		_ = broker.Close() // the Hub does not close a Broker it was given
+	if rdb != nil {
+		// The Hub closes neither a Broker nor a Tracker it was given. The
+		// tracker's Close removes this instance's users from every list at
+		// once (its goodbye); the client goes last.
+		_ = tracker.Close()
+		_ = broker.Close()
 		_ = rdb.Close()
 	}
 }
@@ -147,14 +164,18 @@ func sessionSecret() ([]byte, error) {
 }
 
 // newApp wires the chat: session middleware first, then the plugin, whose
-// rooms come from the session.
-func newApp(store sessions.Store, broker pubsub.Broker, instance string) *echo.Echo {
+// rooms come from the session. broker and tracker (nil: in memory) are what
+// the instances share; instance is the address shown as serving the page.
+func newApp(store sessions.Store, broker pubsub.Broker, tracker presence.Tracker, instance string) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
-	e.Renderer = renderer{template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	e.Renderer = renderer{template.Must(template.New("").Funcs(template.FuncMap{
+		"instances": instances,
+	}).ParseFS(templateFS, "templates/*.html"))}
 	e.Use(sessionMiddleware(store))
 	e.Use(liveview.PluginWithConfig(liveview.Config{
-		Broker: broker,
+		Broker:   broker,
+		Presence: tracker,
 		// The room is the one the user joined, from the session; the URL
 		// segment and the client's JSON are ignored.
 		Room: func(c echo.Context) (string, error) {
@@ -165,11 +186,12 @@ func newApp(store sessions.Store, broker pubsub.Broker, instance string) *echo.E
 			return "chat-" + u.Room, nil
 		},
 		// Handlers need the user's name: copy it while the session is at
-		// hand.
+		// hand. Then the tab joins the room's presence and shows it.
 		OnConnect: func(c echo.Context, lc *liveview.Context) error {
 			u := userOf(c)
 			lc.Set("name", u.Name)
 			lc.Set("room", u.Room)
+			online(c, lc, u)
 			return nil
 		},
 	}))
@@ -205,6 +227,44 @@ func newApp(store sessions.Store, broker pubsub.Broker, instance string) *echo.E
 		return c.Redirect(http.StatusSeeOther, "/")
 	})
 	return e
+}
+
+// online tracks the tab in its room's presence and renders the room's
+// list into #online, now and after every change on any instance, until the
+// tab closes (the Hub then untracks it). The key is the user's name, the
+// only identity the session has: two tabs with the same name are one user,
+// whichever instance serves them. The meta is what the list shows: the
+// name and the instance (the host the WebSocket reached, as messages say).
+//
+// Presence is an extra: when its store fails (Redis down), the tab is
+// still let in to chat, and the failure is logged. A Track that timed out
+// is kept on this instance and reaches the others when Redis answers; a
+// list that could not be watched stays as the page rendered it.
+func online(c echo.Context, lc *liveview.Context, u user) {
+	room := lc.Room()
+	meta := map[string]string{"name": u.Name, "instance": c.Request().Host}
+	if err := lc.Track(room, u.Name, meta); err != nil {
+		slog.Warn("chat: tracking presence", "room", room, "err", err)
+	}
+	if err := lc.ShowPresence(room, "#online", "online.html"); err != nil {
+		slog.Warn("chat: showing presence", "room", room, "err", err)
+	}
+}
+
+// instances returns the instances a user's tabs are on (the "instance" of
+// each meta), sorted, each once: for the online list.
+func instances(p liveview.Present) []string {
+	seen := make(map[string]bool)
+	var out []string
+	for _, raw := range p.Metas {
+		var m struct{ Instance string }
+		if json.Unmarshal(raw, &m) == nil && m.Instance != "" && !seen[m.Instance] {
+			seen[m.Instance] = true
+			out = append(out, m.Instance)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // user is what the session holds.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/echo-liveview/liveview"
 	"github.com/echo-liveview/liveview/internal/redisserver"
 	"github.com/echo-liveview/liveview/liveviewtest"
+	"github.com/echo-liveview/liveview/presence"
+	presenceredis "github.com/echo-liveview/liveview/presence/redis"
 	"github.com/echo-liveview/liveview/pubsub"
 	"github.com/echo-liveview/liveview/pubsub/redis"
 )
@@ -69,13 +72,13 @@ func TestSessionSecret(t *testing.T) {
 	}
 }
 
-// startChat serves a chat instance with broker (nil: in memory) and a
-// session key every instance of a test shares. The Hub newApp mounts
-// becomes liveview.Default() until the next instance's, so it is read at
-// once; it is closed when the test ends.
-func startChat(t *testing.T, broker pubsub.Broker) *liveviewtest.LT {
+// startChat serves a chat instance with broker and tracker (nil: in
+// memory) and a session key every instance of a test shares. The Hub newApp
+// mounts becomes liveview.Default() until the next instance's, so it is
+// read at once; it is closed when the test ends.
+func startChat(t *testing.T, broker pubsub.Broker, tracker presence.Tracker) *liveviewtest.LT {
 	t.Helper()
-	e := newApp(sessions.NewCookieStore(bytes.Repeat([]byte("k"), 32)), broker, "test")
+	e := newApp(sessions.NewCookieStore(bytes.Repeat([]byte("k"), 32)), broker, tracker, "test")
 	hub := liveview.Default()
 	t.Cleanup(func() { _ = hub.Close() })
 	return liveviewtest.New(t, e)
@@ -85,12 +88,42 @@ func startChat(t *testing.T, broker pubsub.Broker) *liveviewtest.LT {
 // form, posted natively; its answer redirects to the chat page, which
 // connects.
 func join(lt *liveviewtest.LT, name, room string) *liveviewtest.Page {
-	page := lt.NewUser().Open("/")
+	return joinAs(lt.NewUser(), name, room)
+}
+
+// joinAs is join for a given user (cookie jar), whose other tabs it can
+// then open with u.Open("/").
+func joinAs(u *liveviewtest.User, name, room string) *liveviewtest.Page {
+	page := u.Open("/")
 	page.Fill("input[name=name]", name)
 	page.Fill("input[name=room]", room)
 	page.Follow(`form[action="/join"]`)
 	return page
 }
+
+// present is one line of the Online list: a user, their number of tabs
+// and the instances those are on (sorted, as the list shows them).
+type present struct {
+	name  string
+	tabs  int
+	hosts []string
+}
+
+// onlineText is the text of #online listing users (sorted by name).
+func onlineText(users ...present) string {
+	s := "Online " + strconv.Itoa(len(users))
+	for _, u := range users {
+		s += " " + u.name
+		if u.tabs > 1 {
+			s += " " + strconv.Itoa(u.tabs) + " tabs"
+		}
+		s += " on " + strings.Join(u.hosts, ", ")
+	}
+	return s
+}
+
+// host is the instance lt as the Online list names it.
+func host(lt *liveviewtest.LT) string { return strings.TrimPrefix(lt.URL(), "http://") }
 
 // line is a message or an announcement as the page shows it: who, from
 // which instance (the host the sender's WebSocket reached), what.
@@ -110,7 +143,7 @@ const (
 // the chat page shows them and connects; Leave ends the session and brings
 // the join form back.
 func TestChatJoin(t *testing.T) {
-	page := join(startChat(t, nil), "alice", "red")
+	page := join(startChat(t, nil, nil), "alice", "red")
 	if page.URL() != "/" || page.Text("#name") != "alice" || page.Text("#room") != "red" {
 		t.Errorf("chat page at %s for %q in %q", page.URL(), page.Text("#name"), page.Text("#room"))
 	}
@@ -127,7 +160,7 @@ func TestChatJoin(t *testing.T) {
 // sender included, and clears the composer; it does not reach another
 // room. Enter sends as the button does.
 func TestChatRooms(t *testing.T) {
-	lt := startChat(t, nil)
+	lt := startChat(t, nil, nil)
 	alice, bob, carol := join(lt, "alice", "red"), join(lt, "bob", "red"), join(lt, "carol", "blue")
 
 	alice.Fill(composer, "hi red")
@@ -158,7 +191,7 @@ func TestChatRooms(t *testing.T) {
 // TestChatAnnouncements: an announcement reaches every room, saying who
 // made it and from which room; an empty one is refused with a message.
 func TestChatAnnouncements(t *testing.T) {
-	lt := startChat(t, nil)
+	lt := startChat(t, nil, nil)
 	alice, bob, carol := join(lt, "alice", "red"), join(lt, "bob", "red"), join(lt, "carol", "blue")
 	alice.Fill(announcement, "lunch")
 	alice.Click(announce)
@@ -174,17 +207,33 @@ func TestChatAnnouncements(t *testing.T) {
 
 // TestChatTwoInstances: two instances sharing one Redis (as with -redis)
 // are one chat: a message crosses to the room's members on the other
-// instance, and an announcement reaches every room on both.
+// instance, an announcement reaches every room on both, and both list who
+// is online in the room on either instance, a user with tabs on both once.
 func TestChatTwoInstances(t *testing.T) {
 	srv := redisserver.Start(t) // skips without redis-server, fails under CI
 	instance := func() *liveviewtest.LT {
 		rdb := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
 		broker := redis.New(rdb, redis.WithPrefix("chat:"))
-		t.Cleanup(func() { _ = broker.Close(); _ = rdb.Close() }) // after the Hub
-		return startChat(t, broker)
+		tracker := presenceredis.New(rdb, presenceredis.WithPrefix("chat:presence:"))
+		t.Cleanup(func() { _ = tracker.Close(); _ = broker.Close(); _ = rdb.Close() }) // after the Hub
+		return startChat(t, broker, tracker)
 	}
 	one, two := instance(), instance()
-	alice, bob, carol := join(one, "alice", "lobby"), join(two, "bob", "lobby"), join(two, "carol", "other")
+	aliceUser := one.NewUser()
+	alice := joinAs(aliceUser, "alice", "lobby")
+	bob, carol := join(two, "bob", "lobby"), join(two, "carol", "other")
+	// alice's session cookie works on either instance (they share the key).
+	var opts []liveviewtest.Option
+	for _, c := range aliceUser.Cookies() {
+		opts = append(opts, liveviewtest.WithCookie(c))
+	}
+	alice2 := two.Open("/", opts...)
+
+	both := onlineText(present{"alice", 2, []string{host(one), host(two)}}, present{"bob", 1, []string{host(two)}})
+	for _, page := range []*liveviewtest.Page{alice, alice2, bob} {
+		page.WaitText("#online", both)
+	}
+	carol.WaitText("#online", onlineText(present{"carol", 1, []string{host(two)}}))
 
 	alice.Fill(composer, "hello")
 	alice.Click(send)
@@ -195,5 +244,48 @@ func TestChatTwoInstances(t *testing.T) {
 	bob.Click(announce)
 	for _, page := range []*liveviewtest.Page{alice, bob, carol} {
 		page.WaitText("#announcements li", line("bob in lobby", two, "lunch"))
+	}
+
+	// Closing tabs: bob leaves alice's list on the other instance, and
+	// alice's tab there leaves her one tab on the first.
+	bob.Close()
+	alice.WaitText("#online", onlineText(present{"alice", 2, []string{host(one), host(two)}}))
+	alice2.Close()
+	alice.WaitText("#online", onlineText(present{"alice", 1, []string{host(one)}}))
+}
+
+// TestChatOnline: every page of a room lists who is online in it, a user
+// with two tabs once with "2 tabs", and follows tabs closing; other rooms
+// have their own list. A name cannot break out of the page's style rule
+// that marks the user's own line.
+func TestChatOnline(t *testing.T) {
+	lt := startChat(t, nil, nil)
+	h := []string{host(lt)}
+	aliceUser := lt.NewUser()
+	alice := joinAs(aliceUser, "alice", "red")
+	alice2 := aliceUser.Open("/")
+	bob, carol := join(lt, "bob", "red"), join(lt, "carol", "blue")
+
+	red := onlineText(present{"alice", 2, h}, present{"bob", 1, h})
+	for _, page := range []*liveviewtest.Page{alice, alice2, bob} {
+		page.WaitText("#online", red)
+	}
+	carol.WaitText("#online", onlineText(present{"carol", 1, h}))
+	if n := alice.Count("#online li"); n != 2 {
+		t.Errorf("alice's list has %d lines, want 2: %s", n, alice.HTML("#online"))
+	}
+
+	bob.Close()
+	alice.WaitText("#online", onlineText(present{"alice", 2, h}))
+	alice2.Close()
+	alice.WaitText("#online", onlineText(present{"alice", 1, h}))
+	carol.WaitText("#online", onlineText(present{"carol", 1, h}))
+
+	// The own line's rule has the name in a CSS string: a hostile one
+	// stays in it.
+	mallory := join(lt, `"]</style><b id=pwn>x</b>`, "red")
+	mallory.WaitText("#online .people li:first-child .who", `"]</style><b id=pwn>x</b>`)
+	if mallory.Exists("#pwn") {
+		t.Errorf("a name broke out of the page's style: %s", mallory.HTML("head"))
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 // TestStatic: the stylesheet and the favicon are served, with their types.
 func TestStatic(t *testing.T) {
-	e := newApp(sessions.NewCookieStore(make([]byte, 32)), nil, "test")
+	e := newApp(sessions.NewCookieStore(make([]byte, 32)), nil, nil, "test")
 	for path, want := range map[string]string{
 		"/static/style.css": "text/css",
 		"/favicon.svg":      "image/svg+xml",
