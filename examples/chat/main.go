@@ -23,6 +23,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"embed"
@@ -170,7 +171,7 @@ func newApp(store sessions.Store, broker pubsub.Broker, tracker presence.Tracker
 	e := echo.New()
 	e.HideBanner = true
 	e.Renderer = renderer{template.Must(template.New("").Funcs(template.FuncMap{
-		"instances": instances,
+		"byName": byName, "instances": instances,
 	}).ParseFS(templateFS, "templates/*.html"))}
 	e.Use(sessionMiddleware(store))
 	e.Use(liveview.PluginWithConfig(liveview.Config{
@@ -199,7 +200,7 @@ func newApp(store sessions.Store, broker pubsub.Broker, tracker presence.Tracker
 	serveStatic(e)
 	e.GET("/", func(c echo.Context) error {
 		u := userOf(c)
-		data := map[string]any{"Name": u.Name, "Room": u.Room, "Instance": instance}
+		data := map[string]any{"ID": u.ID, "Name": u.Name, "Room": u.Room, "Instance": instance}
 		if u.Name == "" || u.Room == "" {
 			return c.Render(http.StatusOK, "join.html", data)
 		}
@@ -215,7 +216,11 @@ func newApp(store sessions.Store, broker pubsub.Broker, tracker presence.Tracker
 				"Error": "Pick a name (up to 30 characters) and a room (letters, digits, . _ -).",
 			})
 		}
-		if err := saveUser(c, store, user{Name: name, Room: room}); err != nil {
+		id := userOf(c).ID
+		if id == "" || userOf(c).Name != name {
+			id = liveview.NewRoomID() // who this is, for the Online list: a new name is a new person
+		}
+		if err := saveUser(c, store, user{ID: id, Name: name, Room: room}); err != nil {
 			return err
 		}
 		return c.Redirect(http.StatusSeeOther, "/")
@@ -231,10 +236,11 @@ func newApp(store sessions.Store, broker pubsub.Broker, tracker presence.Tracker
 
 // online tracks the tab in its room's presence and renders the room's
 // list into #online, now and after every change on any instance, until the
-// tab closes (the Hub then untracks it). The key is the user's name, the
-// only identity the session has: two tabs with the same name are one user,
-// whichever instance serves them. The meta is what the list shows: the
-// name and the instance (the host the WebSocket reached, as messages say).
+// tab closes (the Hub then untracks it). The key is the session's random
+// user id, made when the user joined: two tabs of one session are one
+// user, whichever instance serves them, and two people who picked the same
+// name are two. The meta is what the list shows: the name and the instance
+// (the host the WebSocket reached, as messages say).
 //
 // Presence is an extra: when its store fails (Redis down), the tab is
 // still let in to chat, and the failure is logged. A Track that timed out
@@ -243,12 +249,24 @@ func newApp(store sessions.Store, broker pubsub.Broker, tracker presence.Tracker
 func online(c echo.Context, lc *liveview.Context, u user) {
 	room := lc.Room()
 	meta := map[string]string{"name": u.Name, "instance": c.Request().Host}
-	if err := lc.Track(room, u.Name, meta); err != nil {
+	if err := lc.Track(room, u.ID, meta); err != nil {
 		slog.Warn("chat: tracking presence", "room", room, "err", err)
 	}
 	if err := lc.ShowPresence(room, "#online", "online.html"); err != nil {
 		slog.Warn("chat: showing presence", "room", room, "err", err)
 	}
+}
+
+// byName returns the online list sorted by name (the Hub sorts it by key,
+// a random user id), ties by key.
+func byName(list []liveview.Present) []liveview.Present {
+	out := slices.Clone(list)
+	slices.SortStableFunc(out, func(a, b liveview.Present) int {
+		an, _ := a.Meta()["name"].(string)
+		bn, _ := b.Meta()["name"].(string)
+		return cmp.Or(strings.Compare(an, bn), strings.Compare(a.Key, b.Key))
+	})
+	return out
 }
 
 // instances returns the instances a user's tabs are on (the "instance" of
@@ -267,8 +285,9 @@ func instances(p liveview.Present) []string {
 	return out
 }
 
-// user is what the session holds.
-type user struct{ Name, Room string }
+// user is what the session holds: a random id made at /join, the name
+// and the room.
+type user struct{ ID, Name, Room string }
 
 func userOf(c echo.Context) user {
 	u, _ := c.Get("user").(user)
@@ -281,9 +300,13 @@ func sessionMiddleware(store sessions.Store) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			s, _ := store.Get(c.Request(), sessionName)
+			id, _ := s.Values["id"].(string)
 			name, _ := s.Values["name"].(string)
 			room, _ := s.Values["room"].(string)
-			c.Set("user", user{Name: name, Room: room})
+			if id == "" {
+				id = name // a session from before ids
+			}
+			c.Set("user", user{ID: id, Name: name, Room: room})
 			return next(c)
 		}
 	}
@@ -291,7 +314,7 @@ func sessionMiddleware(store sessions.Store) echo.MiddlewareFunc {
 
 func saveUser(c echo.Context, store sessions.Store, u user) error {
 	s, _ := store.Get(c.Request(), sessionName)
-	s.Values["name"], s.Values["room"] = u.Name, u.Room
+	s.Values["id"], s.Values["name"], s.Values["room"] = u.ID, u.Name, u.Room
 	s.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	return s.Save(c.Request(), c.Response())
 }
