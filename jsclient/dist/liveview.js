@@ -4129,7 +4129,10 @@
   }
   function save2(list) {
     pending2 = list;
-    sessionStorage.setItem(PENDING, JSON.stringify(list));
+    try {
+      sessionStorage.setItem(PENDING, JSON.stringify(list));
+    } catch {
+    }
   }
   function connectionLost(probeURL) {
     showBanner();

@@ -195,10 +195,13 @@ function opened() {
   lv.open?.(); // uploads cut off by the old socket start again
 }
 
-// save makes list the pending events, in sessionStorage too.
+// save makes list the pending events, in sessionStorage too when it has
+// room (a full one keeps them in this page only).
 function save(list) {
   pending = list;
-  sessionStorage.setItem(PENDING, JSON.stringify(list));
+  try {
+    sessionStorage.setItem(PENDING, JSON.stringify(list));
+  } catch {}
 }
 
 // connectionLost shows the banner and schedules a reconnect; probeURL is
