@@ -240,6 +240,40 @@ type Config struct {
 	// (pubsub.NewMemory), closed with the Hub.
 	Broker pubsub.Broker
 
+	// Dedupe is where the Hub records the events it ran, so that an event
+	// the client sends again after a reconnect (the same "id") runs once,
+	// on whichever instance it reaches (see the README, "Exactly-once
+	// events"). Default: the Broker when it implements DedupeStore
+	// (pubsub.Memory, pubsub/redis.Broker: the same Redis, SET NX with a
+	// TTL), else a bounded in-process store per Hub (pubsub.NewDedupe).
+	Dedupe DedupeStore
+	// DedupeTTL is how long the record of an event that ran is kept: a
+	// re-send within it is answered from the record and does not run.
+	// Default: DefaultDedupeTTL (2 minutes). Negative: no dedupe at all
+	// (every event runs as it arrives, re-sends included).
+	DedupeTTL time.Duration
+	// DedupeLease is how long the claim of a running event lasts: a
+	// re-send meanwhile is answered "retry" (the client sends it again
+	// later); once it expired without a record (the instance died
+	// mid-run, or the record could not be stored), the next re-send runs
+	// the handler again. It must exceed the longest handler. Default:
+	// DefaultDedupeLease (30 s).
+	DedupeLease time.Duration
+	// DedupeFrameBytes bounds the frames recorded for one event (a
+	// duplicate is answered with them); over it, the record keeps none
+	// and a duplicate is answered "processed". Default:
+	// DefaultDedupeFrameBytes (64 KiB).
+	DedupeFrameBytes int
+	// DedupeConnBytes bounds the recorded frames of one connection within
+	// DedupeTTL; past it, records keep no frames. Default:
+	// DefaultDedupeConnBytes (1 MiB).
+	DedupeConnBytes int
+	// DedupeTimeout bounds each store call (a claim before the handler,
+	// the record after it). A store that does not answer in time counts
+	// as unreachable: the event is answered "retry" and does not run.
+	// Default: DefaultDedupeTimeout (1 s).
+	DedupeTimeout time.Duration
+
 	// I18n holds the app's translations. Each message is translated into
 	// its own locale: the frame's lang (the page's <html lang>), else the
 	// handshake's Accept-Language, else the bundle's default language (see
@@ -434,6 +468,21 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.MaxTopics == 0 {
 		cfg.MaxTopics = DefaultMaxTopics
+	}
+	if cfg.DedupeTTL == 0 {
+		cfg.DedupeTTL = DefaultDedupeTTL
+	}
+	if cfg.DedupeLease <= 0 {
+		cfg.DedupeLease = DefaultDedupeLease
+	}
+	if cfg.DedupeFrameBytes <= 0 {
+		cfg.DedupeFrameBytes = DefaultDedupeFrameBytes
+	}
+	if cfg.DedupeConnBytes <= 0 {
+		cfg.DedupeConnBytes = DefaultDedupeConnBytes
+	}
+	if cfg.DedupeTimeout <= 0 {
+		cfg.DedupeTimeout = DefaultDedupeTimeout
 	}
 	if cfg.PresenceInterval <= 0 {
 		cfg.PresenceInterval = 100 * time.Millisecond

@@ -63,6 +63,8 @@ type conn struct {
 	kicked     bool   // Hub.Disconnect reached it before the upgrade (under sendMu)
 	kickReason string // its close reason
 
+	onceState connOnce // once.go: its budget of recorded frames
+
 	mu    sync.Mutex
 	store map[string]any // Context.Get / Set
 }

@@ -55,6 +55,8 @@ type Context struct {
 	// answered is set once a frame carrying the event's Ref was queued, so
 	// the Hub answers every ref exactly once.
 	answered atomic.Bool
+
+	once *onceRun // once.go: the record of a claimed event, nil for none
 }
 
 // newEventContext returns the Context of frame, received on c. frame must
@@ -83,7 +85,7 @@ func newEventContext(c *conn, frame []byte) (*Context, error) {
 // setEvent makes ev the Context's event.
 func (c *Context) setEvent(ev *Event) {
 	c.event = ev
-	c.fe = fastEvent{function: ev.Function, lang: ev.Lang, ref: ev.Ref, upload: ev.Upload}
+	c.fe = fastEvent{function: ev.Function, lang: ev.Lang, ref: ev.Ref, upload: ev.Upload, id: ev.ID}
 }
 
 // maps returns the event as an Event with maps, building it once from the
@@ -234,6 +236,7 @@ func (c *Context) Send(m Message) error {
 	if m.Ref != 0 && m.Ref == c.fe.ref {
 		c.answered.Store(true)
 	}
+	c.recordSend(&m, b) // once.go
 	return c.conn.write(b, true)
 }
 

@@ -11,6 +11,7 @@ import (
 // on, its strings point into the frame, which must then never change.
 type fastEvent struct {
 	function, lang   string
+	id               string // the additive event id (once.go), "" for none
 	ref              int64
 	hasData, hasForm bool   // the frame had the object (maybe empty)
 	upload           uint32 // the upload the event consumes, 0 for none
@@ -79,7 +80,7 @@ func toMap(ps []pair) map[string]any {
 
 // event returns ev as an Event, with maps.
 func (ev *fastEvent) event() *Event {
-	out := &Event{Function: ev.function, Lang: ev.lang, Ref: ev.ref, Upload: ev.upload}
+	out := &Event{Function: ev.function, Lang: ev.lang, Ref: ev.ref, Upload: ev.upload, ID: ev.id}
 	if ev.hasData {
 		out.Data = toMap(ev.data)
 	}
@@ -105,7 +106,7 @@ func parseFast(b []byte) (*Event, bool) {
 
 // decodeFast decodes the frames the official client sends without
 // reflection: one object whose keys are function, data, form, lang, room,
-// ref and upload, data holding strings, form holding strings, booleans or null,
+// ref, upload and id, data holding strings, form holding strings, booleans or null,
 // and strings without escapes. Anything else (an escape, a nested value, an
 // unknown or repeated key, a data key collision after snake_case, more than
 // maxFastKeys entries in an object, invalid UTF-8, any syntax error) makes
@@ -161,6 +162,13 @@ func decodeFast(b []byte, ev *fastEvent, buf []pair, alias bool) bool {
 			bit = 8
 			if !d.null() {
 				if ev.ref, ok = d.uint(); !ok {
+					return false
+				}
+			}
+		case "id":
+			bit = 128
+			if !d.null() {
+				if ev.id, ok = d.str(); !ok {
 					return false
 				}
 			}

@@ -22,6 +22,7 @@ type registry struct {
 	handlers map[string]entry
 	root     groupNode // the Hub's own middleware (Use): the outermost group
 	chains   atomic.Pointer[map[string]HandlerFunc]
+	idem     atomic.Pointer[map[string]bool] // once.go: the handlers marked Idempotent
 }
 
 // entry is one registered handler: the function, the group it was
@@ -83,14 +84,21 @@ func checkMiddleware(what string, mws []MiddlewareFunc) {
 // added outermost. Called with r.mu held.
 func (r *registry) rebuild() {
 	chains := make(map[string]HandlerFunc, len(r.handlers))
+	idem := make(map[string]bool)
 	for name, e := range r.handlers {
 		fn := wrap(e.fn, e.mws)
+		once := isIdempotent(e.mws)
 		for g := e.group; g != nil; g = g.parent {
 			fn = wrap(fn, g.mws)
+			once = once || isIdempotent(g.mws)
 		}
 		chains[name] = fn
+		if once {
+			idem[name] = true
+		}
 	}
 	r.chains.Store(&chains)
+	r.idem.Store(&idem)
 }
 
 // wrap applies mws to fn, the first one outermost.
@@ -104,6 +112,12 @@ func wrap(fn HandlerFunc, mws []MiddlewareFunc) HandlerFunc {
 func (r *registry) lookup(name string) (HandlerFunc, bool) {
 	fn, ok := (*r.chains.Load())[name]
 	return fn, ok
+}
+
+// idempotent reports whether the handler of name is marked Idempotent.
+func (r *registry) idempotent(name string) bool {
+	m := r.idem.Load()
+	return m != nil && (*m)[name]
 }
 
 func (r *registry) names() []string {
@@ -130,6 +144,9 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 	// Bad frames count against the rate limits too, so they are taken first.
 	allowed := c.allowEvent()
 	lc, err := newEventContext(c, frame)
+	if err == nil {
+		err = checkEventID(lc.fe.id) // once.go
+	}
 	if err != nil {
 		if h.uploadControl(c, frame, allowed) { // upload.go: an announce or a cancel
 			return
@@ -143,6 +160,7 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 	// Every ref is answered once, whatever happens below, and each answer
 	// (an error frame or the ref's) goes after the event's upload, if any,
 	// was freed: a client that read it finds the temporary files gone.
+	defer h.completeOnce(lc) // once.go: after the answer, the record
 	defer h.answerRef(lc)
 	defer lc.releaseUpload() // idempotent: for a panicking ErrorHandler
 	err = h.runEvent(lc, allowed)
@@ -171,6 +189,9 @@ func (h *Hub) runEvent(lc *Context, allowed bool) error {
 	fn, ok := h.reg.lookup(lc.Function())
 	if !ok {
 		return ErrUnknownFunction
+	}
+	if h.claimOnce(lc) { // once.go: a duplicate, answered from its record
+		return nil
 	}
 	return call(fn, lc)
 }

@@ -250,6 +250,22 @@
 // goroutine the Hub starts ends when its connection ends; Hub.Shutdown waits
 // for them.
 //
+// # Exactly-once events
+//
+// The bundled client puts an "id" on every event with a ref and sends the
+// unanswered ones again after a reconnect or a reload of the tab; the Hub
+// claims each id in Config.Dedupe (the Redis of pubsub/redis.Broker, or
+// memory) before the handler runs, so an id runs once on whichever
+// instance it reaches. A duplicate is answered with the frames of the
+// first run ("once": "replayed"), or {"ref": n, "once": "processed"} when
+// they were not kept, or "retry" while the first run holds its claim or
+// the store is unreachable (the event then waits on the client; nothing
+// runs twice). Context.EventID gives the id for the app's own idempotency
+// keys; Idempotent marks handlers that need no dedupe. The windows: a
+// re-send after Config.DedupeTTL runs again, and so does one after the
+// claim of a run killed mid-way expired (Config.DedupeLease). Cost: two
+// store calls per event (two Redis SET). See the README.
+//
 // # Security
 //
 // Defaults, each tested (the README's "Security and operations defaults"

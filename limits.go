@@ -94,6 +94,7 @@ const (
 	logSubscribeFailed
 	logTooManyHandshakes
 	logEventLinesDropped
+	logDedupeDown
 	numHubKinds
 )
 

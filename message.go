@@ -55,6 +55,11 @@ import (
 //     exactly once, so the client always clears the trigger's loading state
 //     (aria-busy, the liveview-loading class, data-liveview-disable-with).
 //     Frames without ref (upstream clients) get no such answer.
+//   - id (string, with ref): the event's id, unique per tab (a random
+//     page-load prefix, ".", the ref: "k3j9x2.7"; at most 64 of
+//     [A-Za-z0-9._-]). The client keeps unanswered events (sessionStorage)
+//     and sends them again after a reconnect or reload; the server runs
+//     an id once (README, "Exactly-once events"; [Context.EventID]).
 //   - form lists: a <select multiple> sends the JSON list of its selected
 //     values, and several checkboxes of one name among the collected fields
 //     the list of the checked ones' values ([] when none); a single
@@ -93,6 +98,11 @@ import (
 //     ([Message.Event], [Context.Dispatch]). It may share a frame with a
 //     target.
 //   - ref (integer): the answer to an event's ref, described above.
+//   - once (string): with ref, the answer to a duplicate id: "replayed"
+//     (the first run's frames are sent again, this one with the new ref),
+//     "processed" (ran, its frames were not kept), "retry" (still
+//     running, or the dedupe store unreachable: the client keeps the
+//     event, its loading state too, and sends it again reconnectBaseMs later).
 //   - reply (any JSON): with ref, the value of [Context.Reply]; a client
 //     hook's this.pushEvent(fn, data) promise resolves with it.
 //   - js (string): JS commands (as data-liveview-js, each with a
@@ -182,6 +192,9 @@ type Event struct {
 	// Upload is the id of the upload whose files the event brings (an
 	// additive key), 0 when it brings none.
 	Upload uint32
+	// ID is the event's id (the additive "id" key, see Context.EventID),
+	// "" when the frame had none.
+	ID string
 }
 
 // wireEvent is the JSON shape of an incoming frame.
@@ -192,6 +205,7 @@ type wireEvent struct {
 	Lang     *string        `json:"lang"`
 	Ref      *int64         `json:"ref"`
 	Upload   *uint32        `json:"upload"`
+	ID       *string        `json:"id"`
 }
 
 // ParseEvent decodes one client frame. Every failure wraps ErrBadMessage:
@@ -230,6 +244,9 @@ func parseJSON(frame []byte) (*Event, error) {
 	}
 	if w.Upload != nil {
 		ev.Upload = *w.Upload
+	}
+	if w.ID != nil {
+		ev.ID = *w.ID
 	}
 	if w.Data != nil {
 		ev.Data = snakeKeys(w.Data)

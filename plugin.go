@@ -63,6 +63,8 @@ type Hub struct {
 
 	drain drain // drain.go: handshake admission, server registration
 
+	once hubOnce // once.go: the dedupe store
+
 	hints  hintLog   // datakeys.go: the Config.Debug hints already logged
 	render hubRender // component.go: the Echo of Hub renders, the missing-Renderer warning
 }
@@ -162,6 +164,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 		h.broker = pubsub.NewMemory()
 		h.ownsBroker = true
 	}
+	h.initOnce()
 	h.tracker = cfg.Presence
 	if h.tracker == nil {
 		h.tracker = presence.NewMemory(presence.Limits{})

@@ -360,6 +360,11 @@ func (p *parity) compare(step string, spontaneous bool) {
 
 var refKey = regexp.MustCompile(`,"ref":\d+`)
 
+// idKey is an event's "id": a random page-load prefix and the ref, never
+// the same in Chromium and liveviewtest; normalize checks its shape and
+// drops it.
+var idKey = regexp.MustCompile(`,"id":"[a-z0-9]+\.\d+"`)
+
 // normalize replaces the page's room, and for a spontaneous step drops the
 // refs and sorts the frames (the refs are compared as a set: both sides
 // sent the same number).
@@ -368,6 +373,7 @@ func (p *parity) normalize(frames []string, room string, spontaneous bool) []str
 	out := make([]string, len(frames))
 	for i, f := range frames {
 		out[i] = strings.Replace(f, `"room":`+string(roomJSON), `"room":"ROOM"`, 1)
+		out[i] = idKey.ReplaceAllString(out[i], "")
 		if spontaneous {
 			out[i] = refKey.ReplaceAllString(out[i], "")
 		}

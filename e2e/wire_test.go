@@ -76,8 +76,13 @@ func TestClientEventFrames(t *testing.T) {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		if got := strings.Join(keys, ","); got != "data,form,function,lang,ref,room" {
-			t.Errorf("frame %d has keys %s, want function, data, form, lang, room and ref: %s", i+1, got, s)
+		if got := strings.Join(keys, ","); got != "data,form,function,id,lang,ref,room" {
+			t.Errorf("frame %d has keys %s, want function, data, form, lang, room, ref and id: %s", i+1, got, s)
+		}
+		var id struct{ ID string }
+		_ = json.Unmarshal([]byte(s), &id)
+		if !strings.HasSuffix(id.ID, fmt.Sprintf(".%d", i+1)) {
+			t.Errorf("frame %d: id %q, want <tab>.%d", i+1, id.ID, i+1)
 		}
 		if f.Function != "record" || !jsonEqual(mustJSON(f.Data), `{"n":"one"}`) || !jsonEqual(mustJSON(f.Form), `{"q":"hi"}`) {
 			t.Errorf("frame %d: function, data, form = %s, %v, %v; want record, {n: one}, {q: hi}", i+1, f.Function, f.Data, f.Form)

@@ -17,7 +17,9 @@
 // event has files to upload, is served the same way: UploadsHashedName
 // (liveview.uploads.<hash>.js, the name the client bundles load) forever,
 // and liveview.uploads.min.js and the readable liveview.uploads.js with
-// revalidation.
+// revalidation. The hooks chunk (src/hooks.js, loaded when the page uses
+// data-liveview-hook) likewise: HooksHashedName, liveview.hooks.min.js and
+// liveview.hooks.js.
 package jsclient
 
 import (
@@ -31,7 +33,7 @@ import (
 	"time"
 )
 
-//go:embed dist/liveview.js dist/liveview.min.js dist/liveview.esm.js dist/liveview.uploads.js dist/liveview.uploads.min.js
+//go:embed dist/liveview.js dist/liveview.min.js dist/liveview.esm.js dist/liveview.uploads.js dist/liveview.uploads.min.js dist/liveview.hooks.js dist/liveview.hooks.min.js
 var dist embed.FS
 
 // Cache policies: revalidate the stable names, keep the hashed one forever.
@@ -55,6 +57,8 @@ var (
 	// internal/build): the same hash of the same bytes.
 	uploads     = mustRead("liveview.uploads.min.js")
 	uploadsName = "liveview.uploads." + contentHash(uploads)[:12] + ".js"
+	hooks       = mustRead("liveview.hooks.min.js")
+	hooksName   = "liveview.hooks." + contentHash(hooks)[:12] + ".js"
 	assets      = map[string]asset{
 		"liveview.js":             newAsset(mustRead("liveview.js"), revalidate),
 		"liveview.min.js":         newAsset(minified, revalidate),
@@ -63,6 +67,9 @@ var (
 		"liveview.uploads.js":     newAsset(mustRead("liveview.uploads.js"), revalidate),
 		"liveview.uploads.min.js": newAsset(uploads, revalidate),
 		uploadsName:               newAsset(uploads, immutable),
+		"liveview.hooks.js":       newAsset(mustRead("liveview.hooks.js"), revalidate),
+		"liveview.hooks.min.js":   newAsset(hooks, revalidate),
+		hooksName:                 newAsset(hooks, immutable),
 	}
 )
 
@@ -92,6 +99,14 @@ func HashedName() string {
 // time an event has files to upload.
 func UploadsHashedName() string {
 	return uploadsName
+}
+
+// HooksHashedName returns the content-addressed file name of the minified
+// hooks chunk, such as "liveview.hooks.3f2a9c1b7d0e.js": the name the
+// client loads it by, next to the client's own URL, when the page uses
+// data-liveview-hook.
+func HooksHashedName() string {
+	return hooksName
 }
 
 // Has reports whether Handler serves the file name (a base name, such as

@@ -78,5 +78,12 @@ func decodeMessage(raw []byte) (m liveview.Message, bare bool) {
 		m.Extra = extra
 	}
 	_, hasRef := f["ref"]
-	return m, hasRef && len(f) == 1
+	_, hasOnce := f["once"]
+	if hasOnce && len(f) == 2 {
+		delete(m.Extra, "once")
+		if len(m.Extra) == 0 {
+			m.Extra = nil
+		}
+	}
+	return m, hasRef && (len(f) == 1 || hasOnce && len(f) == 2)
 }

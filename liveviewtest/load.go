@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -149,9 +150,14 @@ func (p *Page) Reconnect() {
 	p.mu.Lock()
 	p.ws, p.done, p.closedErr = ws, done, nil
 	p.outstanding = map[int]bool{}
+	// The events sent and not answered go again first, with their ids
+	// (socket.js): the server runs each id once.
+	rerr := p.transmit(slices.Clone(p.unanswered))
 	// Uploads in progress start again on the new socket (the server of the
 	// old one freed them).
-	rerr := p.restartUploads()
+	if rerr == nil {
+		rerr = p.restartUploads()
+	}
 	p.signal()
 	p.mu.Unlock()
 	if rerr != nil {

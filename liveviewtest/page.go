@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -64,6 +65,9 @@ type Page struct {
 	uploadIDs   int                      // the last upload id
 	unacked     int                      // chunks sent and not acknowledged, all uploads together
 	uploadErrs  []UploadError            // the refusals
+	unanswered  []*clientrules.Event     // events with an id sent and not answered (once.go)
+	lastID      *clientrules.Event       // the last event with an id sent, for Resend
+	onces       []string                 // the "once" answers received
 }
 
 // CustomEvent is a CustomEvent the client dispatched on document for a
@@ -145,7 +149,17 @@ func (p *Page) apply(data []byte) {
 	if res.Redirect != nil {
 		p.redirect, p.carried = res.Redirect, res.Carried
 	}
+	if res.Ref != 0 && res.Once == "retry" {
+		// The event stays pending: sent again a little later (socket.js).
+		p.onces = append(p.onces, res.Once)
+		p.retryLater(res.Ref)
+		return
+	}
 	if res.Ref != 0 {
+		if res.Once != "" {
+			p.onces = append(p.onces, res.Once)
+		}
+		p.answered(res.Ref)
 		delete(p.outstanding, res.Ref)
 		if _, ok := p.replies[res.Ref]; ok {
 			p.replies[res.Ref], _ = decodeMessage(data)
@@ -171,6 +185,9 @@ func (p *Page) transmit(events []*clientrules.Event) error {
 		}
 		b := e.JSON()
 		p.sent = append(p.sent, json.RawMessage(b))
+		if e.ID != "" {
+			p.keepPending(e)
+		}
 		p.outstanding[e.Ref] = true
 		_ = p.ws.SetWriteDeadline(time.Now().Add(p.timeout))
 		if err := p.ws.WriteMessage(websocket.TextMessage, b); err != nil {
@@ -469,13 +486,21 @@ func (p *Page) Disconnected() (bool, string) {
 
 // Sent returns the event frames the page sent, in order, byte for byte as
 // the bundled client's JSON.stringify writes them (keys function, data,
-// form, ref, lang, room). liveview.ParseEvent decodes one as the server
-// sees it.
+// form, ref, lang, room), except the random "id" the client puts after
+// ref, left out here (Pending gives the ids; a handler's Context.EventID).
+// liveview.ParseEvent decodes one as the server sees it.
 func (p *Page) Sent() []json.RawMessage {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]json.RawMessage(nil), p.sent...)
+	out := make([]json.RawMessage, len(p.sent))
+	for i, b := range p.sent {
+		out[i] = json.RawMessage(idKey.ReplaceAll(b, nil))
+	}
+	return out
 }
+
+// idKey is an event's "id", random per page: Sent leaves it out.
+var idKey = regexp.MustCompile(`,"id":"[A-Za-z0-9._-]*"`)
 
 // fatalf fails the test with the message and the page's recent history.
 // p.mu must not be held.

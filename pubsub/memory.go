@@ -56,6 +56,9 @@ type Memory struct {
 	mu     sync.RWMutex
 	topics map[string]*memTopic // topics with at least one subscriber
 	closed bool
+
+	dedupeOnce sync.Once
+	dedupe     *Dedupe // ClaimEvent, CompleteEvent: made on first use
 }
 
 // memTopic holds the subscribers of one topic. Its lock orders publishes:

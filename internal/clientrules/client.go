@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -23,6 +24,7 @@ type Client struct {
 	history []string
 
 	lastRef int
+	tab     string                    // socket.js's tab: the prefix of event ids
 	pending map[int]*html.Node        // ref -> trigger (loading.js)
 	busy    map[*html.Node]*busyState // trigger -> loading state
 
@@ -85,6 +87,7 @@ func New(doc *html.Node, pageURL *url.URL, room string) *Client {
 		room:      room,
 		url:       &u,
 		history:   []string{pageURL.String()},
+		tab:       newTab(),
 		pending:   map[int]*html.Node{},
 		busy:      map[*html.Node]*busyState{},
 		keymaps:   map[*html.Node]map[string]string{},
@@ -440,6 +443,9 @@ func (c *Client) Reconnected() *Outcome {
 func (c *Client) send(e *Event, trigger *html.Node) {
 	c.lastRef++
 	e.Ref = c.lastRef
+	if c.tab != "" {
+		e.ID = c.tab + "." + strconv.Itoa(e.Ref)
+	}
 	c.startLoading(e.Ref, trigger)
 	e.Lang = c.lang()
 	e.Room = c.room
@@ -521,4 +527,15 @@ func Describe(el *html.Node) string {
 	}
 	b.WriteString(">")
 	return b.String()
+}
+
+// newTab is socket.js's tab: a random base-36 string, new per page load.
+func newTab() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	n := uint64(0)
+	for _, x := range b {
+		n = n<<8 | uint64(x)
+	}
+	return strconv.FormatUint(n>>11, 36)
 }

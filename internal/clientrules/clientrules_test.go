@@ -17,7 +17,41 @@ func page(t testing.TB, body string) (*Client, *html.Node) {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse("http://example.test/p")
-	return New(doc, u, ResolveRoom(doc)), doc
+	c := New(doc, u, ResolveRoom(doc))
+	c.tab = "" // no random ids in the expected JSON (TestEventIDs checks them)
+	return c, doc
+}
+
+// Every event with a ref carries the id tab + "." + ref (socket.js), and a
+// "retry" answer keeps its loading state.
+func TestEventIDs(t *testing.T) {
+	doc, _ := ParseDocument(`<!DOCTYPE html><html lang="en" data-room="r1"><body data-controller="page"><button id="b" data-action="click->page#run" data-liveview-function="inc">+</button></body></html>`)
+	u, _ := url.Parse("http://example.test/p")
+	c := New(doc, u, "r1")
+	b := find(t, doc, "#b")
+	out, err := c.Click(b)
+	if err != nil || len(out.Events) != 1 {
+		t.Fatalf("click: %v %v", out, err)
+	}
+	e := out.Events[0]
+	if e.ID != c.tab+".1" || c.tab == "" || !strings.Contains(string(e.JSON()), `"ref":1,"id":"`+e.ID+`"`) {
+		t.Fatalf("id %q, tab %q, JSON %s", e.ID, c.tab, e.JSON())
+	}
+	for _, tt := range []struct {
+		frame   string
+		pending bool
+	}{
+		{`{"ref":1,"once":"retry"}`, true},
+		{`{"ref":1,"once":"replayed","target":"#x","html":""}`, false},
+	} {
+		res := c.ApplyFrame([]byte(tt.frame))
+		if res.Ref != 1 || c.Pending(1) != tt.pending {
+			t.Errorf("%s: ref %d once %q, pending %v", tt.frame, res.Ref, res.Once, c.Pending(1))
+		}
+	}
+	if New(doc, u, "r1").tab == c.tab {
+		t.Error("two page loads have the same tab")
+	}
 }
 
 func find(t testing.TB, doc *html.Node, sel string) *html.Node {

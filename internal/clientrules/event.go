@@ -16,6 +16,7 @@ type Event struct {
 	RawData  json.RawMessage // instead of Data when set: a hook's pushEvent data
 	Form     *Object         // string, bool or []string values
 	Ref      int             // 0: no ref (the client then sends none)
+	ID       string          // with Ref: the event's id, the page's tab + "." + Ref (socket.js)
 	Lang     *string         // <html lang> at send time; nil is JSON null
 	Room     string
 
@@ -46,6 +47,10 @@ func (e *Event) JSON() []byte {
 	if e.Ref != 0 {
 		b.WriteString(`,"ref":`)
 		b.WriteString(strconv.Itoa(e.Ref))
+	}
+	if e.ID != "" {
+		b.WriteString(`,"id":`)
+		writeJSString(&b, e.ID)
 	}
 	if e.Upload != 0 {
 		b.WriteString(`,"upload":`)

@@ -33,6 +33,10 @@ type FrameResult struct {
 	Object bool
 	// Ref is the frame's ref (0 for none): that event's loading state ended.
 	Ref int
+	// Once is the frame's "once" key, the answer to a duplicate event id
+	// ("replayed", "processed", "retry"); "" for none. With "retry" the
+	// loading state goes on and the event stays pending (socket.js).
+	Once string
 	// Applied reports that the frame had a target and it was found.
 	Applied bool
 	// Streamed reports that the frame had a stream and its container was
@@ -116,7 +120,10 @@ func (c *Client) ApplyFrame(raw []byte) *FrameResult {
 	var ref float64
 	if json.Unmarshal(f["ref"], &ref) == nil && ref > 0 && ref == math.Trunc(ref) && ref <= 1<<53 {
 		res.Ref = int(ref)
-		c.finishLoading(res.Ref)
+		_ = json.Unmarshal(f["once"], &res.Once)
+		if res.Once != "retry" {
+			c.finishLoading(res.Ref)
+		}
 	}
 	var to string
 	if json.Unmarshal(f["redirect"], &to) == nil && isJSONString(f["redirect"]) {

@@ -1228,8 +1228,8 @@
       }
     }
     refresh() {
-      this.selectorObserverMap.forEach((observer2) => observer2.refresh());
-      this.attributeObserverMap.forEach((observer2) => observer2.refresh());
+      this.selectorObserverMap.forEach((observer) => observer.refresh());
+      this.attributeObserverMap.forEach((observer) => observer.refresh());
     }
     stop() {
       if (this.started) {
@@ -1241,13 +1241,13 @@
     }
     stopSelectorObservers() {
       if (this.selectorObserverMap.size > 0) {
-        this.selectorObserverMap.forEach((observer2) => observer2.stop());
+        this.selectorObserverMap.forEach((observer) => observer.stop());
         this.selectorObserverMap.clear();
       }
     }
     stopAttributeObservers() {
       if (this.attributeObserverMap.size > 0) {
-        this.attributeObserverMap.forEach((observer2) => observer2.stop());
+        this.attributeObserverMap.forEach((observer) => observer.stop());
         this.attributeObserverMap.clear();
       }
     }
@@ -1317,9 +1317,9 @@
       }
     }
     updateSelectorObserverForOutlet(outletName) {
-      const observer2 = this.selectorObserverMap.get(outletName);
-      if (observer2) {
-        observer2.selector = this.selector(outletName);
+      const observer = this.selectorObserverMap.get(outletName);
+      if (observer) {
+        observer.selector = this.selector(outletName);
       }
     }
     setupSelectorObserverForOutlet(outletName) {
@@ -3613,9 +3613,9 @@
       const permanent = [...el.querySelectorAll(`${PERMANENT}[id]`)];
       cleanup(el);
       el.innerHTML = html;
-      for (const live2 of permanent) {
-        const placeholder = el.querySelector(`#${CSS.escape(live2.id)}`);
-        if (placeholder) placeholder.replaceWith(live2);
+      for (const live of permanent) {
+        const placeholder = el.querySelector(`#${CSS.escape(live.id)}`);
+        if (placeholder) placeholder.replaceWith(live);
       }
       restored.push(el);
     }
@@ -3653,9 +3653,9 @@
   }
   function snapshot(el) {
     const copy = el.cloneNode(true);
-    const live2 = el.querySelectorAll("input, textarea, select");
+    const live = el.querySelectorAll("input, textarea, select");
     const copies = copy.querySelectorAll("input, textarea, select");
-    live2.forEach((field, i) => copyValue(field, copies[i]));
+    live.forEach((field, i) => copyValue(field, copies[i]));
     for (const node of copy.querySelectorAll(PERMANENT)) node.innerHTML = "";
     for (const name of MARKERS) {
       for (const node of copy.querySelectorAll(`[${name}]`)) node.removeAttribute(name);
@@ -3764,85 +3764,30 @@
     for (const ref of refs) finishLoading(ref);
   }
 
-  // src/hooks.js
+  // src/upload.js
+  var base = tagSrc;
+  var chunk = (url, name) => import(url || new URL(name, base || location.href));
+  function upload(message, trigger, inputs) {
+    message = stamp(message, trigger);
+    chunk(config().uploadsURL, "liveview.uploads.e5dfb3bd21ad.js").then(
+      () => lv.start(message, inputs),
+      (err) => {
+        lv.done([message.ref]);
+        throw err;
+      }
+    );
+  }
+
+  // src/hookstub.js
   var SELECTOR = "[data-liveview-hook]";
-  var live = /* @__PURE__ */ new Map();
-  var observer = null;
-  var fresh = /* @__PURE__ */ new Set();
-  var proto = {
-    pushEvent(fn, data) {
-      return new Promise(
-        (resolve, reject) => send(
-          { function: String(fn), data: data || {}, form: {} },
-          this.el,
-          (frame) => frame && !frame.error ? resolve(frame.reply) : reject(new Error(frame ? frame.error : "connection lost"))
-        )
-      );
-    }
-  };
-  function watchHooks() {
-    observer = new MutationObserver(sync);
-    observer.observe(document.documentElement, { childList: true, subtree: true });
-    setTimeout(() => scan(document.documentElement), 0);
+  var loading = false;
+  var load2 = () => loading || (loading = chunk(config().hooksURL, "liveview.hooks.4e17f37e7f8d.js"));
+  var watchHooks = () => setTimeout(() => (window.liveviewHooks || document.querySelector(SELECTOR)) && load2(), 0);
+  function updateHooks(el, deep) {
+    if (lv.hooks) lv.hooks.u(el, deep);
+    else if (el.closest(SELECTOR) || el.querySelector(SELECTOR)) load2();
   }
-  function sync(records = observer.takeRecords()) {
-    fresh = /* @__PURE__ */ new Set();
-    for (const r of records) {
-      if (live.size) {
-        for (const n of r.removedNodes) if (n.nodeType === 1 && !n.isConnected) forget(n);
-      }
-      for (const n of r.addedNodes) if (n.nodeType === 1 && n.isConnected) scan(n);
-    }
-  }
-  function scan(root) {
-    for (const el of withSelf(root, SELECTOR)) {
-      if (live.has(el)) continue;
-      const def = (window.liveviewHooks || {})[el.dataset.liveviewHook];
-      if (!def) {
-        warnOnce(`hook "${el.dataset.liveviewHook}" is not in window.liveviewHooks`, el);
-        continue;
-      }
-      const hook = Object.create(Object.assign(Object.create(proto), def));
-      hook.el = el;
-      live.set(el, hook);
-      fresh.add(el);
-      call(hook, "mounted");
-    }
-  }
-  function forget(root) {
-    for (const el of withSelf(root, SELECTOR)) {
-      const hook = live.get(el);
-      if (hook && !el.isConnected) {
-        live.delete(el);
-        call(hook, "destroyed");
-      }
-    }
-  }
-  function updateHooks(el, deep = [el]) {
-    if (!observer) return;
-    sync();
-    const done = new Set(fresh);
-    const up = (n) => {
-      const hook = live.get(n);
-      if (hook && !done.has(n)) {
-        done.add(n);
-        call(hook, "updated");
-      }
-    };
-    for (const d of deep) for (const n of withSelf(d, SELECTOR)) up(n);
-    for (let n = el; n && (n = n.closest(SELECTOR)); n = n.parentElement) up(n);
-  }
-  function reconnectHooks() {
-    for (const hook of live.values()) call(hook, "reconnected");
-  }
-  function call(hook, name) {
-    if (typeof hook[name] !== "function") return;
-    try {
-      hook[name](hook.el);
-    } catch (err) {
-      console.error(`LiveView: hook ${hook.el.dataset.liveviewHook}.${name}:`, err);
-    }
-  }
+  var reconnectHooks = () => lv.hooks?.r();
 
   // src/commands.js
   var words = (a) => a.split(/\s+/);
@@ -3964,9 +3909,9 @@
       data = JSON.parse(raw);
     } catch (err) {
       console.error("LiveView: invalid JSON frame", err);
-      return 0;
+      return [];
     }
-    if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
+    if (!data || typeof data !== "object" || Array.isArray(data)) return [];
     if (data.target) renderTarget(data);
     if (data.stream) applyStream(data.stream);
     if (data.js) runJS(data.js);
@@ -3984,9 +3929,9 @@
     }
     if (data.upload) lv.frame?.(data.upload);
     const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
-    if (ref) finishLoading(ref, data);
+    if (ref && data.once != "retry") finishLoading(ref, data);
     if (typeof data.redirect === "string") redirect(data.redirect);
-    return ref;
+    return [ref, data.once];
   }
   function renderTarget(data) {
     const el = query(data.target);
@@ -4066,8 +4011,11 @@
   var timer = null;
   var restarting = false;
   var offline = false;
+  var PENDING = "liveview-pending";
+  var tab = Math.random().toString(36).slice(2);
+  var pending2 = JSON.parse(sessionStorage.getItem(PENDING)) || [];
   var lastRef = 0;
-  var sentRefs = /* @__PURE__ */ new Set();
+  for (const m of pending2) m.ref = ++lastRef;
   var opens = 0;
   var reconnected = () => {
   };
@@ -4098,12 +4046,13 @@
       if (ws === socket) opened();
     });
     ws.addEventListener("message", (event) => {
-      const ref = handleFrame(event.data);
-      if (ref) sentRefs.delete(ref);
+      const [ref, once] = handleFrame(event.data);
+      const m = pending2.find((p) => p.ref === ref);
+      if (once === "retry") setTimeout(() => m && isOpen() && transmit(m), number("reconnectBaseMs"));
+      else if (m) save2(pending2.filter((p) => p !== m));
     });
     ws.addEventListener("close", (event) => {
       if (ws !== socket) return;
-      forgetSent();
       if (event.code === SERVICE_RESTART) restart(event.reason);
       else if (event.code === EXPIRED) expire();
       else if (event.code === DISCONNECTED) stop(event.reason.slice(22) || config().disconnectedMessage);
@@ -4122,10 +4071,10 @@
     else if ((timer === null || restarting) && !isConnecting()) connect();
   }
   function stamp(message, trigger, reply) {
-    const loading = trigger && config().loadingStates !== false;
-    if (loading || reply) {
-      message = { ...message, ref: ++lastRef };
-      if (loading) startLoading(message.ref, trigger);
+    const loading2 = trigger && config().loadingStates !== false;
+    if (loading2 || reply) {
+      message = { ...message, ref: ++lastRef, id: tab + "." + lastRef };
+      if (loading2) startLoading(message.ref, trigger);
       if (reply) awaitReply(message.ref, reply);
     }
     return message;
@@ -4171,17 +4120,19 @@
   function opened() {
     attempts = 0;
     hideBanner();
-    if (opens++ > 0) {
-      const waiting = queue.splice(0);
-      reconnected();
-      queue.push(...waiting);
-    }
+    const waiting = queue.splice(0);
+    queue.push(...pending2);
+    if (opens++ > 0) reconnected();
+    queue.push(...waiting);
     flush();
     lv.open?.();
   }
-  function forgetSent() {
-    finishAll(sentRefs);
-    sentRefs = /* @__PURE__ */ new Set();
+  function save2(list) {
+    pending2 = list;
+    try {
+      sessionStorage.setItem(PENDING, JSON.stringify(list));
+    } catch {
+    }
   }
   function connectionLost(probeURL) {
     showBanner();
@@ -4196,6 +4147,7 @@
   function stop(text) {
     showBanner(text);
     stopped = true;
+    finishAll(pending2.map((m) => m.ref));
   }
   function expire() {
     stop(config().expiredMessage);
@@ -4231,7 +4183,7 @@
     });
     try {
       socket.send(frame);
-      if (message.ref) sentRefs.add(message.ref);
+      if (message.id && !pending2.includes(message)) save2(bound([...pending2, message]));
       return true;
     } catch (err) {
       console.error("LiveView: send failed", err);
@@ -4239,35 +4191,26 @@
     }
   }
   function enqueue(message) {
+    queue.push(message);
+    bound(queue);
+  }
+  function bound(list) {
     const limit = Math.max(1, Math.floor(number("queueLimit")));
-    while (queue.length >= limit) {
-      const dropped = queue.shift();
+    while (list.length > limit) {
+      const dropped = list.shift();
       console.warn("LiveView: queue full, dropped", dropped.function);
       if (dropped.ref) finishAll([dropped.ref]);
       document.dispatchEvent(
         new CustomEvent("liveview:queue-overflow", { detail: { dropped, limit } })
       );
     }
-    queue.push(message);
+    return list;
   }
   function flush() {
     while (queue.length > 0 && isOpen() && !offline) {
       if (!transmit(queue[0])) return;
       queue.shift();
     }
-  }
-
-  // src/upload.js
-  var base = tagSrc;
-  function upload(message, trigger, inputs) {
-    message = stamp(message, trigger);
-    import(config().uploadsURL || new URL("liveview.uploads.e5dfb3bd21ad.js", base || location.href)).then(
-      () => lv.start(message, inputs),
-      (err) => {
-        lv.done([message.ref]);
-        throw err;
-      }
-    );
   }
 
   // src/focus.js
@@ -4757,11 +4700,11 @@
   var PAGE = '[data-controller~="page"]';
   var LIVE = "[data-liveview-function], [data-liveview-init], [data-liveview-keyboard-map], [data-liveview-intersect-appear], [data-liveview-intersect-disappear], [data-liveview-focus]";
   function watchOutside() {
-    const observer2 = new MutationObserver((records) => {
+    const observer = new MutationObserver((records) => {
       for (const record of records) {
         for (const node of record.addedNodes) {
           if (node.nodeType === 1 && warnOutside(node)) {
-            observer2.disconnect();
+            observer.disconnect();
             return;
           }
         }
@@ -4769,7 +4712,7 @@
     });
     const start2 = () => {
       if (!warnOutside(document.documentElement)) {
-        observer2.observe(document.documentElement, { childList: true, subtree: true });
+        observer.observe(document.documentElement, { childList: true, subtree: true });
       }
     };
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start2);

@@ -14,11 +14,18 @@
 // definition, with this.el and this.pushEvent(fn, data), which sends the
 // event fn (data as the event's "data") and returns a Promise of the
 // server's reply (Context.Reply), rejected with the handler's error or
-// when the connection is lost before the answer.
+// when the connection is lost for good before the answer.
+//
+// This is the hooks chunk (dist/liveview.hooks.<hash>.js), loaded like the
+// upload chunk (hookstub.js) when the page defines window.liveviewHooks or
+// has a data-liveview-hook element, at start or in a frame's HTML; it
+// reaches the client through window.__liveview (lv, socket.js) and sets
+// lv.hooks = {u: updateHooks, r: reconnectHooks}.
 
-import { send } from "./socket.js";
 import { warnOnce } from "./warn.js";
 import { withSelf } from "./scripts.js";
+
+const lv = window.__liveview;
 
 const SELECTOR = "[data-liveview-hook]";
 const live = new Map(); // element -> hook instance
@@ -29,20 +36,17 @@ let fresh = new Set(); // elements mounted by the current sync
 const proto = {
   pushEvent(fn, data) {
     return new Promise((resolve, reject) =>
-      send({ function: String(fn), data: data || {}, form: {} }, this.el, (frame) =>
+      lv.send({ function: String(fn), data: data || {}, form: {} }, this.el, (frame) =>
         frame && !frame.error ? resolve(frame.reply) : reject(new Error(frame ? frame.error : "connection lost")),
       ),
     );
   },
 };
 
-// watchHooks mounts the page's hook elements once the current task ends
-// (so hook definitions in later scripts count), then follows the DOM.
-export function watchHooks() {
-  observer = new MutationObserver(sync);
-  observer.observe(document.documentElement, { childList: true, subtree: true });
-  setTimeout(() => scan(document.documentElement), 0);
-}
+// The chunk mounts the page's hook elements once loaded, then follows the DOM.
+observer = new MutationObserver(sync);
+observer.observe(document.documentElement, { childList: true, subtree: true });
+scan(document.documentElement);
 
 // sync applies pending mutations: removed hook elements are destroyed,
 // inserted ones mounted.
@@ -85,8 +89,7 @@ function forget(root) {
 // elements that survived inside the elements of deep (those a morph kept),
 // then for el and the hook elements around it. It costs the size of deep's
 // subtrees and el's depth, whatever the number of hooks in the page.
-export function updateHooks(el, deep = [el]) {
-  if (!observer) return;
+function updateHooks(el, deep = [el]) {
   sync();
   const done = new Set(fresh);
   const up = (n) => {
@@ -101,9 +104,11 @@ export function updateHooks(el, deep = [el]) {
 }
 
 // reconnectHooks calls reconnected on every mounted hook.
-export function reconnectHooks() {
+function reconnectHooks() {
   for (const hook of live.values()) call(hook, "reconnected");
 }
+
+lv.hooks = { u: updateHooks, r: reconnectHooks };
 
 function call(hook, name) {
   if (typeof hook[name] !== "function") return;

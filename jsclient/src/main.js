@@ -33,6 +33,9 @@
  *     disconnectedMessage "You have been disconnected."
  *                                          [+] the banner's text after a close 4403
  *                                          whose reason carries no text
+ *     hooksURL           (unset)          [+] the hooks chunk's URL; unset:
+ *                                          liveview.hooks.<hash>.js next to
+ *                                          the client's script
  *     uploadsURL         (unset)          [+] the upload chunk's URL; unset:
  *                                          liveview.uploads.<hash>.js next to
  *                                          the client's script
@@ -53,6 +56,11 @@
  *                      gets aria-busy, the liveview-loading class and its
  *                      data-liveview-disable-with text until the server
  *                      answers a frame with the same ref
+ *   id        string   [+] with ref: the event's id, unique per tab (a random
+ *                      page-load prefix, ".", the ref); unanswered events
+ *                      wait in sessionStorage["liveview-pending"] and go
+ *                      again after a reconnect or reload; the server runs
+ *                      an id once
  *   upload    number   [+] the id of the upload that carried the event's
  *                      files (see Uploads); only when file inputs have files
  *
@@ -78,6 +86,10 @@
  *   redirect   [+] http(s) or relative URL: a full page load (location.assign)
  *   error      [+] with no target: dispatched on document as the
  *              "liveview:error" CustomEvent (detail = the frame)
+ *   once       [+] with ref, the answer to a duplicate id: "replayed" (the
+ *              first run's frames again), "processed" (ran, frames not
+ *              kept), "retry" (running, or the store unreachable: the event
+ *              stays pending, sent again reconnectBaseMs later)
  *   reply      [+] with ref: the value a hook's pushEvent resolves with
  *   upload     [+] {id, chunk} | {id, file, received} | {id, error, field,
  *              file}: an upload accepted, a chunk acknowledged, an upload
@@ -136,7 +148,9 @@
  *   the page has no [data-liveview-flash] element; a hook that is not in
  *   window.liveviewHooks.
  *
- * Hooks [+] (hooks.js): data-liveview-hook="Name" runs
+ * Hooks [+] (hooks.js, the chunk dist/liveview.hooks.<hash>.js, loaded with
+ *   import() when the page defines window.liveviewHooks or has such an
+ *   element after the start task, or a frame brings one): data-liveview-hook="Name" runs
  *   window.liveviewHooks.Name's mounted(el), updated(el) (a frame changed
  *   el or its content), destroyed(el) and reconnected(el), with this.el and
  *   this.pushEvent(fn, data) -> Promise of the server's reply.
@@ -187,7 +201,8 @@
  * window.webSocketConfig, [+] window.liveviewHooks (the page's),
  * [+] window.__liveview (internal: what the upload chunk uses).
  * sessionStorage["liveview-history"]: the journal;
- * [+] sessionStorage["liveview-flash"]: the messages a redirect takes along.
+ * [+] sessionStorage["liveview-flash"]: the messages a redirect takes along;
+ * [+] sessionStorage["liveview-pending"]: the events sent, not yet answered.
  * Document events: liveview:history-restored (as 2.3), [+] liveview:error,
  * [+] liveview:queue-overflow; [+] on file inputs (bubbling):
  * liveview:upload-progress, -error, -cancel, -restart.

@@ -8,7 +8,7 @@
 import { Idiomorph } from "idiomorph";
 import { pushUrl, trackRegion, trackRemoval } from "./history.js";
 import { finishLoading } from "./loading.js";
-import { updateHooks } from "./hooks.js";
+import { updateHooks } from "./hookstub.js";
 import { flash, redirect } from "./flash.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
 import { runJS } from "./commands.js";
@@ -19,17 +19,17 @@ import { lv } from "./socket.js";
 const SCROLL_DELAY_MS = 50;
 
 // handleFrame parses one text frame and applies it. It never throws; it
-// returns the frame's ref (0 when none) so the socket can forget it.
+// returns the frame's ref (0 when none) and "once" key, for the socket.
 export function handleFrame(raw) {
   let data;
   try {
     data = JSON.parse(raw);
   } catch (err) {
     console.error("LiveView: invalid JSON frame", err);
-    return 0;
+    return [];
   }
   // Only objects are frames; anything else is ignored like unknown keys.
-  if (!data || typeof data !== "object" || Array.isArray(data)) return 0;
+  if (!data || typeof data !== "object" || Array.isArray(data)) return [];
 
   if (data.target) renderTarget(data);
   if (data.stream) applyStream(data.stream);
@@ -53,9 +53,10 @@ export function handleFrame(raw) {
   // Upload frames (accepted, ack, refused) go to the upload chunk.
   if (data.upload) lv.frame?.(data.upload);
   const ref = Number.isInteger(data.ref) && data.ref > 0 ? data.ref : 0;
-  if (ref) finishLoading(ref, data);
+  // "once": "retry": the event stays pending, its loading state too.
+  if (ref && data.once != "retry") finishLoading(ref, data);
   if (typeof data.redirect === "string") redirect(data.redirect);
-  return ref;
+  return [ref, data.once];
 }
 
 // renderTarget changes the target element; url and title apply only when

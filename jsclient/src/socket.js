@@ -34,8 +34,17 @@ let attempts = 0; // reconnect attempts since the last successful open
 let timer = null; // the pending reconnect (or probe), if any
 let restarting = false; // the pending reconnect waits out a planned restart
 let offline = false; // between the window's "offline" and "online" events
+// Exactly once: every event with a ref gets an id, this page load's
+// random tab + "." + its ref; sent, it waits in pending (sessionStorage
+// "liveview-pending", so a reload of the tab keeps it, renumbered) until
+// its answer, and each socket that opens sends the unanswered ones again
+// first. The server runs an id once: a duplicate is answered from its
+// record; "once": "retry" keeps it pending, sent again reconnectBaseMs later.
+const PENDING = "liveview-pending";
+const tab = Math.random().toString(36).slice(2);
+let pending = JSON.parse(sessionStorage.getItem(PENDING)) || [];
 let lastRef = 0; // the last ref put on an event
-let sentRefs = new Set(); // refs sent on the current socket, not answered
+for (const m of pending) m.ref = ++lastRef;
 let opens = 0; // sockets that opened: from the second on, a reconnect
 let reconnected = () => {}; // what start() wants done on a reconnect
 let stopped = false; // closed with 4401 or 4403: never connect again
@@ -67,12 +76,13 @@ export function connect() {
     if (ws === socket) opened();
   });
   ws.addEventListener("message", (event) => {
-    const ref = handleFrame(event.data);
-    if (ref) sentRefs.delete(ref);
+    const [ref, once] = handleFrame(event.data);
+    const m = pending.find((p) => p.ref === ref);
+    if (once === "retry") setTimeout(() => m && isOpen() && transmit(m), number("reconnectBaseMs"));
+    else if (m) save(pending.filter((p) => p !== m));
   });
   ws.addEventListener("close", (event) => {
     if (ws !== socket) return;
-    forgetSent();
     if (event.code === SERVICE_RESTART) restart(event.reason);
     else if (event.code === EXPIRED) expire();
     else if (event.code === DISCONNECTED) stop(event.reason.slice(22) || config().disconnectedMessage);
@@ -105,7 +115,7 @@ export function send(message, trigger, reply) {
 export function stamp(message, trigger, reply) {
   const loading = trigger && config().loadingStates !== false;
   if (loading || reply) {
-    message = { ...message, ref: ++lastRef };
+    message = { ...message, ref: ++lastRef, id: tab + "." + lastRef };
     if (loading) startLoading(message.ref, trigger);
     if (reply) awaitReply(message.ref, reply);
   }
@@ -177,20 +187,21 @@ export function onReconnect(fn) {
 function opened() {
   attempts = 0;
   hideBanner();
-  if (opens++ > 0) {
-    const waiting = queue.splice(0);
-    reconnected();
-    queue.push(...waiting);
-  }
+  const waiting = queue.splice(0);
+  queue.push(...pending);
+  if (opens++ > 0) reconnected();
+  queue.push(...waiting);
   flush();
   lv.open?.(); // uploads cut off by the old socket start again
 }
 
-// forgetSent clears the loading state of events the socket took with it:
-// their answers will never come.
-function forgetSent() {
-  finishAll(sentRefs);
-  sentRefs = new Set();
+// save makes list the pending events, in sessionStorage too when it has
+// room (a full one keeps them in this page only).
+function save(list) {
+  pending = list;
+  try {
+    sessionStorage.setItem(PENDING, JSON.stringify(list));
+  } catch {}
 }
 
 // connectionLost shows the banner and schedules a reconnect; probeURL is
@@ -218,6 +229,7 @@ function restart(reason) {
 function stop(text) {
   showBanner(text);
   stopped = true;
+  finishAll(pending.map((m) => m.ref));
 }
 
 // expire ends a connection whose session has expired (close 4401) like
@@ -272,7 +284,7 @@ function transmit(message) {
   });
   try {
     socket.send(frame);
-    if (message.ref) sentRefs.add(message.ref);
+    if (message.id && !pending.includes(message)) save(bound([...pending, message]));
     return true;
   } catch (err) {
     console.error("LiveView: send failed", err);
@@ -283,16 +295,23 @@ function transmit(message) {
 // enqueue keeps at most queueLimit events, dropping the oldest and telling
 // the page with a liveview:queue-overflow event (detail: {dropped, limit}).
 function enqueue(message) {
+  queue.push(message);
+  bound(queue);
+}
+
+// bound drops the oldest events of list (the queue, or the pending ones)
+// beyond queueLimit, telling the page; it returns list.
+function bound(list) {
   const limit = Math.max(1, Math.floor(number("queueLimit")));
-  while (queue.length >= limit) {
-    const dropped = queue.shift();
+  while (list.length > limit) {
+    const dropped = list.shift();
     console.warn("LiveView: queue full, dropped", dropped.function);
     if (dropped.ref) finishAll([dropped.ref]);
     document.dispatchEvent(
       new CustomEvent("liveview:queue-overflow", { detail: { dropped, limit } }),
     );
   }
-  queue.push(message);
+  return list;
 }
 
 // flush sends the queued events in order while the socket stays open.

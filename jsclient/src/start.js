@@ -7,7 +7,7 @@ import { config } from "./config.js";
 import { initHistory } from "./history.js";
 import { connect, onReconnect, watchNetwork } from "./socket.js";
 import { watchOutside } from "./outside.js";
-import { reconnectHooks, watchHooks } from "./hooks.js";
+import { reconnectHooks, watchHooks } from "./hookstub.js";
 import { recoverForms } from "./recover.js";
 
 // application is the Stimulus application of the page, null until start().

@@ -18,7 +18,7 @@
 import { Idiomorph } from "idiomorph";
 import { trackRegion } from "./history.js";
 import { SCRIPT_SELECTOR, cleanup, query, runScript } from "./scripts.js";
-import { updateHooks } from "./hooks.js";
+import { updateHooks } from "./hookstub.js";
 
 const MORPH = { morphStyle: "outerHTML", ignoreActiveValue: true, restoreFocus: true };
 

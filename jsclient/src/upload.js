@@ -21,13 +21,17 @@ let base = tagSrc; // the URL the chunk's name is resolved against
 // uploadBase sets the URL the chunk's name is resolved against (esm.js).
 export const uploadBase = (url) => (base = url);
 
+// chunk loads a chunk (import(): the browser loads a URL once) from url,
+// else from its name next to the client's script.
+export const chunk = (url, name) => import(url || new URL(name, base || location.href));
+
 // upload starts message's loading state, loads the chunk (import(): the
 // browser loads a URL once) and hands it the message and the file inputs;
 // a chunk that cannot load ends the loading state (the console shows the
 // browser's error).
 export function upload(message, trigger, inputs) {
   message = stamp(message, trigger);
-  import(config().uploadsURL || new URL(UPLOADS, base || location.href)).then(
+  chunk(config().uploadsURL, UPLOADS).then(
     () => lv.start(message, inputs),
     (err) => {
       lv.done([message.ref]);

@@ -10,7 +10,9 @@
 // dist/liveview.uploads.min.js (minified). The first 12 hex digits of the
 // SHA-256 of the minified chunk make its content-addressed name,
 // liveview.uploads.<hash>.js (jsclient.UploadsHashedName computes the same),
-// which esbuild's Define puts into the client as UPLOADS. Then it writes
+// which esbuild's Define puts into the client as UPLOADS; the hooks chunk
+// of src/hooks.js, dist/liveview.hooks.js and .min.js, the same way, as
+// HOOKS (liveview.hooks.<hash>.js). Then it writes
 // dist/liveview.js (readable) and dist/liveview.min.js (minified), both IIFE
 // for ES2020 browsers that start the client when loaded (src/main.js), and
 // dist/liveview.esm.js (minified), the ES module of src/esm.js, which
@@ -73,7 +75,8 @@ func run(dir string) error {
 	banner := fmt.Sprintf("/*! echo-liveview client (github.com/echo-liveview/liveview) | Stimulus %s (c) 2023 Basecamp, LLC, MIT license | idiomorph %s, 0BSD */", version, morphVersion)
 	// The chunk bundles no package.
 	const chunkBanner = "/*! echo-liveview uploads (github.com/echo-liveview/liveview) */"
-	var uploads []byte // the minified chunk
+	const hooksBanner = "/*! echo-liveview hooks (github.com/echo-liveview/liveview) */"
+	var uploads, hooks []byte // the minified chunks
 	for _, out := range []struct {
 		file, entry, banner string
 		format              api.Format
@@ -82,13 +85,18 @@ func run(dir string) error {
 		// The chunk first: the client bundles need its hash.
 		{"dist/liveview.uploads.js", "src/uploads.js", chunkBanner, api.FormatIIFE, false},
 		{"dist/liveview.uploads.min.js", "src/uploads.js", chunkBanner, api.FormatIIFE, true},
+		{"dist/liveview.hooks.js", "src/hooks.js", hooksBanner, api.FormatIIFE, false},
+		{"dist/liveview.hooks.min.js", "src/hooks.js", hooksBanner, api.FormatIIFE, true},
 		{"dist/liveview.js", "src/main.js", banner, api.FormatIIFE, false},
 		{"dist/liveview.min.js", "src/main.js", banner, api.FormatIIFE, true},
 		{"dist/liveview.esm.js", "src/esm.js", banner, api.FormatESModule, true},
 	} {
 		var define map[string]string
-		if uploads != nil {
-			define = map[string]string{"UPLOADS": strconv.Quote(uploadsName(uploads))}
+		if hooks != nil {
+			define = map[string]string{
+				"UPLOADS": strconv.Quote(chunkName("uploads", uploads)),
+				"HOOKS":   strconv.Quote(chunkName("hooks", hooks)),
+			}
 		}
 		code, err := bundle(root, out.entry, out.file, out.banner, out.format, out.minify, define)
 		if err != nil {
@@ -97,20 +105,23 @@ func run(dir string) error {
 		if err := writeIfChanged(filepath.Join(root, out.file), code); err != nil {
 			return err
 		}
-		if out.file == "dist/liveview.uploads.min.js" {
+		switch out.file {
+		case "dist/liveview.uploads.min.js":
 			uploads = code
+		case "dist/liveview.hooks.min.js":
+			hooks = code
 		}
 		fmt.Printf("jsclient build: %s (%d bytes)\n", out.file, len(code))
 	}
 	return nil
 }
 
-// uploadsName is the content-addressed file name of the minified upload
-// chunk: "liveview.uploads." + the first 12 hex digits of its SHA-256 +
-// ".js", as jsclient.UploadsHashedName.
-func uploadsName(chunk []byte) string {
+// chunkName is the content-addressed file name of a minified chunk:
+// "liveview.<kind>." + the first 12 hex digits of its SHA-256 + ".js", as
+// jsclient.UploadsHashedName and HooksHashedName.
+func chunkName(kind string, chunk []byte) string {
 	sum := sha256.Sum256(chunk)
-	return "liveview.uploads." + hex.EncodeToString(sum[:])[:12] + ".js"
+	return "liveview." + kind + "." + hex.EncodeToString(sum[:])[:12] + ".js"
 }
 
 // pinnedVersion checks that the installed npm package pkg is the version

@@ -1,0 +1,393 @@
+package liveview
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/echo-liveview/liveview/pubsub"
+)
+
+// Exactly-once events. The bundled client puts an "id" on every event that
+// has a ref, keeps the unanswered ones (in sessionStorage) and sends them
+// again after a reconnect, to whichever instance it reaches. Before running
+// an event with an id, the Hub claims the id in a store every instance
+// shares (Config.Dedupe): the first claim runs the handler and records the
+// frames it sent; a later one runs nothing and is answered from the record:
+//
+//   - the recorded frames, sent again, the answer among them carrying the
+//     new ref and "once": "replayed";
+//   - {"ref": n, "once": "processed"} when the frames were not kept (over
+//     Config.DedupeFrameBytes or Config.DedupeConnBytes);
+//   - {"ref": n, "once": "retry"} while the first run is still running (its
+//     claim, Config.DedupeLease, has not expired), and while the store
+//     cannot be reached: the client keeps the event and sends it again
+//     after reconnectBaseMs. An instance killed mid-run leaves a claim
+//     that expires after DedupeLease; the next re-send then runs it.
+//
+// Records live for Config.DedupeTTL after the run. See the README,
+// "Exactly-once events", for the guarantee and its windows.
+
+// DedupeStore keeps the records of the events the Hub ran, shared by every
+// instance of the app. pubsub.Memory and pubsub/redis.Broker implement it
+// (a Config.Broker that does is used unless Config.Dedupe is set), and so
+// does pubsub.Dedupe. Implementations are safe for concurrent use.
+type DedupeStore interface {
+	// ClaimEvent stores val under key for ttl unless key holds a record,
+	// atomically across every instance. claimed reports whether it stored
+	// val; if not, rec is the record held (not to be modified). An error
+	// means the store could not tell (unreachable, full).
+	ClaimEvent(ctx context.Context, key string, val []byte, ttl time.Duration) (rec []byte, claimed bool, err error)
+	// CompleteEvent replaces the record of key by val for ttl.
+	CompleteEvent(ctx context.Context, key string, val []byte, ttl time.Duration) error
+}
+
+// Defaults of the exactly-once Config fields.
+const (
+	DefaultDedupeTTL        = 2 * time.Minute
+	DefaultDedupeLease      = 30 * time.Second
+	DefaultDedupeFrameBytes = 64 << 10
+	DefaultDedupeConnBytes  = 1 << 20
+	DefaultDedupeTimeout    = time.Second
+)
+
+// MaxEventIDLength is the longest event id the Hub accepts: an event whose
+// "id" is longer, or has a character outside [A-Za-z0-9._-], is a bad
+// message and does not run.
+const MaxEventIDLength = 64
+
+// The values of the additive "once" key of an answer.
+const (
+	onceReplayed  = "replayed"
+	onceProcessed = "processed"
+	onceRetry     = "retry"
+)
+
+// Record states: the first byte of a record.
+const (
+	recPending = 'p' // claimed, running (then a random token)
+	recDone    = 'd' // done, the frames follow
+	recBare    = 'x' // done, frames not kept
+)
+
+// Idempotent is a middleware that marks handlers whose events need no
+// deduplication (read-only or idempotent ones): their events run every
+// time they arrive, re-sends included, and touch no store. Use it with
+// Handle, Group or Use like any middleware; it adds no call of its own.
+// Context.EventID still gives the event's id.
+func Idempotent(next HandlerFunc) HandlerFunc { return next }
+
+var idempotentPtr = reflect.ValueOf(Idempotent).Pointer()
+
+// isIdempotent reports whether mws holds Idempotent.
+func isIdempotent(mws []MiddlewareFunc) bool {
+	for _, mw := range mws {
+		if reflect.ValueOf(mw).Pointer() == idempotentPtr {
+			return true
+		}
+	}
+	return false
+}
+
+// EventID returns the event's id (the additive "id" key the bundled client
+// puts on events with a ref), "" when it has none (an upstream client, an
+// event without a ref). Pass it to your own store as an idempotency key.
+func (c *Context) EventID() string { return c.fe.id }
+
+// validEventID reports whether id may be an event id.
+func validEventID(id string) bool {
+	if len(id) > MaxEventIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// onceRun is what the Hub records of one claimed event while it runs.
+type onceRun struct {
+	key string
+	mu  sync.Mutex
+	rec []byte // recDone, then the frames: uvarint length, a flag byte (1: the answer), the frame
+	max int    // the bytes rec may reach; over it, rec becomes bare
+}
+
+// record adds one frame sent by the event's Context; answer frames come
+// without their ref.
+func (r *onceRun) record(frame []byte, answer bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.rec) == 1 && r.rec[0] == recBare {
+		return
+	}
+	if len(r.rec)+len(frame)+binary.MaxVarintLen64+1 > r.max {
+		r.rec = []byte{recBare}
+		return
+	}
+	r.rec = binary.AppendUvarint(r.rec, uint64(len(frame)))
+	flag := byte(0)
+	if answer {
+		flag = 1
+	}
+	r.rec = append(r.rec, flag)
+	r.rec = append(r.rec, frame...)
+}
+
+// hubOnce is the Hub's exactly-once state.
+type hubOnce struct {
+	store DedupeStore // nil: off (Config.DedupeTTL < 0)
+	token [8]byte     // random: the claims of this Hub
+	seq   sync.Mutex
+	n     uint64
+}
+
+// initOnce picks the store: Config.Dedupe, the Broker if it is one, else a
+// store of the Hub's own.
+func (h *Hub) initOnce() {
+	if h.cfg.DedupeTTL < 0 {
+		return
+	}
+	_, _ = rand.Read(h.once.token[:])
+	switch s, ok := h.broker.(DedupeStore); {
+	case h.cfg.Dedupe != nil:
+		h.once.store = h.cfg.Dedupe
+	case ok:
+		h.once.store = s
+	default:
+		h.once.store = pubsub.NewDedupe(0)
+	}
+}
+
+// claimValue is the pending record of one claim: recPending, this Hub's
+// token and a sequence number, so a claim go-redis retried after a lost
+// answer is recognised as ours.
+func (h *Hub) claimValue() []byte {
+	h.once.seq.Lock()
+	h.once.n++
+	n := h.once.n
+	h.once.seq.Unlock()
+	v := make([]byte, 0, 1+8+binary.MaxVarintLen64)
+	v = append(v, recPending)
+	v = append(v, h.once.token[:]...)
+	return binary.AppendUvarint(v, n)
+}
+
+// onceKey is the record key of lc's event: its id, then the room (an id
+// has no ':'), so a client that learnt another page's id cannot read that
+// page's frames from another room.
+func onceKey(lc *Context) string { return lc.fe.id + ":" + lc.conn.room }
+
+// claimOnce decides the fate of an event with an id whose function fn is
+// registered: it reports true when the event was answered here (a
+// duplicate, or the store unreachable) and must not run; else the event
+// runs and lc records its frames.
+func (h *Hub) claimOnce(lc *Context) bool {
+	store := h.once.store
+	if store == nil || lc.fe.id == "" || h.reg.idempotent(lc.fe.function) {
+		return false
+	}
+	key := onceKey(lc)
+	val := h.claimValue()
+	ctx, cancel := context.WithTimeout(lc.conn.ctx, h.cfg.DedupeTimeout)
+	rec, claimed, err := store.ClaimEvent(ctx, key, val, h.cfg.DedupeLease)
+	cancel()
+	if err == nil && !claimed && string(rec) == string(val) {
+		claimed = true // our own claim, retried by the client library
+	}
+	switch {
+	case err != nil:
+		h.logHandshake(logDedupeDown, slog.LevelWarn, "liveview: dedupe store unreachable: events with an id are answered \"retry\", not run",
+			"function", clip(lc.fe.function, MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))
+		h.answerOnce(lc, onceRetry)
+		return true
+	case claimed:
+		lc.once = &onceRun{key: key, rec: []byte{recDone}, max: lc.conn.onceBudget(h.cfg.DedupeFrameBytes)}
+		return false
+	}
+	h.replay(lc, rec)
+	return true
+}
+
+// replay answers a duplicate from rec, the record of its first run.
+func (h *Hub) replay(lc *Context, rec []byte) {
+	if len(rec) == 0 || rec[0] == recPending {
+		h.answerOnce(lc, onceRetry)
+		return
+	}
+	if rec[0] != recDone {
+		h.answerOnce(lc, onceProcessed)
+		return
+	}
+	frames, ok := parseRecord(rec[1:])
+	if !ok {
+		h.answerOnce(lc, onceProcessed)
+		return
+	}
+	answered := false
+	for _, f := range frames {
+		b := f.frame
+		if f.answer {
+			b = withRef(b, lc.fe.ref)
+			answered = true
+		}
+		if err := lc.conn.write(b, true); err != nil {
+			return
+		}
+	}
+	if !answered {
+		h.answerOnce(lc, onceReplayed)
+	}
+	lc.answered.Store(true)
+}
+
+type recFrame struct {
+	frame  []byte
+	answer bool
+}
+
+// parseRecord splits a recDone record's frames.
+func parseRecord(b []byte) ([]recFrame, bool) {
+	var out []recFrame
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k-1) < n {
+			return nil, false
+		}
+		out = append(out, recFrame{answer: b[k] == 1, frame: b[k+1 : k+1+int(n)]})
+		b = b[k+1+int(n):]
+	}
+	return out, true
+}
+
+// withRef puts "ref": ref and "once": "replayed" first in frame, a JSON
+// object encoded without a ref.
+func withRef(frame []byte, ref int64) []byte {
+	b := make([]byte, 0, len(frame)+40)
+	b = append(b, `{"ref":`...)
+	b = strconv.AppendInt(b, ref, 10)
+	b = append(b, `,"once":"replayed"`...)
+	if len(frame) > 2 {
+		b = append(b, ',')
+	}
+	return append(b, frame[1:]...)
+}
+
+// answerOnce answers lc's ref with {"ref": n, "once": what}; an event
+// without a ref gets nothing.
+func (h *Hub) answerOnce(lc *Context, what string) {
+	lc.answered.Store(true)
+	if lc.fe.ref == 0 {
+		return
+	}
+	b := make([]byte, 0, 48)
+	b = append(b, `{"ref":`...)
+	b = strconv.AppendInt(b, lc.fe.ref, 10)
+	b = append(b, `,"once":"`...)
+	b = append(b, what...)
+	b = append(b, `"}`...)
+	if err := lc.conn.write(b, true); err != nil && !errors.Is(err, ErrConnClosed) && !errors.Is(err, ErrSlowClient) {
+		h.log.Warn("liveview: sending once answer failed", "err", err)
+	}
+}
+
+// completeOnce stores the record of a claimed event that has run, after
+// its answer was sent.
+func (h *Hub) completeOnce(lc *Context) {
+	r := lc.once
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	rec := r.rec
+	r.rec = []byte{recBare} // later sends are not recorded
+	r.mu.Unlock()
+	lc.conn.onceSpent(len(rec))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(lc.conn.ctx), h.cfg.DedupeTimeout)
+	defer cancel()
+	if err := h.once.store.CompleteEvent(ctx, r.key, rec, h.cfg.DedupeTTL); err != nil {
+		// The claim stays (pending) until DedupeLease: re-sends meanwhile
+		// are answered "retry", then run again.
+		h.logHandshake(logDedupeDown, slog.LevelWarn, "liveview: dedupe store unreachable: an event's record was not stored; its claim expires after Config.DedupeLease",
+			"function", clip(lc.fe.function, MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))
+	}
+}
+
+// recordSend records frame, sent by lc, in its run's record.
+func (lc *Context) recordSend(m *Message, frame []byte) {
+	r := lc.once
+	if r == nil {
+		return
+	}
+	if m.Ref != 0 && m.Ref == lc.fe.ref {
+		bare := *m
+		bare.Ref = 0
+		b, err := bare.appendJSON(make([]byte, 0, len(frame)))
+		if err != nil {
+			return
+		}
+		r.record(b, true)
+		return
+	}
+	r.record(frame, false)
+}
+
+// connOnce is a connection's budget of recorded frame bytes within
+// Config.DedupeTTL (Config.DedupeConnBytes).
+type connOnce struct {
+	mu    sync.Mutex
+	spent []onceSpend
+	sum   int
+}
+
+type onceSpend struct {
+	n   int
+	exp time.Time
+}
+
+// onceBudget returns the bytes the next record may hold: at most perEvent
+// and what is left of the connection's budget.
+func (c *conn) onceBudget(perEvent int) int {
+	o := &c.onceState
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := time.Now()
+	i := 0
+	for i < len(o.spent) && !o.spent[i].exp.After(now) {
+		o.sum -= o.spent[i].n
+		i++
+	}
+	o.spent = o.spent[i:]
+	return max(1, min(perEvent, c.hub.cfg.DedupeConnBytes-o.sum))
+}
+
+// onceSpent charges a stored record of n bytes to the connection.
+func (c *conn) onceSpent(n int) {
+	if n <= 1 {
+		return
+	}
+	o := &c.onceState
+	o.mu.Lock()
+	o.spent = append(o.spent, onceSpend{n: n, exp: time.Now().Add(c.hub.cfg.DedupeTTL)})
+	o.sum += n
+	o.mu.Unlock()
+}
+
+// checkEventID returns the error for an event whose id is invalid.
+func checkEventID(id string) error {
+	if id == "" || validEventID(id) {
+		return nil
+	}
+	return fmt.Errorf("%w: invalid \"id\" (at most %d of [A-Za-z0-9._-])", ErrBadMessage, MaxEventIDLength)
+}

@@ -1,0 +1,74 @@
+package liveview
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/echo-liveview/liveview/internal/redisserver"
+	"github.com/echo-liveview/liveview/pubsub/redis"
+)
+
+// BenchmarkOnce is BenchmarkDispatch's click with an event id, so each
+// event is claimed and recorded: "off" (no id, as today), "memory" (the
+// default store of the memory broker), "redis" (pubsub/redis.Broker on a
+// private redis-server on loopback: two SET per event, reported as
+// redis_cmds/op).
+func BenchmarkOnce(b *testing.B) {
+	for _, mode := range []string{"off", "memory", "redis"} {
+		b.Run(mode, func(b *testing.B) {
+			cfg := Config{Logger: discardLogger(), RateLimit: -1}
+			var srv *redisserver.Server
+			if mode == "redis" {
+				srv = redisserver.Start(b)
+				c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+				br := redis.New(c)
+				defer func() { _ = br.Close(); _ = c.Close() }()
+				cfg.Broker = br
+			}
+			h := New(cfg)
+			defer h.Close()
+			h.Handle("click", func(c *Context) error {
+				return c.Render("#item-"+c.Data("id"), "item.html", c.FormValue("name"))
+			})
+			e := echo.New()
+			e.Renderer = testTemplates
+			req := httptest.NewRequest(http.MethodGet, "/ws/liveview/lobby/", nil)
+			c := newConn(h, e, req, "lobby")
+			defer c.cancel()
+			frames := make([][]byte, 0, 1024)
+			for i := range cap(frames) {
+				id := ""
+				if mode != "off" {
+					id = fmt.Sprintf(`,"id":"b%d.%d"`, i, i)
+				}
+				frames = append(frames, fmt.Appendf(nil, `{"function":"click","data":{"id":"7"},"form":{"name":"Ada"},"ref":%d%s,"lang":"en","room":"lobby"}`, i+1, id))
+			}
+			if srv != nil {
+				srv.Do("CONFIG", "RESETSTAT")
+			}
+			n, round := 0, 0
+			b.ReportAllocs()
+			for b.Loop() {
+				f := frames[n%len(frames)]
+				if n%len(frames) == 0 && mode != "off" {
+					round++ // new ids for every round
+					for i := range frames {
+						frames[i] = fmt.Appendf(frames[i][:0], `{"function":"click","data":{"id":"7"},"form":{"name":"Ada"},"ref":%d,"id":"r%d.%d","lang":"en","room":"lobby"}`, i+1, round, i)
+					}
+					f = frames[0]
+				}
+				h.handleFrame(c, f)
+				c.discardQueued()
+				n++
+			}
+			if srv != nil {
+				b.ReportMetric(float64(srv.CommandCalls()["set"])/float64(n), "redis_cmds/op")
+			}
+		})
+	}
+}

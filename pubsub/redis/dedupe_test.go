@@ -1,0 +1,118 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/echo-liveview/liveview/internal/redisserver"
+	"github.com/echo-liveview/liveview/pubsub/redis"
+)
+
+// The dedupe store of exactly-once events: a claim is atomic across two
+// brokers (two instances), costs one SET and a record one more, expires
+// with its TTL, and a dead or a frozen Redis is an error wrapping
+// ErrUnavailable within the publish timeout, never a claim.
+func TestDedupeStore(t *testing.T) {
+	srv := redisserver.Start(t)
+	ctx := context.Background()
+	newBroker := func() *redis.Broker {
+		c := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), MaxRetries: -1})
+		b := redis.New(c, redis.WithPublishTimeout(300*time.Millisecond))
+		t.Cleanup(func() { _ = b.Close(); _ = c.Close() })
+		return b
+	}
+	a, b := newBroker(), newBroker()
+	srv.Do("CONFIG", "RESETSTAT")
+
+	var wins atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 40 {
+		br := a
+		if i%2 == 1 {
+			br = b
+		}
+		wg.Go(func() {
+			_, ok, err := br.ClaimEvent(ctx, "tab.1:r", []byte{'p', byte(i)}, time.Minute)
+			if err != nil {
+				t.Errorf("claim: %v", err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d claims won across two brokers, want 1", wins.Load())
+	}
+	if err := a.CompleteEvent(ctx, "tab.1:r", []byte("dframes"), 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	rec, ok, err := b.ClaimEvent(ctx, "tab.1:r", []byte("p"), time.Minute)
+	if err != nil || ok || string(rec) != "dframes" {
+		t.Fatalf("the other instance sees %q %v %v", rec, ok, err)
+	}
+	calls := srv.CommandCalls()
+	if calls["set"] != 42 { // 41 claims + 1 record (and the connections' HELLO)
+		t.Errorf("commands %v, want 42 SET", calls)
+	}
+	if pttl := srv.Do("PTTL", "liveview:once:tab.1:r"); pttl < "1" || len(pttl) < 6 {
+		t.Errorf("record PTTL %s ms, want about 120000", pttl)
+	}
+
+	// The TTL: a short claim is gone after it.
+	if _, ok, _ := a.ClaimEvent(ctx, "tab.2:r", []byte("p"), 50*time.Millisecond); !ok {
+		t.Fatal("claim")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok, _ := b.ClaimEvent(ctx, "tab.2:r", []byte("p"), time.Minute); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the claim did not expire")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	for _, fault := range []struct {
+		name       string
+		start, end func()
+	}{
+		{"frozen", srv.Pause, srv.Resume},
+		{"dead", srv.Kill, srv.Restart},
+	} {
+		fault.start()
+		t0 := time.Now()
+		_, ok, err := a.ClaimEvent(ctx, "tab.3:r", []byte("p"), time.Minute)
+		took := time.Since(t0)
+		if ok || !errors.Is(err, redis.ErrUnavailable) {
+			t.Errorf("%s: claim %v %v, want ErrUnavailable", fault.name, ok, err)
+		}
+		if err := a.CompleteEvent(ctx, "tab.3:r", []byte("d"), time.Minute); !errors.Is(err, redis.ErrUnavailable) {
+			t.Errorf("%s: complete %v, want ErrUnavailable", fault.name, err)
+		}
+		t.Logf("%s Redis: the claim failed after %v", fault.name, took)
+		if took > 3*time.Second {
+			t.Errorf("%s: the claim took %v", fault.name, took)
+		}
+		fault.end()
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		_, ok, err := a.ClaimEvent(ctx, "tab.4:r", []byte("p"), time.Minute)
+		if err == nil && ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no claim after Redis came back: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
