@@ -3,3 +3,7 @@ package redis
 // Kill stops t as a crash would: no goodbye, its entries stay in Redis until
 // their lease expires.
 func Kill(t *Tracker) { _ = t.shutdown(false) }
+
+// Cycle runs one round of t's background upkeep (heartbeat, liveness,
+// syncs) now, on the caller's goroutine, as its loop does every interval.
+func Cycle(t *Tracker) { t.cycle() }

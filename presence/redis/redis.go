@@ -165,7 +165,6 @@ type Tracker struct {
 	broker *psredis.Broker
 
 	prefix    string
-	id        string
 	lease     time.Duration
 	syncEvery time.Duration
 	timeout   time.Duration
@@ -178,6 +177,11 @@ type Tracker struct {
 	stop    chan struct{}
 	done    chan struct{} // the loop exited
 	wake    chan struct{} // capacity 1: a replica wants a sync
+	kick    chan struct{} // capacity 1: run an upkeep round now
+	first   chan struct{} // closed after the first heartbeat's attempt
+
+	firstOnce sync.Once
+	cycleMu   sync.Mutex // one upkeep round or syncAll at a time
 
 	// opsMu and ops track the detached commands, so that Close waits
 	// for them: draining is set under the write lock before the Wait.
@@ -186,10 +190,20 @@ type Tracker struct {
 	draining bool
 
 	mu       sync.Mutex
+	id       string // this instance's id; a new one after Redis lost it
+	prevID   string // the id before the last change, or ""
+	retired  map[string]bool
+	epoch    uint64 // counts the id changes
 	own      map[string]*ownTopic
 	replicas map[string]*replica
-	aliveSet bool      // the instance key was written once
+	aliveSet bool      // the instance is registered in the liveness set
 	lostAt   time.Time // when Redis was last found to have lost our keys
+	live     *liveness // the last liveness set read, or nil
+	// byID indexes the replicas' parts by instance id, and absent says
+	// since when an id with parts is missing from the liveness set.
+	byID          map[string]map[*replica]struct{}
+	absent        map[string]time.Time
+	topicsRenewed time.Time // of this instance's topics set's safety TTL
 }
 
 // ownTopic is this instance's entries in one topic.
@@ -197,6 +211,11 @@ type ownTopic struct {
 	sem     chan struct{}             // capacity 1: orders this topic's writes to Redis
 	entries map[string]presence.Entry // guarded by Tracker.mu
 	dirty   bool                      // guarded by Tracker.mu: Redis may differ; rewrite it
+	// Guarded by Tracker.mu, written under sem:
+	lastSeq    uint64    // of the last write of the hash (0: no hash)
+	registered bool      // the topic is in the instance's topics set
+	renewed    time.Time // the hash's safety TTL was last set
+	announce   bool      // a change message was lost: announce a reread
 }
 
 var _ presence.Tracker = (*Tracker)(nil)
@@ -218,8 +237,13 @@ func New(client goredis.UniversalClient, opts ...Option) *Tracker {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		wake:     make(chan struct{}, 1),
+		kick:     make(chan struct{}, 1),
+		first:    make(chan struct{}),
 		own:      make(map[string]*ownTopic),
 		replicas: make(map[string]*replica),
+		retired:  make(map[string]bool),
+		byID:     make(map[string]map[*replica]struct{}),
+		absent:   make(map[string]time.Time),
 	}
 	for _, o := range opts {
 		o(t)
@@ -227,9 +251,7 @@ func New(client goredis.UniversalClient, opts ...Option) *Tracker {
 	if t.syncEvery == 0 {
 		t.syncEvery = t.lease / 4
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	t.id = hex.EncodeToString(b[:])
+	t.id = newID()
 	t.cmd, t.detach = client, true
 	if c, ok := client.(*goredis.Client); ok {
 		d := t.timeout
@@ -252,8 +274,21 @@ func New(client goredis.UniversalClient, opts ...Option) *Tracker {
 	return t
 }
 
-// ID returns the tracker's instance id: 32 hex digits, random per New.
-func (t *Tracker) ID() string { return t.id }
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ID returns the tracker's instance id: 32 hex digits, random per New, and
+// replaced by a new random one when Redis lost this instance's lease (a
+// Redis restart, or the instance cut off from Redis for longer than the
+// lease).
+func (t *Tracker) ID() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.id
+}
 
 // Lease returns the lease (see WithLease).
 func (t *Tracker) Lease() time.Duration { return t.lease }
@@ -264,9 +299,16 @@ func (t *Tracker) Bound() time.Duration { return t.lease + t.syncEvery }
 
 func (t *Tracker) hashKey(topic, id string) string { return t.prefix + "{" + topic + "}:" + id }
 func (t *Tracker) indexKey(topic string) string    { return t.prefix + "{" + topic + "}" }
-func (t *Tracker) aliveKey() string                { return t.prefix + "instance:" + t.id }
+func (t *Tracker) instancesKey() string            { return t.prefix + "instances" }
+func (t *Tracker) topicsKey(id string) string      { return t.prefix + "topics:" + id }
 func channel(topic string) string                  { return "{" + topic + "}" }
-func ms(d time.Duration) string                    { return strconv.FormatInt(d.Milliseconds(), 10) }
+
+// safety is the TTL of every key the tracker writes: much longer than the
+// lease, so that it costs nothing in steady state (the live instances set
+// it on writes and renew it every safety/2), and only makes sure that
+// nothing stays behind forever when every instance is gone.
+func (t *Tracker) safety() time.Duration { return max(24*time.Hour, 100*t.lease) }
+func ms(d time.Duration) string          { return strconv.FormatInt(d.Milliseconds(), 10) }
 
 var errStalled = errors.New("liveview: presence: redis: no answer since a command timed out")
 
@@ -357,7 +399,7 @@ func (t *Tracker) acquire(ctx context.Context, topic string) (*ownTopic, error) 
 // instance has nothing there any more.
 func (t *Tracker) release(topic string, ot *ownTopic) {
 	t.mu.Lock()
-	if len(ot.entries) == 0 && !ot.dirty && t.own[topic] == ot {
+	if len(ot.entries) == 0 && !ot.dirty && !ot.announce && t.own[topic] == ot {
 		delete(t.own, topic)
 	}
 	t.mu.Unlock()
@@ -403,29 +445,125 @@ func (t *Tracker) Track(ctx context.Context, topic string, e presence.Entry) err
 	}
 	others := len(ot.entries) > 1 || (len(ot.entries) == 1 && !had)
 	t.changeOwnLocked(topic, ot, e.Ref, &e)
-	seq := t.seq.Add(1)
-	dirty := ot.dirty
 	t.mu.Unlock()
-	if dirty {
-		return t.rewrite(ctx, topic, ot)
+	w, err := t.begin(ctx, "track", topic, ot)
+	if err != nil || w.rewrite {
+		return err
+	}
+	if !others {
+		w.prev = 0 // the script replaces the hash
 	}
 	var res int64
 	err = t.do(ctx, "track", false, func(ctx context.Context, c goredis.UniversalClient) error {
 		var err error
-		res, err = trackScript.Run(ctx, c, []string{t.hashKey(topic, t.id), t.indexKey(topic)},
-			e.Ref, encodeValue(e), seq, ms(t.lease), t.id, boolArg(others)).Int64()
+		res, err = trackScript.Run(ctx, c, []string{t.hashKey(topic, w.id), t.indexKey(topic)},
+			e.Ref, encodeValue(e), w.seq, ms(t.safety()), w.id, boolArg(others)).Int64()
 		return err
 	})
 	if err != nil {
 		t.markDirty(ot)
 		return err
 	}
-	if res == 0 { // Redis lost the hash: write it whole
+	if res == 0 { // Redis lost the hash: the heartbeat finds out why and rewrites it
 		t.markDirty(ot)
-		return t.rewrite(ctx, topic, ot)
+		t.kickLoop()
+		return nil
 	}
-	t.publish(ctx, topic, message{ID: t.id, Seq: seq, Op: opTrack, Ref: e.Ref, Key: e.Key, Meta: e.Meta})
+	if t.wrote(ot, w, true) {
+		t.publish(ctx, topic, ot, message{ID: w.id, Seq: w.seq, Prev: w.prev, Op: opTrack, Ref: e.Ref, Key: e.Key, Meta: e.Meta})
+	}
 	return nil
+}
+
+// write is one write of this instance's hash of a topic, as begin set it
+// up: the instance id and epoch it is for, its sequence number and the
+// previous write's.
+type write struct {
+	id        string
+	epoch     uint64
+	seq, prev uint64
+	rewrite   bool // begin rewrote the hash whole instead
+}
+
+// begin prepares a write of topic's hash; the caller holds ot's
+// semaphore. It waits for the instance's first heartbeat, registers the
+// topic in the instance's topics set (before any hash exists there, so
+// that a collector always finds it), and rewrites the hash whole instead
+// when it is dirty (then w.rewrite is set).
+func (t *Tracker) begin(ctx context.Context, op, topic string, ot *ownTopic) (write, error) {
+	select {
+	case <-t.first:
+	case <-ctx.Done():
+		t.markDirty(ot)
+		return write{}, fmt.Errorf("liveview: presence: redis: %s: %w", op, ctx.Err())
+	}
+	t.mu.Lock()
+	w := write{id: t.id, epoch: t.epoch, seq: t.seq.Add(1), prev: ot.lastSeq}
+	registered, dirty, alive := ot.registered, ot.dirty, t.aliveSet
+	t.mu.Unlock()
+	if !alive {
+		t.markDirty(ot)
+		return w, fmt.Errorf("liveview: presence: redis: %s: %w: this instance is not registered in Redis yet", op, presence.ErrUnavailable)
+	}
+	if dirty {
+		w.rewrite = true
+		return w, t.rewrite(ctx, topic, ot)
+	}
+	if !registered {
+		if err := t.register(ctx, op, w.id, topic); err != nil {
+			t.markDirty(ot)
+			return w, err
+		}
+		t.mu.Lock()
+		if t.epoch == w.epoch {
+			ot.registered = true
+		}
+		t.mu.Unlock()
+	}
+	return w, nil
+}
+
+// register adds topics to id's topics set (with the safety TTL).
+func (t *Tracker) register(ctx context.Context, op, id string, topics ...string) error {
+	members := make([]any, len(topics))
+	for i, tp := range topics {
+		members[i] = tp
+	}
+	return t.do(ctx, op, false, func(ctx context.Context, c goredis.UniversalClient) error {
+		_, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			p.SAdd(ctx, t.topicsKey(id), members...)
+			p.PExpire(ctx, t.topicsKey(id), t.safety())
+			return nil
+		})
+		return err
+	})
+}
+
+// unregister removes topic from id's topics set, after the hash went.
+func (t *Tracker) unregister(ctx context.Context, id, topic string) {
+	_ = t.do(ctx, "untrack", false, func(ctx context.Context, c goredis.UniversalClient) error {
+		return c.SRem(ctx, t.topicsKey(id), topic).Err()
+	})
+}
+
+// wrote records a successful write w of ot's hash (present: the hash
+// exists after it), and reports whether it is worth announcing: not when
+// the instance changed its id meanwhile (the rewrite under the new one
+// announces it).
+func (t *Tracker) wrote(ot *ownTopic, w write, present bool) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.epoch != w.epoch {
+		return false
+	}
+	if present {
+		ot.lastSeq = w.seq
+		ot.renewed = time.Now()
+	} else {
+		ot.lastSeq = 0
+		ot.registered = false
+	}
+	return true
 }
 
 func boolArg(b bool) string {
@@ -439,6 +577,14 @@ func (t *Tracker) markDirty(ot *ownTopic) {
 	t.mu.Lock()
 	ot.dirty = true
 	t.mu.Unlock()
+}
+
+// kickLoop asks the loop for an upkeep round now.
+func (t *Tracker) kickLoop() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Untrack implements [presence.Tracker.Untrack]; errors as for Track.
@@ -477,17 +623,16 @@ func (t *Tracker) Untrack(ctx context.Context, topic, ref string) error {
 		return nil
 	}
 	t.changeOwnLocked(topic, ot, ref, nil)
-	seq := t.seq.Add(1)
-	dirty := ot.dirty
 	t.mu.Unlock()
-	if dirty {
-		return t.rewrite(ctx, topic, ot)
+	w, err := t.begin(ctx, "untrack", topic, ot)
+	if err != nil || w.rewrite {
+		return err
 	}
 	var res int64
 	err = t.do(ctx, "untrack", false, func(ctx context.Context, c goredis.UniversalClient) error {
 		var err error
-		res, err = untrackScript.Run(ctx, c, []string{t.hashKey(topic, t.id), t.indexKey(topic)},
-			ref, seq, ms(t.lease), t.id).Int64()
+		res, err = untrackScript.Run(ctx, c, []string{t.hashKey(topic, w.id), t.indexKey(topic)},
+			ref, w.seq, ms(t.safety()), w.id).Int64()
 		return err
 	})
 	if err != nil {
@@ -496,9 +641,15 @@ func (t *Tracker) Untrack(ctx context.Context, topic, ref string) error {
 	}
 	if res == 0 {
 		t.markDirty(ot)
-		return t.rewrite(ctx, topic, ot)
+		t.kickLoop()
+		return nil
 	}
-	t.publish(ctx, topic, message{ID: t.id, Seq: seq, Op: opUntrack, Ref: ref})
+	if res == 2 {
+		t.unregister(ctx, w.id, topic)
+	}
+	if t.wrote(ot, w, res == 1) {
+		t.publish(ctx, topic, ot, message{ID: w.id, Seq: w.seq, Prev: w.prev, Op: opUntrack, Ref: ref})
+	}
 	return nil
 }
 
@@ -514,34 +665,58 @@ func (ot *ownTopic) entry(ref string) (presence.Entry, bool) {
 // caller holds ot's semaphore.
 func (t *Tracker) rewrite(ctx context.Context, topic string, ot *ownTopic) error {
 	t.mu.Lock()
-	args := []any{ms(t.lease), t.id, t.seq.Add(1)}
+	if !t.aliveSet {
+		t.mu.Unlock()
+		return fmt.Errorf("liveview: presence: redis: rewrite: %w: this instance is not registered in Redis yet", presence.ErrUnavailable)
+	}
+	w := write{id: t.id, epoch: t.epoch, seq: t.seq.Add(1)}
+	old := t.prevID
+	registered := ot.registered
+	args := []any{ms(t.safety()), w.id, w.seq}
 	for ref, e := range ot.entries {
 		args = append(args, ref, encodeValue(e))
 	}
-	seq := args[2].(uint64)
 	t.mu.Unlock()
+	present := len(args) > 3
+	if present && !registered {
+		if err := t.register(ctx, "rewrite", w.id, topic); err != nil {
+			return err
+		}
+	}
 	err := t.do(ctx, "rewrite", false, func(ctx context.Context, c goredis.UniversalClient) error {
-		return putScript.Run(ctx, c, []string{t.hashKey(topic, t.id), t.indexKey(topic)}, args...).Err()
+		return putScript.Run(ctx, c, []string{t.hashKey(topic, w.id), t.indexKey(topic)}, args...).Err()
 	})
 	if err != nil {
 		return err
 	}
+	if !present {
+		t.unregister(ctx, w.id, topic)
+	}
+	if !t.wrote(ot, w, present) {
+		return nil // the id changed meanwhile: still dirty, rewritten under the new one
+	}
 	t.mu.Lock()
 	ot.dirty = false
+	ot.registered = present
 	t.mu.Unlock()
-	t.publish(ctx, topic, message{ID: t.id, Seq: seq, Op: opReread})
+	t.publish(ctx, topic, ot, message{ID: w.id, Seq: w.seq, Op: opReread, Old: old})
 	return nil
 }
 
-// publish announces a change; a failure is not the caller's: the other
-// instances' replicas catch up at their next sync.
-func (t *Tracker) publish(ctx context.Context, topic string, m message) {
+// publish announces a change; a failure is not the caller's: the next
+// upkeep round announces a reread of the topic instead.
+func (t *Tracker) publish(ctx context.Context, topic string, ot *ownTopic, m message) {
 	p, err := jsonMarshal(m)
 	if err != nil {
 		return
 	}
-	if err := t.broker.Publish(context.WithoutCancel(ctx), channel(topic), p); err != nil && !errors.Is(err, pubsub.ErrClosed) {
-		t.log.Debug("liveview: presence: redis: announcing a change failed; other instances catch up at their next sync", "topic", topic, "err", err)
+	err = t.broker.Publish(context.WithoutCancel(ctx), channel(topic), p)
+	lost := err != nil && !errors.Is(err, pubsub.ErrClosed)
+	t.mu.Lock()
+	ot.announce = lost
+	t.mu.Unlock()
+	if lost {
+		t.log.Debug("liveview: presence: redis: announcing a change failed; retrying at the next heartbeat", "topic", topic, "err", err)
 	}
 }
 
@@ -570,6 +745,7 @@ func (t *Tracker) shutdown(goodbye bool) error {
 			subs = append(subs, r.sub)
 		}
 		delete(t.replicas, topic)
+		t.forgetLocked(r)
 	}
 	t.mu.Unlock()
 	for _, w := range watches {
@@ -618,13 +794,22 @@ func (t *Tracker) goodbye() error {
 		}
 		gone = append(gone, left{topic, t.seq.Add(1)})
 	}
+	t.mu.Lock()
+	id := t.id
+	t.mu.Unlock()
 	err := t.do(ctx, "close", false, func(ctx context.Context, c goredis.UniversalClient) error {
 		_, err := c.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for _, g := range gone {
-				p.Del(ctx, t.hashKey(g.topic, t.id))
-				p.SRem(ctx, t.indexKey(g.topic), t.id)
+				p.Del(ctx, t.hashKey(g.topic, id))
+				p.SRem(ctx, t.indexKey(g.topic), id)
 			}
-			p.Del(ctx, t.aliveKey())
+			if len(gone) == len(topics) {
+				p.Del(ctx, t.topicsKey(id))
+			}
+			// Expired at once: the others drop what is left and
+			// collect it (a topic still being written, stuck).
+			p.ZAdd(ctx, t.instancesKey(), goredis.Z{Score: 0, Member: id})
+			p.PExpire(ctx, t.instancesKey(), t.safety())
 			return nil
 		})
 		return err
@@ -633,7 +818,10 @@ func (t *Tracker) goodbye() error {
 		return err
 	}
 	for _, g := range gone {
-		t.publish(ctx, g.topic, message{ID: t.id, Seq: g.seq, Op: opClose})
+		p, err := jsonMarshal(message{ID: id, Seq: g.seq, Op: opClose})
+		if err == nil {
+			_ = t.broker.Publish(ctx, channel(g.topic), p)
+		}
 	}
 	return nil
 }
