@@ -12,57 +12,110 @@
 //
 // Each Tracker gets a random instance id when it is created (never derived
 // from an address, so a restarted process is a new instance and cannot
-// bring back the entries of the dead one). Per topic T and instance I it
-// keeps a hash <prefix>{T}:I (field = Ref, value = Key and Meta, plus one
-// field with I's sequence number) whose TTL is the lease, and a set
-// <prefix>{T} of the instances with entries in T, with the same TTL; the
-// hash tag {T} keeps a topic on one Cluster slot, so the Lua scripts that
-// change a topic are atomic there. A Track or Untrack is one script (one
-// round trip) followed by one PUBLISH on the channel <prefix>{T}, through
-// which the other instances' replicas follow within milliseconds.
+// bring back the entries of the dead one).
 //
-// Every lease/4 a heartbeat refreshes this instance's hashes (PEXPIRE and
-// SADD, pipelined: one round trip for all topics) and an instance key
-// <prefix>instance:I. A Watch keeps a replica of its topic (one per topic
-// and instance, shared by its Watches): besides the notifications, it reads
-// the whole topic (one script) every sync interval (default lease/4) and
-// after any notification gap, and computes Diffs by comparing; an
-// instance's part of the replica never goes back to an older state (each
-// hash carries the instance's sequence number). List of a watched topic
-// answers from the replica; of another topic, it reads Redis.
+// Liveness is in one place: a sorted set <prefix>instances of instance id
+// -> lease expiry (in Redis's clock, so the instances' clocks do not
+// matter). Every interval (the sync interval, at most lease/4) each
+// instance runs one script on it that renews its own lease and returns the
+// whole set: that is the instance's whole steady-state upkeep, whatever
+// the number of topics.
+//
+// Per topic T and instance I it keeps a hash <prefix>{T}:I (field = Ref,
+// value = Key and Meta, plus one field with I's sequence number) and a set
+// <prefix>{T} of the instances with entries in T; the hash tag {T} keeps a
+// topic on one Cluster slot, so the Lua scripts that change a topic are
+// atomic there. A set <prefix>topics:I lists the topics I has a hash in
+// (written before the hash), so that the others can collect them when I
+// dies. These keys are not renewed by the heartbeat: they carry a long
+// safety TTL (24 hours, or 100 leases if longer), set on every write and
+// renewed by their live owner when it is half gone, so that nothing stays
+// behind for ever when every instance is gone. The liveness set and
+// <prefix>topics:I live on slots of their own; no command or script
+// touches keys of two slots.
+//
+// A Track or Untrack is one script (one round trip) followed by one
+// PUBLISH on the channel <prefix>{T}, through which the other instances'
+// replicas follow within milliseconds. A Watch keeps a replica of its
+// topic (one per topic and instance, shared by its Watches): the messages
+// keep it, and each carries the sequence number of its instance's previous
+// write in the topic, so that a replica that missed one sees it at the
+// next and reads the topic again (one script). A replica reads its topic
+// only then: when the Watch starts, after a lost message, after a gap of
+// the notifications reported by the broker (every replica, once), and
+// when another instance announces that it rewrote its hash (a Redis
+// restart). An instance's part of a replica never goes back to an older
+// state (each hash carries the instance's sequence number). List of a
+// watched topic answers from the replica; of another topic, it reads
+// Redis (one script, and one read of the liveness set if the topic has
+// entries of instances the last one read did not show alive).
+//
+// When the liveness set says an instance's lease expired, every other
+// instance drops that instance's parts from its replicas at once, locally,
+// and the live instances collect its keys: up to 100 of its topics per
+// instance per interval (one pipeline), then its entry in the set, a lease
+// later. An instance that finds its own lease gone or expired (Redis lost
+// its data, or the instance was cut off for longer than the lease) takes a
+// new random id and rewrites its hashes under it; its old id expires and
+// is collected like a dead instance's, so that no collection can ever hit
+// the new hashes.
+//
+// # Cost on Redis
+//
+// Per instance, with p = min(lease/4, sync interval) (2.5s by default):
+//
+//   - Steady state: 1 script per p (TIME, ZSCORE, ZADD, PEXPIRE and a ZRANGE
+//     of the liveness set inside: O(instances) work), and nothing per
+//     topic: 0.4 commands/s per instance with the defaults, 8/s for 20
+//     instances however many topics they track and watch.
+//   - Per change: 1 script + 1 PUBLISH; the first entry of an instance in a
+//     topic adds 1 pipelined SADD+PEXPIRE, its last one's removal 1 SREM.
+//   - Safety TTLs: 2 PEXPIREs per tracked topic every 12 hours, pipelined
+//     1,000 topics at a time (2.3 commands/s for 50,000 topics).
+//   - A Watch's start: 1 script (+1 liveness read at most).
+//   - An instance dying with D topics: D/100 pipelines of 2 commands per
+//     topic, spread over the live instances, then 1 ZREM.
+//   - Rare events: a lost message costs 1 script (that topic); a
+//     notification gap 1 script per watched topic; a Redis restart 1 script
+//     per tracked topic (the rewrite) plus 1 per watched topic per
+//     rewriting instance (coalesced while pending).
 //
 // # Bounds
 //
 //   - Convergence: a change reaches every replica with its PUBLISH, within
-//     milliseconds; if a notification is lost (a pub/sub gap), at the next
-//     sync, at most the sync interval later. List of an unwatched topic is
-//     exact once the writer's call has returned.
-//   - Dead instances (kill -9, no goodbye): their hashes expire at most a
-//     lease after their last heartbeat, and every replica drops them at its
-//     next sync: within lease + sync interval of the death (12.5s with the
+//     milliseconds; a lost message with the next message of its instance
+//     in the topic, or the next gap report; a PUBLISH that failed is
+//     announced again (as a reread) the next interval. List of an
+//     unwatched topic is exact once the writer's call has returned.
+//   - Dead instances (kill -9, no goodbye): their lease expires at most a
+//     lease after their last heartbeat, and every instance reads the
+//     liveness set every interval and drops them from its replicas and its
+//     Lists: within lease + sync interval of the death (12.5s with the
 //     defaults), plus a Redis round trip. A Close removes the instance's
 //     entries everywhere at once.
 //   - Redis restart (data lost): every instance notices at its next
-//     heartbeat (its own keys are gone) and rewrites its hashes whole, in
-//     one script each, so no instance ever sees a partial or duplicated
-//     one. For lease + sync interval after noticing, a replica keeps the
-//     parts of other instances that Redis no longer has (they are being
-//     rewritten by their live owners, and show up again unchanged), so a
-//     restart causes no flapping Leaves and Joins; the entries of an
-//     instance that died during that time go at the end of it. Lists
-//     converge within a heartbeat and a sync of Redis answering again.
+//     heartbeat (its lease is gone), takes a new id and rewrites its
+//     hashes whole, in one script each, so that no instance ever sees a
+//     partial or duplicated one, and announces each rewrite with its old
+//     id: a replica replaces the old id's part by the new one in one step,
+//     so a restart causes no flapping Leaves and Joins. For lease + sync
+//     interval after noticing, a replica keeps the parts of other
+//     instances that Redis no longer has (they are being rewritten by their
+//     live owners); the entries of an instance that died during that time
+//     go at the end of it. Lists converge within an interval and the
+//     rewrites of Redis answering again.
 //   - An instance cut off from Redis for longer than the lease (frozen,
 //     partitioned) is taken for dead by the others, who deliver its
-//     Leaves; when it gets through again it rewrites its hashes and its
-//     entries join again. Meanwhile it keeps its own replica, and treats
-//     Redis as having lost data (see above).
+//     Leaves; when it gets through again it takes a new id, rewrites its
+//     hashes and its entries join again. Meanwhile it keeps its own
+//     replica, and treats Redis as having lost data (see above).
 //   - Faults: every Redis call is bounded by [WithTimeout] (1s by default;
 //     go-redis's retries can add up to one more such wait). A call that
 //     times out marks Redis unavailable: until a heartbeat gets an answer
 //     again, Track, Untrack, List of an unwatched topic and Watch of a new
 //     topic fail at once with an error wrapping [presence.ErrUnavailable],
 //     instead of each waiting. Track and Untrack apply the change locally
-//     regardless; the heartbeat writes it to Redis once it answers.
+//     regardless; the next interval writes it to Redis once it answers.
 //   - Limits: Meta at most 4 KiB and 10,000 entries per topic per instance
 //     by default ([WithLimits]); what is read from Redis or the channels
 //     is checked against the same limits and skipped when it breaks them
@@ -106,9 +159,10 @@ type Option func(*Tracker)
 // Default: DefaultPrefix.
 func WithPrefix(p string) Option { return func(t *Tracker) { t.prefix = p } }
 
-// WithLease sets the lease: the TTL of an instance's hashes, refreshed
-// every lease/4. A dead instance's entries disappear within lease + sync
-// interval. d <= 0 keeps the default. Default: DefaultLease (10s).
+// WithLease sets the lease: how long an instance counts as alive after its
+// last heartbeat (one every lease/4 or sync interval, the shorter). A dead
+// instance's entries disappear within lease + sync interval. d <= 0 keeps
+// the default. Default: DefaultLease (10s).
 func WithLease(d time.Duration) Option {
 	return func(t *Tracker) {
 		if d > 0 {
@@ -117,8 +171,12 @@ func WithLease(d time.Duration) Option {
 	}
 }
 
-// WithSyncInterval sets how often each replica reads its whole topic from
-// Redis. d <= 0 keeps the default. Default: lease/4.
+// WithSyncInterval sets how often each instance reads the liveness set (in
+// its heartbeat, which runs at least every lease/4), and so how soon after
+// a lease expires the dead instance's entries go. It costs one command per
+// interval per instance, whatever the number of topics: the replicas do
+// not re-read their topics periodically. d <= 0 keeps the default.
+// Default: lease/4.
 func WithSyncInterval(d time.Duration) Option {
 	return func(t *Tracker) {
 		if d > 0 {
@@ -180,8 +238,9 @@ type Tracker struct {
 	kick    chan struct{} // capacity 1: run an upkeep round now
 	first   chan struct{} // closed after the first heartbeat's attempt
 
-	firstOnce sync.Once
-	cycleMu   sync.Mutex // one upkeep round or syncAll at a time
+	firstOnce   sync.Once
+	losePublish atomic.Int32 // tests: the next n change messages are lost (never sent)
+	cycleMu     sync.Mutex   // one upkeep round or syncAll at a time
 
 	// opsMu and ops track the detached commands, so that Close waits
 	// for them: draining is set under the write lock before the Wait.
@@ -710,6 +769,10 @@ func (t *Tracker) publish(ctx context.Context, topic string, ot *ownTopic, m mes
 	if err != nil {
 		return
 	}
+	if t.losePublish.Add(-1) >= 0 {
+		return
+	}
+	t.losePublish.Store(0)
 	err = t.broker.Publish(context.WithoutCancel(ctx), channel(topic), p)
 	lost := err != nil && !errors.Is(err, pubsub.ErrClosed)
 	t.mu.Lock()
@@ -721,8 +784,9 @@ func (t *Tracker) publish(ctx context.Context, topic string, ot *ownTopic, m mes
 }
 
 // Close implements [presence.Tracker.Close]: it deletes this instance's
-// hashes and announces it, bounded by the timeout, stops the Watches and
-// the heartbeat, closes its broker and waits for its goroutines. During a
+// hashes, marks its lease expired (the others collect anything left) and
+// announces it, bounded by the timeout, stops the Watches and the
+// heartbeat, closes its broker and waits for its goroutines. During a
 // Redis freeze it may take a few timeouts (and the broker's Close up to
 // the client's ReadTimeout).
 func (t *Tracker) Close() error { return t.shutdown(true) }
