@@ -130,13 +130,21 @@ const (
 
 // message is what an instance publishes on a topic's channel after each
 // write of its hash, so that the others' replicas follow at once.
+//
+// Prev is the sequence number of the instance's previous write of its hash
+// in the topic (0: there was no hash: a Track then says the whole hash),
+// so that a replica sees a lost message and reads the topic again. Old,
+// on a reread, is the instance's previous id (it took a new one after
+// Redis lost its data): its part of the topic is replaced by the new one.
 type message struct {
 	ID   string          `json:"i"`
 	Seq  uint64          `json:"s"`
+	Prev uint64          `json:"p,omitempty"`
 	Op   string          `json:"o"`
 	Ref  string          `json:"r,omitempty"`
 	Key  string          `json:"k,omitempty"`
 	Meta json.RawMessage `json:"m,omitempty"`
+	Old  string          `json:"x,omitempty"`
 }
 
 // decodeMessage decodes and checks a change message.
@@ -148,7 +156,7 @@ func decodeMessage(p []byte, lim presence.Limits) (message, error) {
 	if err := json.Unmarshal(p, &m); err != nil {
 		return m, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
-	if !validID(m.ID) || m.Seq == 0 {
+	if !validID(m.ID) || m.Seq == 0 || (m.Old != "" && !validID(m.Old)) {
 		return m, fmt.Errorf("%w: message without a valid id and sequence", errCorrupt)
 	}
 	switch m.Op {
@@ -168,4 +176,53 @@ func decodeMessage(p []byte, lim presence.Limits) (message, error) {
 		return m, fmt.Errorf("%w: unknown operation %.10q", errCorrupt, m.Op)
 	}
 	return m, nil
+}
+
+// liveness is the liveness set as read from Redis: Redis's time and every
+// instance's lease expiry, in milliseconds of Redis's clock.
+type liveness struct {
+	now     int64
+	moved   bool // the heartbeat took the new id
+	expires map[string]int64
+}
+
+// alive reports whether id's lease runs.
+func (l *liveness) alive(id string) bool { return l.expires[id] > l.now }
+
+// expired reports whether id is in the set with its lease run out.
+func (l *liveness) expired(id string) bool {
+	e, ok := l.expires[id]
+	return ok && e <= l.now
+}
+
+// parseLiveness decodes the reply of the liveness scripts, skipping
+// members that are not instance ids (they count as bad).
+func parseLiveness(reply any) (*liveness, int, error) {
+	arr, ok := reply.([]any)
+	if !ok || len(arr) != 3 {
+		return nil, 0, fmt.Errorf("%w: liveness reply of type %T", errCorrupt, reply)
+	}
+	now, ok1 := arr[0].(int64)
+	moved, ok2 := arr[1].(int64)
+	set, ok3 := arr[2].([]any)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, 0, fmt.Errorf("%w: liveness reply of types %T, %T, %T", errCorrupt, arr[0], arr[1], arr[2])
+	}
+	l := &liveness{now: now, moved: moved == 1, expires: make(map[string]int64, len(set)/2)}
+	bad := len(set) % 2
+	for i := 0; i+1 < len(set); i += 2 {
+		id, ok := set[i].(string)
+		v, vok := set[i+1].(string)
+		if !ok || !vok || !validID(id) {
+			bad++
+			continue
+		}
+		e, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			bad++
+			continue
+		}
+		l.expires[id] = int64(e)
+	}
+	return l, bad, nil
 }

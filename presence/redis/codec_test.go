@@ -36,6 +36,9 @@ func FuzzDecodeMessage(f *testing.F) {
 		`{"i":"` + id + `","s":2,"o":"u","r":"r"}`,
 		`{"i":"` + id + `","s":3,"o":"c"}`,
 		`{"i":"` + id + `","s":4,"o":"r"}`,
+		`{"i":"` + id + `","s":5,"p":4,"o":"u","r":"r"}`,
+		`{"i":"` + id + `","s":6,"o":"r","x":"` + strings.Repeat("cd", 16) + `"}`,
+		`{"i":"` + id + `","s":6,"o":"r","x":"not-an-id"}`,
 		`{"i":"x","s":1,"o":"t"}`, `{"i":"` + id + `","s":0,"o":"c"}`, `null`, `[]`, `{"o":"zz"}`, "\x00lv1", `{"i":"` + id + `","s":1,"o":"t","r":"","k":"k"}`,
 	} {
 		f.Add([]byte(s))
@@ -45,7 +48,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if !validID(m.ID) || m.Seq == 0 {
+		if !validID(m.ID) || m.Seq == 0 || (m.Old != "" && !validID(m.Old)) {
 			t.Fatalf("accepted %+v", m)
 		}
 		if m.Op == opTrack {
@@ -117,5 +120,49 @@ func TestEncodeValue(t *testing.T) {
 		if err != nil || !presence.Equal(got, e) {
 			t.Errorf("%+v: %+v, %v", e, got, err)
 		}
+	}
+}
+
+func TestParseLiveness(t *testing.T) {
+	id1, id2 := strings.Repeat("a", 32), strings.Repeat("b", 32)
+	tests := []struct {
+		name        string
+		reply       any
+		err         bool
+		alive, dead int
+		moved       bool
+		bad         int
+	}{
+		{"Good", []any{int64(1000), int64(0), []any{id1, "2000", id2, "999"}}, false, 1, 1, false, 0},
+		{"Moved", []any{int64(1000), int64(1), []any{id1, "1.5e3"}}, false, 1, 0, true, 0},
+		{"Empty", []any{int64(1000), int64(0), []any{}}, false, 0, 0, false, 0},
+		{"NotArray", "OK", true, 0, 0, false, 0},
+		{"Short", []any{int64(1000), int64(0)}, true, 0, 0, false, 0},
+		{"NowNotInt", []any{"1000", int64(0), []any{}}, true, 0, 0, false, 0},
+		{"SetNotArray", []any{int64(1000), int64(0), "x"}, true, 0, 0, false, 0},
+		{"BadMembers", []any{int64(1000), int64(0), []any{"not-an-id", "2000", id1, "soon", int64(3), "2000", id2}}, false, 0, 0, false, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, bad, err := parseLiveness(tt.reply)
+			if (err != nil) != tt.err {
+				t.Fatalf("error %v, want error %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			alive, dead := 0, 0
+			for id := range l.expires {
+				if l.alive(id) {
+					alive++
+				}
+				if l.expired(id) {
+					dead++
+				}
+			}
+			if alive != tt.alive || dead != tt.dead || l.moved != tt.moved || bad != tt.bad {
+				t.Fatalf("%d alive, %d dead, moved %v, %d bad; want %d, %d, %v, %d", alive, dead, l.moved, bad, tt.alive, tt.dead, tt.moved, tt.bad)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -192,6 +193,9 @@ func TestHostileStore(t *testing.T) {
 	srv.Do("SADD", "h:{room}", id, "not-an-id", strings.Repeat("d", 32))
 	srv.Do("HSET", "h:{room}:not-an-id", "r", "1:a")
 	srv.Do("SET", "h:{room}:"+strings.Repeat("d", 32), "a string, not a hash")
+	// The liveness set: c's lease runs (an hour from now: scores are
+	// milliseconds of Redis's clock), with malformed members beside it.
+	srv.Do("ZADD", "h:instances", strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10), id, "1", "not-an-id", "2", strings.Repeat("E", 32))
 	want := []presence.Entry{{Key: "bob", Ref: "good", Meta: json.RawMessage(`{"a":1}`)}}
 	l, err := a.List(ctx, topic)
 	if err != nil {

@@ -27,6 +27,11 @@ type replica struct {
 	err     error         // why the first read failed
 	touch   uint64        // counts the messages applied
 	want    bool          // a sync is wanted now
+	// drop lists the ids whose part the next sync drops (instances that
+	// took a new id), and graceKept says a sync kept parts Redis did not
+	// have during the grace after Redis lost data.
+	drop      map[string]bool
+	graceKept bool
 }
 
 // part is one other instance's entries in a replica.
@@ -34,6 +39,11 @@ type part struct {
 	seq     uint64 // of the last write of the instance seen
 	touched uint64 // replica.touch when a message last changed it
 	entries map[string]presence.Entry
+	// stale: a message was lost (its successor's Prev was not seq); the
+	// messages are ignored until a sync, which must be at least at
+	// ignored, the last one's Seq.
+	stale   bool
+	ignored uint64
 }
 
 type watch struct {
@@ -67,6 +77,17 @@ func (t *Tracker) change(r *replica, refs []string, mutate func()) {
 	type was struct {
 		e  presence.Entry
 		ok bool
+	}
+	if len(refs) > 1 {
+		seen := make(map[string]bool, len(refs))
+		uniq := refs[:0:0]
+		for _, ref := range refs {
+			if !seen[ref] {
+				seen[ref] = true
+				uniq = append(uniq, ref)
+			}
+		}
+		refs = uniq
 	}
 	var before []was
 	if len(r.watches) > 0 {
@@ -186,6 +207,7 @@ func (t *Tracker) start(ctx context.Context, r *replica) {
 		r.err = err
 		if t.replicas[r.topic] == r {
 			delete(t.replicas, r.topic)
+			t.forgetLocked(r)
 		}
 		close(r.ready)
 		t.mu.Unlock()
@@ -230,6 +252,7 @@ func (w *watch) Stop() error {
 	var sub pubsub.Subscription
 	if len(w.r.watches) == 0 && t.replicas[w.r.topic] == w.r {
 		delete(t.replicas, w.r.topic)
+		t.forgetLocked(w.r)
 		sub = w.r.sub
 	}
 	t.mu.Unlock()
@@ -248,44 +271,109 @@ func (t *Tracker) receive(r *replica, p []byte) {
 		t.log.Warn("liveview: presence: redis: ignoring a malformed change message", "topic", r.topic, "err", err)
 		return
 	}
-	if m.ID == t.id {
-		return
-	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.replicas[r.topic] != r {
+	if m.ID == t.id || t.retired[m.ID] || t.replicas[r.topic] != r {
 		return
+	}
+	if t.live != nil && t.live.expired(m.ID) {
+		return // a dead instance is never brought back
+	}
+	if m.Op == opReread {
+		r.want = true
+		if m.Old != "" && m.Old != t.id {
+			if r.drop == nil {
+				r.drop = make(map[string]bool)
+			}
+			r.drop[m.Old] = true
+		}
+		t.wakeLoop()
+		return // the sync sets seq
 	}
 	pt := r.parts[m.ID]
 	if pt == nil {
-		pt = &part{entries: make(map[string]presence.Entry)}
-		r.parts[m.ID] = pt
+		if m.Op == opClose {
+			return
+		}
+		pt = t.newPartLocked(r, m.ID)
 	}
 	if m.Seq <= pt.seq {
 		return // older than what the replica has
 	}
 	switch m.Op {
-	case opTrack:
-		if _, ok := pt.entries[m.Ref]; !ok && len(pt.entries) >= t.limits.MaxEntries {
+	case opClose:
+		t.change(r, refsOf(pt.entries), func() { clear(pt.entries) })
+		pt.stale = false
+	case opTrack, opUntrack:
+		fresh := m.Op == opTrack && m.Prev == 0 // the message says the whole hash
+		if !fresh && (pt.stale || m.Prev != pt.seq) {
+			// A message of this instance was lost: read the topic.
+			pt.stale = true
+			pt.ignored = max(pt.ignored, m.Seq)
+			r.want = true
+			t.wakeLoop()
 			return
 		}
 		e := presence.Entry{Key: m.Key, Ref: m.Ref, Meta: m.Meta}
-		t.change(r, []string{m.Ref}, func() { pt.entries[m.Ref] = e })
-	case opUntrack:
-		t.change(r, []string{m.Ref}, func() { delete(pt.entries, m.Ref) })
-	case opClose:
-		t.change(r, refsOf(pt.entries), func() { clear(pt.entries) })
-	case opReread:
-		r.want = true
-		select {
-		case t.wake <- struct{}{}:
+		switch {
+		case fresh:
+			refs := append(refsOf(pt.entries), m.Ref)
+			t.change(r, refs, func() { pt.entries = map[string]presence.Entry{m.Ref: e} })
+			pt.stale = false
+		case m.Op == opTrack:
+			if _, ok := pt.entries[m.Ref]; !ok && len(pt.entries) >= t.limits.MaxEntries {
+				return
+			}
+			t.change(r, []string{m.Ref}, func() { pt.entries[m.Ref] = e })
 		default:
+			t.change(r, []string{m.Ref}, func() { delete(pt.entries, m.Ref) })
 		}
-		return // the sync sets seq
 	}
 	pt.seq = m.Seq
 	r.touch++
 	pt.touched = r.touch
+}
+
+// newPartLocked adds an empty part of instance id to r.
+func (t *Tracker) newPartLocked(r *replica, id string) *part {
+	pt := &part{entries: make(map[string]presence.Entry)}
+	r.parts[id] = pt
+	t.indexLocked(r, id, true)
+	return pt
+}
+
+// indexLocked records that r has (or no longer has) a part of id.
+func (t *Tracker) indexLocked(r *replica, id string, has bool) {
+	rs := t.byID[id]
+	if has {
+		if rs == nil {
+			rs = make(map[*replica]struct{})
+			t.byID[id] = rs
+		}
+		rs[r] = struct{}{}
+		return
+	}
+	delete(rs, r)
+	if len(rs) == 0 {
+		delete(t.byID, id)
+	}
+}
+
+// dropPartLocked removes id's part from r, telling r's Watches.
+func (t *Tracker) dropPartLocked(r *replica, id string) {
+	pt := r.parts[id]
+	if pt == nil {
+		return
+	}
+	t.change(r, refsOf(pt.entries), func() { delete(r.parts, id) })
+	t.indexLocked(r, id, false)
+}
+
+// forgetLocked unindexes every part of r (r is going).
+func (t *Tracker) forgetLocked(r *replica) {
+	for id := range r.parts {
+		t.indexLocked(r, id, false)
+	}
 }
 
 func refsOf(m map[string]presence.Entry) []string {
@@ -317,20 +405,37 @@ func (t *Tracker) read(ctx context.Context, topic string) (map[string]*snapPart,
 	return parts, nil
 }
 
-// sync reads r's topic and applies it to r.
+// sync reads r's topic and applies it to r, in one change (one Diff):
+// an instance whose part is replaced by its new id's shows no change.
 func (t *Tracker) sync(ctx context.Context, r *replica) error {
 	t.mu.Lock()
 	sent := r.touch
 	r.want = false
+	drop := r.drop
+	r.drop = nil
 	t.mu.Unlock()
 	snap, err := t.read(ctx, r.topic)
 	if err != nil {
+		t.mu.Lock()
+		for id := range drop {
+			if r.drop == nil {
+				r.drop = make(map[string]bool)
+			}
+			r.drop[id] = true
+		}
+		t.mu.Unlock()
 		return err
 	}
-	if t.wouldDrop(r, snap, sent) {
-		// Before taking instances for dead, make sure Redis did not just
-		// lose everything (a restart the heartbeat has not seen yet).
-		t.checkLost(ctx)
+	var fresh *liveness
+	if t.unknownIn(r, snap) || t.wouldDrop(r, snap, sent) {
+		// Instances the cached liveness does not know alive (new ones, or
+		// leftovers of dead ones), or parts to drop: read the liveness
+		// set, and whether Redis just lost everything (a restart the
+		// heartbeat has not seen yet).
+		if l, err := t.readLiveness(ctx); err == nil {
+			fresh = l
+			t.noteLost(l)
+		}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -338,38 +443,87 @@ func (t *Tracker) sync(ctx context.Context, r *replica) error {
 		return nil
 	}
 	grace := !t.lostAt.IsZero() && time.Since(t.lostAt) < t.lease+t.syncEvery
+	next := make(map[string]*part, len(r.parts)+len(snap))
+	for id, pt := range r.parts {
+		next[id] = pt
+	}
+	var refs []string
+	kept := make(map[string]bool, len(snap))
 	for id, sp := range snap {
-		if id == t.id {
-			continue // this instance's own part is t.own
+		if id == t.id || t.retired[id] || drop[id] || (t.live != nil && t.live.expired(id)) {
+			continue
 		}
 		pt := r.parts[id]
-		if pt != nil && pt.seq > sp.seq {
+		if pt == nil && fresh != nil && !fresh.alive(id) {
+			continue // a leftover of a dead instance, not collected yet
+		}
+		kept[id] = true
+		if pt != nil && !pt.stale && pt.seq > sp.seq {
 			continue // the replica has newer messages
 		}
-		if pt == nil {
-			pt = &part{entries: make(map[string]presence.Entry)}
-			r.parts[id] = pt
-		}
-		refs := refsOf(pt.entries)
-		for ref := range sp.entries {
-			if _, ok := pt.entries[ref]; !ok {
-				refs = append(refs, ref)
+		np := &part{seq: sp.seq, entries: sp.entries}
+		if pt != nil {
+			np.touched = pt.touched
+			refs = append(refs, refsOf(pt.entries)...)
+			if pt.stale && pt.ignored > sp.seq {
+				r.want = true // messages came after the read: once more
 			}
 		}
-		t.change(r, refs, func() { pt.entries = sp.entries })
-		pt.seq = sp.seq
+		refs = append(refs, refsOf(sp.entries)...)
+		next[id] = np
 	}
 	for id, pt := range r.parts {
-		if _, ok := snap[id]; ok || pt.touched > sent {
-			continue // present, or changed by a message after the read was sent
+		if kept[id] {
+			continue
 		}
-		if grace && len(pt.entries) > 0 {
-			continue // Redis lost data: its owner is rewriting it, probably
+		_, inSnap := snap[id]
+		if !inSnap && !drop[id] {
+			if pt.touched > sent {
+				continue // changed by a message after the read was sent
+			}
+			if grace && len(pt.entries) > 0 {
+				r.graceKept = true
+				continue // Redis lost data: its owner is rewriting it, probably
+			}
 		}
-		t.change(r, refsOf(pt.entries), func() { clear(pt.entries) })
-		delete(r.parts, id)
+		refs = append(refs, refsOf(pt.entries)...)
+		delete(next, id)
+	}
+	old := r.parts
+	t.change(r, refs, func() { r.parts = next })
+	for id := range old {
+		if next[id] == nil {
+			t.indexLocked(r, id, false)
+		}
+	}
+	for id := range next {
+		if old[id] == nil {
+			t.indexLocked(r, id, true)
+		}
+	}
+	if r.want {
+		t.wakeLoop()
 	}
 	return nil
+}
+
+// unknownIn reports whether snap has a part of an instance that r has no
+// part of and that the cached liveness set does not know alive.
+func (t *Tracker) unknownIn(r *replica, snap map[string]*snapPart) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id := range snap {
+		if id == t.id || t.retired[id] {
+			continue
+		}
+		if r != nil && r.parts[id] != nil {
+			continue
+		}
+		if t.live == nil || !t.live.alive(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // wouldDrop reports whether applying snap to r would drop a part.
@@ -384,23 +538,16 @@ func (t *Tracker) wouldDrop(r *replica, snap map[string]*snapPart, sent uint64) 
 	return false
 }
 
-// checkLost looks for this instance's key, and records that Redis lost data
-// if it is gone although it was written.
-func (t *Tracker) checkLost(ctx context.Context) {
-	var n int64
-	err := t.do(ctx, "check", false, func(ctx context.Context, c goredis.UniversalClient) error {
-		var err error
-		n, err = c.Exists(ctx, t.aliveKey()).Result()
-		return err
-	})
-	if err != nil || n != 0 {
-		return
-	}
+// noteLost records that Redis lost data if this instance's lease is not in
+// l although it was registered, and asks for a heartbeat (which takes a
+// new id and rewrites).
+func (t *Tracker) noteLost(l *liveness) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.aliveSet && (t.lostAt.IsZero() || time.Since(t.lostAt) > t.lease) {
+	if t.aliveSet && !l.alive(t.id) && (t.lostAt.IsZero() || time.Since(t.lostAt) > t.lease) {
 		t.lostAt = time.Now()
-		t.log.Warn("liveview: presence: redis: this instance's keys are gone (Redis restarted, or this instance was cut off longer than the lease): keeping the other instances' entries for a lease while they are rewritten")
+		t.log.Warn("liveview: presence: redis: this instance's lease is gone (Redis restarted, or this instance was cut off longer than the lease): keeping the other instances' entries for a lease while they are rewritten")
+		t.kickLoop()
 	}
 }
 
@@ -433,14 +580,23 @@ func (t *Tracker) List(ctx context.Context, topic string) ([]presence.Entry, err
 	if err != nil {
 		return nil, err
 	}
-	parts := make(map[string]map[string]presence.Entry, len(snap))
-	for id, sp := range snap {
-		if id != t.id {
-			parts[id] = sp.entries
-		}
+	var fresh *liveness
+	if t.unknownIn(nil, snap) {
+		fresh, _ = t.readLiveness(ctx) // on a failure, the cached one
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	l := fresh
+	if l == nil {
+		l = t.live
+	}
+	parts := make(map[string]map[string]presence.Entry, len(snap))
+	for id, sp := range snap {
+		if id == t.id || t.retired[id] || (l != nil && !l.alive(id) && (fresh != nil || l.expired(id))) {
+			continue // this instance's own are t.own; a dead instance's are leftovers
+		}
+		parts[id] = sp.entries
+	}
 	if t.closed.Load() {
 		return nil, t.closedErr("list")
 	}

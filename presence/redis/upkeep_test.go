@@ -1,0 +1,118 @@
+package redis_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/echo-liveview/liveview/internal/redisserver"
+	"github.com/echo-liveview/liveview/presence"
+	"github.com/echo-liveview/liveview/presence/redis"
+)
+
+// TestCollectDead kills an instance tracking more topics than one upkeep
+// round collects: the live one deletes every key of the dead one (hashes,
+// index memberships, its topics set, then its liveness entry) and none of
+// its own.
+func TestCollectDead(t *testing.T) {
+	const topics = 250 // collectBatch is 100: three rounds at least
+	srv := redisserver.Start(t)
+	opts := []redis.Option{redis.WithPrefix("c:"), redis.WithLease(testLease), redis.WithSyncInterval(testSync), redis.WithLogger(quietLogger())}
+	a := redis.New(newClient(t, srv.Addr(), 3), opts...)
+	b := redis.New(newClient(t, srv.Addr(), 3), opts...)
+	defer b.Close()
+	ctx := t.Context()
+	for i := range topics {
+		topic := fmt.Sprintf("t%d", i)
+		for _, tr := range []*redis.Tracker{a, b} {
+			if err := tr.Track(ctx, topic, presence.Entry{Key: "k", Ref: tr.ID()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	dead, live := a.ID(), b.ID()
+	keysOf := func(id string) []string {
+		out := srv.Do("KEYS", "c:*"+id)
+		var keys []string
+		for k := range strings.SplitSeq(out, "\n") {
+			if k != "" {
+				keys = append(keys, k)
+			}
+		}
+		return keys
+	}
+	if n := len(keysOf(dead)); n != topics+1 {
+		t.Fatalf("before the kill: %d keys of the instance, want %d", n, topics+1)
+	}
+	redis.Kill(a)
+	waitUntil(t, "every key of the dead instance collected", 20*time.Second, func() bool {
+		return len(keysOf(dead)) == 0 && srv.Do("ZSCORE", "c:instances", dead) == "" &&
+			!strings.Contains(srv.Do("SMEMBERS", "c:{t0}"), dead)
+	})
+	if n := len(keysOf(live)); n != topics+1 {
+		t.Fatalf("the live instance has %d keys, want %d", n, topics+1)
+	}
+	if srv.Do("ZSCORE", "c:instances", live) == "" {
+		t.Fatal("the live instance left the liveness set")
+	}
+	l, err := b.List(ctx, "t0")
+	if err != nil || len(l) != 1 || l[0].Ref != live {
+		t.Fatalf("List: %+v, %v; want the live instance's entry only", l, err)
+	}
+}
+
+// TestLostMessage loses a change message (written to Redis, never
+// delivered, no gap reported): the replicas, which do not re-read topics
+// in steady state, see it from the next message's Prev and read the
+// topic again.
+func TestLostMessage(t *testing.T) {
+	srv := redisserver.Start(t)
+	// Hour-long intervals: no upkeep round reads anything meanwhile.
+	opts := []redis.Option{redis.WithLease(time.Hour), redis.WithLogger(quietLogger())}
+	a := redis.New(newClient(t, srv.Addr(), 3), opts...)
+	defer a.Close()
+	b := redis.New(newClient(t, srv.Addr(), 3), opts...)
+	defer b.Close()
+	ctx := t.Context()
+	seen := &diffLog{state: make(map[string]presence.Entry)}
+	w, err := b.Watch(ctx, "room", seen.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	steps := []struct {
+		name string
+		do   func() error
+		lose bool
+		want []string // refs on b's Watch and List afterwards
+	}{
+		{"track r1", func() error { return a.Track(ctx, "room", presence.Entry{Key: "k", Ref: "r1"}) }, false, []string{"r1"}},
+		{"track r2, lost", func() error { return a.Track(ctx, "room", presence.Entry{Key: "k", Ref: "r2"}) }, true, []string{"r1"}},
+		{"track r3", func() error { return a.Track(ctx, "room", presence.Entry{Key: "k", Ref: "r3"}) }, false, []string{"r1", "r2", "r3"}},
+		{"untrack r1, lost", func() error { return a.Untrack(ctx, "room", "r1") }, true, []string{"r1", "r2", "r3"}},
+		{"untrack r3", func() error { return a.Untrack(ctx, "room", "r3") }, false, []string{"r2"}},
+	}
+	for _, s := range steps {
+		if s.lose {
+			redis.LoseMessages(a, 1)
+		}
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		waitUntil(t, s.name+": b's Watch and List", 5*time.Second, func() bool {
+			l, err := b.List(ctx, "room")
+			if err != nil || len(l) != len(s.want) {
+				return false
+			}
+			for i, ref := range s.want {
+				if l[i].Ref != ref || !seen.has(ref) {
+					return false
+				}
+			}
+			seen.mu.Lock()
+			defer seen.mu.Unlock()
+			return len(seen.state) == len(s.want)
+		})
+	}
+}
