@@ -100,6 +100,28 @@ func runHubChild() int {
 	defer tracker.Close()
 	broker := psredis.New(client, psredis.WithLogger(log))
 	defer broker.Close()
+	// left: when this app's watchers first saw each connection leave
+	// (wall clock, shared by the processes of one machine), by "c/g".
+	var leftMu sync.Mutex
+	left := make(map[string]int64)
+	record := func(_ *liveview.Context, d presence.Diff) {
+		now := time.Now().UnixNano()
+		leftMu.Lock()
+		defer leftMu.Unlock()
+		for _, e := range d.Leaves {
+			if slices.ContainsFunc(d.Joins, func(j presence.Entry) bool { return j.Ref == e.Ref }) {
+				continue // replaced, not gone
+			}
+			var m hubMeta
+			if json.Unmarshal(e.Meta, &m) != nil {
+				continue
+			}
+			k := fmt.Sprintf("%d/%d", m.C, m.G)
+			if _, ok := left[k]; !ok {
+				left[k] = now
+			}
+		}
+	}
 	hub := liveview.New(liveview.Config{
 		Broker:           broker,
 		Presence:         tracker,
@@ -115,10 +137,13 @@ func runHubChild() int {
 			if err := c.Track(hubTopic, q.Get("key"), hubMeta{C: cn, G: g, App: name}); err != nil {
 				return err
 			}
-			if q.Get("watch") == "1" {
-				return c.ShowPresence(hubTopic, "#online", "online.html")
+			if q.Get("watch") != "1" {
+				return nil
 			}
-			return nil
+			if err := c.ShowPresence(hubTopic, "#online", "online.html"); err != nil {
+				return err
+			}
+			return c.WatchPresence(hubTopic, record)
 		},
 	})
 	e := echo.New()
@@ -131,6 +156,11 @@ func runHubChild() int {
 			return c.String(http.StatusServiceUnavailable, err.Error())
 		}
 		return c.JSON(http.StatusOK, l)
+	})
+	e.GET("/left", func(c echo.Context) error {
+		leftMu.Lock()
+		defer leftMu.Unlock()
+		return c.JSON(http.StatusOK, left)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PRESENCE_PORT"))
 	if err != nil {
@@ -275,6 +305,47 @@ func (a *hubApp) presence() ([]liveview.Present, error) {
 	return l, nil
 }
 
+// removal returns when the app's watchers saw the last of ps leave,
+// after start; ok is false when they did not see every one leave.
+func (a *hubApp) removal(t *testing.T, ps map[pair]bool, start time.Time) (d time.Duration, ok bool) {
+	t.Helper()
+	resp, err := hubHTTP.Get("http://" + a.addr + "/left")
+	if err != nil {
+		t.Fatalf("app %s: %v", a.name, err)
+	}
+	defer resp.Body.Close()
+	var left map[string]int64
+	if err := json.NewDecoder(resp.Body).Decode(&left); err != nil {
+		t.Fatalf("app %s: /left: %v", a.name, err)
+	}
+	ok = true
+	for p := range ps {
+		at, seen := left[fmt.Sprintf("%d/%d", p.c, p.g)]
+		if !seen {
+			ok = false
+			continue
+		}
+		d = max(d, time.Unix(0, at).Sub(start))
+	}
+	return d, ok
+}
+
+// exactRemoval returns the latest time an app of live saw one of ps
+// leave (its WatchPresence Diff), after start. The apps of must (those
+// that listed ps) must have seen each one leave.
+func (h *hubTest) exactRemoval(what string, live, must []int, ps map[pair]bool, start time.Time) time.Duration {
+	h.t.Helper()
+	var worst time.Duration
+	for _, i := range live {
+		d, ok := h.apps[i].removal(h.t, ps, start)
+		if !ok && slices.Contains(must, i) {
+			h.t.Fatalf("%s: app %s: its watchers did not see every killed connection leave", what, h.apps[i].name)
+		}
+		worst = max(worst, d)
+	}
+	return worst
+}
+
 // hubClient is one user's tab: a WebSocket to one app, read until it
 // closes. A reconnection is a new generation.
 type hubClient struct {
@@ -305,6 +376,9 @@ type hubTest struct {
 	mu        sync.Mutex
 	failures  []string       // found by the read loops
 	frameKeep map[string]int // keys that every rendered list must show, with at least that count
+
+	extras int           // entries of phase.extra seen by the current poll
+	clean  time.Duration // set by poll: when no list had any of phase.extra any more
 }
 
 // phase is what every poll expects of the lists.
@@ -502,7 +576,7 @@ func (h *hubTest) render(ps map[pair]bool) string {
 // per key, every meta a known connection under its own key and listed
 // once, nothing unexpected, nothing of keep missing) and reports whether
 // it is exactly ph.want, per-key counts included.
-func (h *hubTest) inspect(what, who string, list []liveview.Present, ph phase, keepIt bool) bool {
+func (h *hubTest) inspect(what, who string, list []liveview.Present, ph phase, keepIt bool) (ok bool, why string) {
 	t := h.t
 	t.Helper()
 	seen := make(map[pair]bool)
@@ -526,6 +600,9 @@ func (h *hubTest) inspect(what, who string, list []liveview.Present, ph phase, k
 				t.Fatalf("%s: %s: duplicate: connection %+v listed twice under %q", what, who, m, p.Key)
 			}
 			seen[k] = true
+			if !ph.want[k] && ph.extra[k] {
+				h.extras++
+			}
 			if !ph.want[k] && !ph.extra[k] {
 				t.Fatalf("%s: %s: ghost: connection %+v (client %d is at generation %d on app p%d) is listed under %q",
 					what, who, m, m.C, h.clients[m.C].gen, h.clients[m.C].app, p.Key)
@@ -540,13 +617,21 @@ func (h *hubTest) inspect(what, who string, list []liveview.Present, ph phase, k
 			}
 		}
 	}
-	if len(seen) != len(ph.want) {
-		return false
+	var missing, extra []pair
+	for k := range ph.want {
+		if !seen[k] {
+			missing = append(missing, k)
+		}
 	}
 	for k := range seen {
 		if !ph.want[k] {
-			return false
+			extra = append(extra, k)
 		}
+	}
+	if len(missing)+len(extra) > 0 {
+		clipped := func(ps []pair) []pair { return ps[:min(len(ps), 5)] }
+		return false, fmt.Sprintf("%s: %d entries, %d missing %v, %d extra %v", who, len(seen),
+			len(missing), clipped(missing), len(extra), clipped(extra))
 	}
 	counts := h.keyCounts(ph.want)
 	for _, p := range list {
@@ -554,7 +639,7 @@ func (h *hubTest) inspect(what, who string, list []liveview.Present, ph phase, k
 			t.Fatalf("%s: %s: key %q has %d metas, want %d", what, who, p.Key, p.Count(), counts[p.Key])
 		}
 	}
-	return len(list) == len(counts)
+	return len(list) == len(counts), ""
 }
 
 // group turns the store's entries into Presents, as the Hub does.
@@ -594,24 +679,33 @@ func (h *hubTest) checkClients(what string) {
 // poll checks the live apps' lists (and the store's) against ph until
 // they are all exactly ph.want, the watchers' rendered lists too, and at
 // least min has passed; it fails when that takes longer than bound after
-// start. It returns when they were first all right.
+// start. It returns when they were first all right, and sets h.clean to
+// when none of them had any of ph.extra any more.
 func (h *hubTest) poll(what string, live []int, ph phase, start time.Time, min, bound time.Duration) time.Duration {
 	t := h.t
 	t.Helper()
 	var first time.Duration = -1
 	wantHTML := h.render(ph.want)
+	var why []string // what was not right at the last poll
+	h.clean = -1
 	for {
 		h.checkClients(what)
 		done := true
+		why = why[:0]
+		h.extras = 0
+		note := func(ok bool, s string) {
+			if !ok {
+				done = false
+				why = append(why, s)
+			}
+		}
 		for _, i := range live {
 			a := h.apps[i]
 			l, err := a.presence()
 			if err != nil {
 				t.Fatalf("%s: app %s: GET /presence: %v", what, a.name, err)
 			}
-			if !h.inspect(what, "app "+a.name, l, ph, true) {
-				done = false
-			}
+			note(h.inspect(what, "app "+a.name, l, ph, true))
 		}
 		if ph.store {
 			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
@@ -621,9 +715,9 @@ func (h *hubTest) poll(what string, live []int, ph phase, start time.Time, min, 
 			case err != nil && !ph.storeLoose:
 				t.Fatalf("%s: the store (List read from Redis): %v", what, err)
 			case err != nil:
-				done = false
-			case !h.inspect(what, "the store", groupEntries(es), ph, !ph.storeLoose):
-				done = false
+				note(false, "the store: "+err.Error())
+			default:
+				note(h.inspect(what, "the store", groupEntries(es), ph, !ph.storeLoose))
 			}
 		}
 		if done {
@@ -635,11 +729,16 @@ func (h *hubTest) poll(what string, live []int, ph phase, start time.Time, min, 
 				online := c.online
 				c.mu.Unlock()
 				if online != wantHTML {
-					done = false
+					got, _ := parseOnline(online)
+					note(false, fmt.Sprintf("watcher %d (app p%d): its rendered list has %d keys, want %d: %.200s",
+						c.id, c.app, len(got), len(h.keyCounts(ph.want)), online))
 				}
 			}
 		}
 		elapsed := time.Since(start)
+		if h.extras == 0 && h.clean < 0 {
+			h.clean = elapsed
+		}
 		if done && first < 0 {
 			first = elapsed
 		}
@@ -647,7 +746,7 @@ func (h *hubTest) poll(what string, live []int, ph phase, start time.Time, min, 
 			return first
 		}
 		if elapsed > bound {
-			t.Fatalf("%s: the lists are not all right within %v", what, bound)
+			t.Fatalf("%s: the lists are not all right within %v:\n%s", what, bound, strings.Join(why, "\n"))
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -718,7 +817,10 @@ func TestHubProcesses(t *testing.T) {
 	h.frameKeep = h.keyCounts(all)
 	h.mu.Unlock()
 
-	var worst, worstRedis time.Duration
+	// worst: the slowest removal seen by polling Hub.Presence (an upper
+	// bound: a poll reads four lists); worstExact: the slowest as the
+	// apps' WatchPresence saw it.
+	var worst, worstExact, worstRedis time.Duration
 	downs := []time.Duration{time.Second, 0, 3 * time.Second}
 	for round := range *hubKills {
 		k := round % hubApps
@@ -764,16 +866,30 @@ func TestHubProcesses(t *testing.T) {
 		if quick {
 			what += " and its immediate restart"
 			restart()
+			restarted := time.Since(start)
 			all = h.pairs(nil)
-			took := h.poll(what, every, phase{want: all, keep: keep, extra: dying, store: true}, start, 0, hubBound+hubSlack)
-			worst = max(worst, took)
-			t.Logf("%s: its %d killed connections gone from every list and the store after %v (bound %v), its %d new ones listed everywhere, without ghosts",
-				what, len(dying), took.Round(time.Millisecond), hubBound, len(back))
+			took := h.poll(what, every, phase{want: all, keep: keep, extra: dying, store: true}, start, 0, max(hubBound, restarted)+hubConverge)
+			gone := h.clean
+			// The lists are polled from the restart on: a removal before
+			// it is seen at the first poll.
+			if gone > max(hubBound, restarted)+hubSlack {
+				t.Fatalf("%s: the killed connections were listed until %v after the kill (bound %v; the restart took %v)", what, gone, hubBound, restarted)
+			}
+			if gone > restarted+hubSlack/4 {
+				worst = max(worst, gone)
+			}
+			exact := h.exactRemoval(what, every, others, dying, start)
+			worstExact = max(worstExact, exact)
+			t.Logf("%s: the restart took %v; the %d killed connections left the apps' Watches %v after the kill (bound %v) and were gone from every list and the store at the poll of %v; the %d new ones listed everywhere after %v, without ghosts",
+				what, restarted.Round(time.Millisecond), len(dying), exact.Round(time.Millisecond), hubBound, gone.Round(time.Millisecond), len(back), took.Round(time.Millisecond))
 		} else {
-			took := h.poll(what, others, phase{want: keep, keep: keep, extra: dying, store: true}, start, 0, hubBound+hubSlack)
+			h.poll(what, others, phase{want: keep, keep: keep, extra: dying, store: true}, start, 0, hubBound+hubSlack)
+			took := h.clean
 			worst = max(worst, took)
-			t.Logf("%s: its %d connections gone from the others' lists and the store after %v (bound %v)",
-				what, len(dying), took.Round(time.Millisecond), hubBound)
+			exact := h.exactRemoval(what, others, others, dying, start)
+			worstExact = max(worstExact, exact)
+			t.Logf("%s: its %d connections left the others' Watches %v after the kill (bound %v), gone from their lists and the store at the poll of %v",
+				what, len(dying), exact.Round(time.Millisecond), hubBound, took.Round(time.Millisecond))
 			// Restart on the same port, its clients reconnect: no ghosts.
 			what = fmt.Sprintf("round %d: restart of %s", round, victim.name)
 			restart()
@@ -836,15 +952,22 @@ func TestHubProcesses(t *testing.T) {
 	srv.Restart()
 	start := time.Now()
 	took = h.poll(what+", Redis restarted", others, phase{want: keep, keep: keep, extra: dying, store: true, storeLoose: true}, start, 0, hubGraceBound+hubSlack)
-	t.Logf("%s: Redis down 1s, then the dead app's %d connections gone from the others' lists %v after Redis's return (bound %v), no live one missing meanwhile",
-		what, len(dying), took.Round(time.Millisecond), hubGraceBound)
+	exact := h.exactRemoval(what, others, others, dying, start)
+	if exact > hubGraceBound+hubSlack {
+		t.Fatalf("%s: the dead app's connections left the others' Watches %v after Redis's return (bound %v)", what, exact, hubGraceBound)
+	}
+	t.Logf("%s: Redis down 1s, then the dead app's %d connections left the others' Watches %v after Redis's return (bound %v), gone from their lists at the poll of %v; no live one missing meanwhile",
+		what, len(dying), exact.Round(time.Millisecond), hubGraceBound, took.Round(time.Millisecond))
 	h.apps[k] = startHubApp(t, victim.name, srv.Addr(), victim.addr[strings.LastIndexByte(victim.addr, ':')+1:])
 	h.dialAll(back)
 	all = h.pairs(nil)
 	h.poll(what+", app restarted", every, phase{want: all, keep: keep, store: true}, time.Now(), 2*hubSync, 2*hubSync+hubConverge)
 
-	t.Logf("%d rounds: slowest removal of a killed app's entries %v (bound %v + slack %v), slowest rebuild after a Redis restart %v",
-		*hubKills, worst.Round(time.Millisecond), hubBound, hubSlack, worstRedis.Round(time.Millisecond))
+	if worstExact > hubBound+hubSlack {
+		t.Errorf("a killed app's connections left a Watch %v after the kill (bound %v)", worstExact, hubBound)
+	}
+	t.Logf("%d rounds: slowest removal of a killed app's entries %v as the apps' Watches saw it, %v by polling the lists (bound %v + slack %v); slowest rebuild after a Redis restart %v",
+		*hubKills, worstExact.Round(time.Millisecond), worst.Round(time.Millisecond), hubBound, hubSlack, worstRedis.Round(time.Millisecond))
 
 	h.closeAll()
 	for _, a := range h.apps {
