@@ -72,6 +72,8 @@ const (
 	hubShared, hubDouble, hubSingle, hubWatchers = 45, 15, 180, 2
 )
 
+var hubQuick = flag.Bool("hubquick", false, "TestHubProcesses: every round restarts the killed app at once, and Redis restarts without downtime")
+
 var hubKills = flag.Int("hubkills", 1, "TestHubProcesses: number of rounds (kill -9 of an app process, its restart on the same port, a Redis restart)")
 
 // hubMeta is a connection's meta: which client, which of its connections
@@ -379,6 +381,9 @@ type hubTest struct {
 
 	extras int           // entries of phase.extra seen by the current poll
 	clean  time.Duration // set by poll: when no list had any of phase.extra any more
+	// dirty: at the last poll that still saw phase.extra entries, which
+	// lists had how many, and when.
+	dirty, dirtyNow []string
 }
 
 // phase is what every poll expects of the lists.
@@ -601,7 +606,9 @@ func (h *hubTest) inspect(what, who string, list []liveview.Present, ph phase, k
 			}
 			seen[k] = true
 			if !ph.want[k] && ph.extra[k] {
-				h.extras++
+				if h.extras++; len(h.dirtyNow) == 0 || !strings.HasPrefix(h.dirtyNow[len(h.dirtyNow)-1], who+":") {
+					h.dirtyNow = append(h.dirtyNow, who+": "+fmt.Sprint(m))
+				}
 			}
 			if !ph.want[k] && !ph.extra[k] {
 				t.Fatalf("%s: %s: ghost: connection %+v (client %d is at generation %d on app p%d) is listed under %q",
@@ -692,7 +699,7 @@ func (h *hubTest) poll(what string, live []int, ph phase, start time.Time, min, 
 		h.checkClients(what)
 		done := true
 		why = why[:0]
-		h.extras = 0
+		h.extras, h.dirtyNow = 0, nil
 		note := func(ok bool, s string) {
 			if !ok {
 				done = false
@@ -739,6 +746,9 @@ func (h *hubTest) poll(what string, live []int, ph phase, start time.Time, min, 
 		if h.extras == 0 && h.clean < 0 {
 			h.clean = elapsed
 		}
+		if h.extras > 0 {
+			h.dirty = append(h.dirtyNow, "at "+elapsed.String())
+		}
 		if done && first < 0 {
 			first = elapsed
 		}
@@ -774,7 +784,8 @@ func (h *hubTest) poll(what string, live []int, ph phase, start time.Time, min, 
 //
 // Then Redis and an app are killed together: the dead app's entries go
 // within hubGraceBound of Redis's return, nobody else's meanwhile.
-// -hubkills=N runs N rounds (default 1).
+// -hubkills=N runs N rounds (default 1); -hubquick makes every round an
+// immediate restart followed by a Redis restart without downtime.
 func TestHubProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes")
@@ -859,7 +870,7 @@ func TestHubProcesses(t *testing.T) {
 		// the app restarts at once (on the same port, its clients
 		// reconnect) while the killed entries are still in Redis; on even
 		// rounds after they are gone.
-		quick := round%2 == 1
+		quick := round%2 == 1 || *hubQuick
 		what := fmt.Sprintf("round %d: kill -9 of %s", round, victim.name)
 		start := time.Now()
 		victim.kill()
@@ -873,7 +884,8 @@ func TestHubProcesses(t *testing.T) {
 			// The lists are polled from the restart on: a removal before
 			// it is seen at the first poll.
 			if gone > max(hubBound, restarted)+hubSlack {
-				t.Fatalf("%s: the killed connections were listed until %v after the kill (bound %v; the restart took %v)", what, gone, hubBound, restarted)
+				t.Fatalf("%s: the killed connections were listed until %v after the kill (bound %v; the restart took %v); the last poll that listed some: %s",
+					what, gone, hubBound, restarted, strings.Join(h.dirty, "; "))
 			}
 			if gone > restarted+hubSlack/4 {
 				worst = max(worst, gone)
@@ -905,6 +917,9 @@ func TestHubProcesses(t *testing.T) {
 
 		// Redis killed, down a while, restarted without its data.
 		down := downs[round%len(downs)]
+		if *hubQuick {
+			down = 0
+		}
 		what = fmt.Sprintf("round %d: Redis killed for %v", round, down)
 		srv.Do("SET", "presence-test-sentinel", "1")
 		srv.Kill()
