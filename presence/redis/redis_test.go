@@ -16,12 +16,15 @@ import (
 	"github.com/echo-liveview/liveview/presence/redis"
 )
 
-// TestMain runs a child process of the multi-process test when asked to
-// (see child_test.go), else the tests, failing them if any goroutine
+// TestMain runs a child process of a multi-process test when asked to
+// (see child_test.go and hub_process_test.go), else the tests, failing them if any goroutine
 // outlives them.
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(runChild())
+	}
+	if os.Getenv(hubChildEnv) != "" {
+		os.Exit(runHubChild())
 	}
 	goleak.VerifyTestMain(m)
 }
