@@ -55,6 +55,8 @@ type Context struct {
 	// answered is set once a frame carrying the event's Ref was queued, so
 	// the Hub answers every ref exactly once.
 	answered atomic.Bool
+
+	ctx context.Context // what Hooks.EventStart returned; nil: the connection's
 }
 
 // newEventContext returns the Context of frame, received on c. frame must
@@ -175,8 +177,16 @@ func (c *Context) Form() map[string]any {
 func (c *Context) Request() *http.Request { return c.conn.req }
 
 // Context returns a context.Context that is cancelled when the connection
-// closes. Pass it to work started by the handler.
-func (c *Context) Context() context.Context { return c.conn.ctx }
+// closes. Pass it to work started by the handler. It carries the values of
+// the handshake request's context, and during an event whatever
+// Config.Hooks.EventStart added (the event's trace span with the
+// observe/otel adapter).
+func (c *Context) Context() context.Context {
+	if c.ctx != nil {
+		return c.ctx
+	}
+	return c.conn.ctx
+}
 
 // Echo returns the Echo instance that accepted the connection.
 func (c *Context) Echo() *echo.Echo { return c.conn.echo }

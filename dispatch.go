@@ -21,7 +21,13 @@ type registry struct {
 	mu       sync.Mutex
 	handlers map[string]entry
 	root     groupNode // the Hub's own middleware (Use): the outermost group
-	chains   atomic.Pointer[map[string]HandlerFunc]
+	chains   atomic.Pointer[map[string]chain]
+}
+
+// chain is a handler composed with its middleware, and its name.
+type chain struct {
+	fn   HandlerFunc
+	name string // the registered string: hooks' labels never alias a frame
 }
 
 // entry is one registered handler: the function, the group it was
@@ -41,7 +47,7 @@ type groupNode struct {
 
 func newRegistry() *registry {
 	r := &registry{handlers: make(map[string]entry)}
-	r.chains.Store(&map[string]HandlerFunc{})
+	r.chains.Store(&map[string]chain{})
 	return r
 }
 
@@ -82,13 +88,13 @@ func checkMiddleware(what string, mws []MiddlewareFunc) {
 // then its groups' from the outermost in, then its own, each list first
 // added outermost. Called with r.mu held.
 func (r *registry) rebuild() {
-	chains := make(map[string]HandlerFunc, len(r.handlers))
+	chains := make(map[string]chain, len(r.handlers))
 	for name, e := range r.handlers {
 		fn := wrap(e.fn, e.mws)
 		for g := e.group; g != nil; g = g.parent {
 			fn = wrap(fn, g.mws)
 		}
-		chains[name] = fn
+		chains[name] = chain{fn: fn, name: name}
 	}
 	r.chains.Store(&chains)
 }
@@ -102,8 +108,14 @@ func wrap(fn HandlerFunc, mws []MiddlewareFunc) HandlerFunc {
 }
 
 func (r *registry) lookup(name string) (HandlerFunc, bool) {
-	fn, ok := (*r.chains.Load())[name]
-	return fn, ok
+	ch, ok := (*r.chains.Load())[name]
+	return ch.fn, ok
+}
+
+// lookupName returns the registered string equal to name.
+func (r *registry) lookupName(name string) (string, bool) {
+	ch, ok := (*r.chains.Load())[name]
+	return ch.name, ok
 }
 
 func (r *registry) names() []string {
@@ -129,6 +141,7 @@ func (h *Hub) onMessage(s *melody.Session, frame []byte) {
 func (h *Hub) handleFrame(c *conn, frame []byte) {
 	// Bad frames count against the rate limits too, so they are taken first.
 	allowed := c.allowEvent()
+	h.events.Add(1) // stats.go
 	lc, err := newEventContext(c, frame)
 	if err != nil {
 		if h.uploadControl(c, frame, allowed) { // upload.go: an announce or a cancel
@@ -137,6 +150,7 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 		if !allowed {
 			err = ErrRateLimited
 		}
+		h.rejectFrame(lc, err) // hooks.go
 		h.errHandler(lc, err)
 		return
 	}
@@ -145,8 +159,15 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 	// was freed: a client that read it finds the temporary files gone.
 	defer h.answerRef(lc)
 	defer lc.releaseUpload() // idempotent: for a panicking ErrorHandler
+	var ev EventInfo
+	if h.hooks != nil {
+		ev = h.startEvent(lc) // hooks.go
+	}
 	err = h.runEvent(lc, allowed)
 	lc.releaseUpload()
+	if h.hooks != nil {
+		h.endEvent(lc, ev, err)
+	}
 	switch {
 	case err == nil:
 	case expired(err):
@@ -168,11 +189,14 @@ func (h *Hub) runEvent(lc *Context, allowed bool) error {
 	if !allowed {
 		return ErrRateLimited
 	}
-	fn, ok := h.reg.lookup(lc.Function())
+	ch, ok := (*h.reg.chains.Load())[lc.Function()]
 	if !ok {
 		return ErrUnknownFunction
 	}
-	return call(fn, lc)
+	if h.cfg.ProfileLabels {
+		return callLabelled(ch, lc) // hooks.go
+	}
+	return call(ch.fn, lc)
 }
 
 // answerRef sends {"ref": n} for an event that carried a ref, unless a
