@@ -123,6 +123,9 @@ type EventDone struct {
 	// handler_failed, handler_panicked, session_expired, upload_refused.
 	ErrorKind string
 	Err       error // what the handler returned, nil when OK
+	// Started: EventStart ran for this event and ctx is what it returned.
+	// False for a frame that did not decode (ctx is the connection's).
+	Started bool
 }
 
 // Outcome is how an event ended.
@@ -394,7 +397,7 @@ func (h *Hub) endEvent(lc *Context, ev EventInfo, err error) {
 	if hk.EventEnd == nil {
 		return
 	}
-	d := EventDone{EventInfo: ev, Duration: time.Since(ev.Start), Err: err}
+	d := EventDone{EventInfo: ev, Duration: time.Since(ev.Start), Err: err, Started: true}
 	d.Outcome, d.ErrorKind = classify(err)
 	hk.EventEnd(lc.Context(), d)
 }
