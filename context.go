@@ -42,19 +42,18 @@ type Context struct {
 	// function, lang and ref copied from it). A Context without an event
 	// (OnConnect, OnDisconnect, a frame that did not decode) has neither.
 	fe       fastEvent
-	fast     bool
 	inline   [6]pair   // fe's entries for small events
 	mapsOnce sync.Once // builds event from fe for DataMap, Form and Bind
+	fast     bool      // (after a sync.Once, as answered: no padding)
 	event    *Event
 
 	upload *upload // the files the event brought (upload.go), nil for none
 
-	i18nOnce sync.Once    // resolves loc on first use (i18n.go)
-	loc      *localeState // this message's locale
-
+	i18nOnce sync.Once // resolves loc on first use (i18n.go)
 	// answered is set once a frame carrying the event's Ref was queued, so
 	// the Hub answers every ref exactly once.
 	answered atomic.Bool
+	loc      *localeState // this message's locale
 
 	ctx context.Context // what Hooks.EventStart returned; nil: the connection's
 }

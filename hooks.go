@@ -417,14 +417,10 @@ func (h *Hub) rejectFrame(lc *Context, err error) {
 
 // classify returns the outcome and error kind of an event's error.
 func classify(err error) (Outcome, string) {
-	var (
-		ue *Error
-		be *BindError
-		pe *panicError
-	)
-	switch {
-	case err == nil:
+	if err == nil {
 		return OutcomeOK, ""
+	}
+	switch {
 	case errors.Is(err, ErrRateLimited):
 		return OutcomeRateLimited, connKindNames[logRateLimited]
 	case errors.Is(err, ErrBadMessage):
@@ -435,15 +431,17 @@ func classify(err error) (Outcome, string) {
 		return OutcomeRejected, connKindNames[logSessionExpired]
 	case errors.Is(err, ErrUploadIncomplete):
 		return OutcomeRejected, connKindNames[logUploadRefused]
-	case errors.As(err, &pe):
-		return OutcomePanic, connKindNames[logHandlerPanicked]
-	case errors.As(err, &ue):
-		return OutcomeRejected, connKindNames[logUserError]
-	case errors.As(err, &be):
-		return OutcomeRejected, connKindNames[logBindError]
-	default:
-		return OutcomeError, connKindNames[logHandlerFailed]
 	}
+	if _, ok := errors.AsType[*panicError](err); ok {
+		return OutcomePanic, connKindNames[logHandlerPanicked]
+	}
+	if _, ok := errors.AsType[*Error](err); ok {
+		return OutcomeRejected, connKindNames[logUserError]
+	}
+	if _, ok := errors.AsType[*BindError](err); ok {
+		return OutcomeRejected, connKindNames[logBindError]
+	}
+	return OutcomeError, connKindNames[logHandlerFailed]
 }
 
 // frameSent calls FrameSent; it runs on c's write goroutine.
