@@ -273,11 +273,11 @@ main{padding:1.5rem;display:grid;gap:1rem;grid-template-columns:repeat(auto-fill
 .card small{color:var(--mute);text-transform:uppercase;letter-spacing:.05em;font-size:.72rem}
 .wide{grid-column:1/-1}
 table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #334155}
-th{color:var(--mute);font-weight:500;font-size:.8rem}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{color:var(--mute);font-weight:500;font-size:.8rem}.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{height:6px;background:#334155;border-radius:3px;margin-top:.5rem}.bar i{display:block;height:100%;background:var(--acc);border-radius:3px}
 .ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}
 </style></head>
-<body><header><h1>LiveView</h1><span>live stats of this instance, refreshed every second</span></header>
+<body data-controller="page"><header><h1>LiveView</h1><span>live stats of this instance, refreshed every second</span></header>
 <div id="liveview-stats" data-liveview-poll="1000" data-liveview-function="` + statsFunction + `">{{template "body" .}}</div>
 {{.Script}}
 </body></html>{{end}}
@@ -286,7 +286,7 @@ th{color:var(--mute);font-weight:500;font-size:.8rem}td.n{text-align:right;font-
 <div class="card"><small>Events / s</small><b id="stat-rate">{{rate .EventsPerSecond}}</b></div>
 <div class="card"><small>Events total</small><b>{{.Events}}</b></div>
 <div class="card"><small>Topics</small><b>{{.Topics}}</b></div>
-<div class="card"><small>Handshakes in progress</small><b>{{.Handshakes}}</b></div>
+<div class="card"><small>Handshakes</small><b>{{.Handshakes}}</b></div>
 <div class="card"><small>Presence topics</small><b>{{.PresenceTopics}}</b></div>
 <div class="card"><small>Send queue max</small><b>{{kib .Queue.MaxBytes}}</b><div class="bar"><i style="width:{{pct .Queue.MaxBytes .Queue.LimitBytes}}%"></i></div></div>
 <div class="card"><small>Send queue avg</small><b>{{kib .Queue.AvgBytes}}</b><div class="bar"><i style="width:{{pct .Queue.MaxBytes .Queue.LimitBytes}}%"></i></div></div>
