@@ -497,8 +497,8 @@ func (h *Hub) noteCloseReason(s *melody.Session, err error) {
 	if c == nil {
 		return
 	}
-	if _, ok := errors.AsType[*websocket.CloseError](err); ok {
-		c.setCloseReason(ReasonClientClose)
+	if ce, ok := errors.AsType[*websocket.CloseError](err); ok && ce.Code != websocket.CloseAbnormalClosure {
+		c.setCloseReason(ReasonClientClose) // 1006 is gorilla's name for a socket that ended without one
 		return
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
