@@ -104,7 +104,7 @@ func TestSpans(t *testing.T) {
 		s := events[i]
 		attrs := map[attribute.Key]string{}
 		for _, kv := range s.Attributes() {
-			attrs[kv.Key] = kv.Value.Emit()
+			attrs[kv.Key] = kv.Value.String()
 		}
 		if s.Name() != w.name || attrs[lvotel.AttrFunction] != w.name || attrs[lvotel.AttrRoom] != "lobby" ||
 			attrs[lvotel.AttrOutcome] != w.outcome || attrs[lvotel.AttrErrorKind] != w.kind || attrs[lvotel.AttrConn] == "" {
@@ -139,12 +139,12 @@ func TestSpans(t *testing.T) {
 				for _, dp := range d.DataPoints {
 					fn, _ := dp.Attributes.Value(lvotel.AttrFunction)
 					oc, _ := dp.Attributes.Value(lvotel.AttrOutcome)
-					counts[m.Name+"/"+fn.Emit()+"/"+oc.Emit()] += dp.Value
+					counts[m.Name+"/"+fn.String()+"/"+oc.String()] += dp.Value
 				}
 			case metricdata.Histogram[float64]:
 				for _, dp := range d.DataPoints {
 					fn, _ := dp.Attributes.Value(lvotel.AttrFunction)
-					counts[m.Name+"/"+fn.Emit()] += int64(dp.Count)
+					counts[m.Name+"/"+fn.String()] += int64(dp.Count)
 				}
 			}
 		}
