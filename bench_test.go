@@ -1,6 +1,7 @@
 package liveview
 
 import (
+	"context"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 	"html/template"
@@ -155,5 +156,46 @@ func BenchmarkDispatchTemplates(b *testing.B) {
 	for b.Loop() {
 		h.handleFrame(c, frame)
 		c.discardQueued()
+	}
+}
+
+// BenchmarkDispatchHooks is BenchmarkDispatch with Config.Hooks unset
+// (the cost must be BenchmarkDispatch's: no allocation), with every hook
+// set to a function that does nothing (the core's own cost of calling
+// them: the clock, the outcome, the capped name), and with
+// Config.ProfileLabels (pprof.Do per event):
+//
+//	go test -run '^$' -bench DispatchHooks -benchmem .
+func BenchmarkDispatchHooks(b *testing.B) {
+	noop := &Hooks{
+		ConnOpened: func(ConnInfo) {}, ConnClosed: func(ConnInfo, CloseReason) {},
+		EventStart: func(ctx context.Context, _ EventInfo) context.Context { return nil },
+		EventEnd:   func(context.Context, EventDone) {}, FrameSent: func(ConnInfo, int) {},
+		QueueHighWater: func(QueueLevel) {}, BrokerPublish: func(BrokerPublish) {},
+	}
+	for _, bc := range []struct {
+		name   string
+		hooks  *Hooks
+		labels bool
+	}{{"nil", nil, false}, {"noop", noop, false}, {"profile-labels", nil, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := New(Config{Logger: discardLogger(), RateLimit: -1, Hooks: bc.hooks, ProfileLabels: bc.labels})
+			defer h.Close()
+			h.Use(func(next HandlerFunc) HandlerFunc { return next })
+			h.Handle("click", func(c *Context) error {
+				return c.Render("#item-"+c.Data("id"), "item.html", c.FormValue("name"))
+			})
+			e := echo.New()
+			e.Renderer = testTemplates
+			req := httptest.NewRequest(http.MethodGet, "/ws/liveview/lobby/", nil)
+			c := newConn(h, e, req, "lobby")
+			defer c.cancel()
+			frame := []byte(`{"function":"click","data":{"id":"7","dataCount":"3"},"form":{"name":"Ada"},"lang":"en","room":"lobby"}`)
+			b.ReportAllocs()
+			for b.Loop() {
+				h.handleFrame(c, frame)
+				c.discardQueued()
+			}
+		})
 	}
 }

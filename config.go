@@ -290,8 +290,29 @@ type Config struct {
 	// has none (see DefaultValidator), with required-struct validation on.
 	Validator *validator.Validate
 
-	// Logger receives the Hub's logs. Default: slog.Default().
+	// Logger receives the Hub's logs: the one switch for where they go and
+	// at which level. Every line about a connection or an event carries
+	// the same attribute names: "room", "function" (clipped to
+	// MaxClientStringLog), "remote" (the client address) and "conn" (the
+	// connection's id, ConnInfo.ID in hooks), so a handler that filters
+	// or indexes them works on all of them. Lines a client can cause are
+	// bounded (see DefaultErrorHandler). Default: slog.Default().
 	Logger *slog.Logger
+
+	// Hooks receive the Hub's observability events (connections, events,
+	// frames, the Broker, queues, uploads, presence): give them to a
+	// metrics or tracing adapter (observe/prometheus, observe/otel) or
+	// your own. The Hub copies the struct in New. Nil (the default)
+	// costs nothing: no allocation, one branch per site.
+	Hooks *Hooks
+
+	// ProfileLabels runs every handler under the runtime/pprof label
+	// liveview_function=<function name>, so a CPU profile
+	// (net/http/pprof's /debug/pprof/profile, `go tool pprof -tagfocus`)
+	// shows which function costs what. pprof.Do allocates a few times per
+	// event (docs/PERFORMANCE.md): enable it when profiling. Default:
+	// false.
+	ProfileLabels bool
 
 	// ErrorHandler is called for every failed event: bad frames, unknown
 	// functions, rate limiting, handler errors and recovered panics. It may

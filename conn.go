@@ -42,6 +42,8 @@ type conn struct {
 	closed  atomic.Bool                    // no more sends
 	dropped atomic.Bool                    // the socket was closed for falling behind
 
+	closeReason atomic.Uint32 // hooks.go: CloseReason+1 once known, 0 before
+
 	uploads connUploads // upload.go: its uploads in progress
 
 	topicSet connTopics // topics.go: the topics joined with Context.Join
@@ -53,12 +55,13 @@ type conn struct {
 	lastRenderLocale atomic.Pointer[renderLocale]   // i18n.go
 
 	// The send queue; see write.
-	sendMu   sync.Mutex
-	out      fifo          // frames waiting for one of melody's slots
-	inFlight int           // frames handed to melody, not yet written
-	backlog  int           // bytes of the frames in out and in flight, each counted with frameOverhead
-	waiters  int           // blocked writers
-	space    chan struct{} // closed (and forgotten) when the backlog shrinks while writers wait
+	sendMu    sync.Mutex
+	out       fifo          // frames waiting for one of melody's slots
+	inFlight  int           // frames handed to melody, not yet written
+	backlog   int           // bytes of the frames in out and in flight, each counted with frameOverhead
+	waiters   int           // blocked writers
+	highWater uint8         // hooks.go: the quarters of the budget the backlog reached
+	space     chan struct{} // closed (and forgotten) when the backlog shrinks while writers wait
 
 	kicked     bool   // Hub.Disconnect reached it before the upgrade (under sendMu)
 	kickReason string // its close reason
@@ -177,18 +180,27 @@ func (c *conn) write(frame []byte, block bool) error {
 		return ErrConnClosed
 	}
 	c.backlog += size
+	var level uint8 // hooks.go: a quarter of the budget reached for the first time
+	if hk := c.hub.hooks; hk != nil && hk.QueueHighWater != nil {
+		if l := queueLevel(c.backlog, limit); l > c.highWater {
+			c.highWater, level = l, l
+		}
+	}
+	backlog := c.backlog
+	var err error
 	if s := c.sess.Load(); s != nil && c.inFlight < melodySlots && c.out.len() == 0 {
 		c.inFlight++
-		err := s.Write(frame) // never blocks: melody's channel has a free slot
-		c.sendMu.Unlock()
-		if err != nil {
-			return ErrConnClosed
+		if s.Write(frame) != nil { // never blocks: melody's channel has a free slot
+			err = ErrConnClosed
 		}
-		return nil
+	} else {
+		c.out.push(frame) // before the upgrade, or behind other frames
 	}
-	c.out.push(frame) // before the upgrade, or behind other frames
 	c.sendMu.Unlock()
-	return nil
+	if level > 0 {
+		c.hub.queueHighWater(c, level, backlog)
+	}
+	return err
 }
 
 // sent accounts for a frame melody has written and hands it the next ones.
@@ -230,7 +242,8 @@ func (c *conn) drop(reason string, backlog int) {
 	if !c.dropped.CompareAndSwap(false, true) {
 		return
 	}
-	c.hub.log.Warn("liveview: closing slow connection: "+reason, "room", c.room, "remote", c.req.RemoteAddr,
+	c.setCloseReason(ReasonSlowClient) // hooks.go
+	c.hub.log.Warn("liveview: closing slow connection: "+reason, "room", c.room, "remote", c.req.RemoteAddr, "conn", c.id,
 		"backlog_bytes", backlog, "budget_bytes", c.hub.cfg.SendQueueBytes)
 	if s := c.sess.Load(); s != nil {
 		_ = s.WebsocketConnection().Close()
@@ -307,6 +320,7 @@ func (h *Hub) onConnect(s *melody.Session) {
 		h.conns[c] = struct{}{}
 	}
 	h.mu.Unlock()
+	h.connOpened(c) // hooks.go
 	switch {
 	case kicked: // topics.go: Hub.Disconnect during the handshake
 		c.disconnect(reason)
@@ -357,6 +371,7 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 	c.release()
 	h.closeUploads(c) // upload.go: temporary files deleted
 	h.logHeld(c)
+	h.connClosed(c) // hooks.go
 	if h.cfg.OnDisconnect != nil {
 		func() {
 			defer func() {
@@ -373,6 +388,9 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 // a session's buffer is full; reserve keeps that from happening, but should
 // it happen anyway the client is disconnected, never left with a gap.
 func (h *Hub) onError(s *melody.Session, err error) {
+	if h.hooks != nil {
+		h.noteCloseReason(s, err) // hooks.go
+	}
 	// gorilla/websocket hides a write timeout's *net.OpError behind its own
 	// net.Error; a read timeout (no pong within melody's pong wait) keeps
 	// its *net.OpError with Op "read".
@@ -381,7 +399,7 @@ func (h *Hub) onError(s *melody.Session, err error) {
 			return // melody closes it
 		}
 		if c := connOf(s); c != nil && !c.closed.Load() {
-			h.log.Warn("liveview: closing slow connection: write made no progress for "+h.cfg.WriteTimeout.String(), "room", c.room, "remote", s.Request.RemoteAddr)
+			h.log.Warn("liveview: closing slow connection: write made no progress for "+h.cfg.WriteTimeout.String(), "room", c.room, "remote", s.Request.RemoteAddr, "conn", c.id)
 		}
 		return // melody closes it
 	}
@@ -397,6 +415,7 @@ func (h *Hub) onError(s *melody.Session, err error) {
 func (h *Hub) onSent(s *melody.Session, frame []byte) {
 	if c := connOf(s); c != nil {
 		c.sent(s, frame)
+		h.frameSent(c, len(frame)) // hooks.go
 	}
 }
 

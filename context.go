@@ -42,19 +42,20 @@ type Context struct {
 	// function, lang and ref copied from it). A Context without an event
 	// (OnConnect, OnDisconnect, a frame that did not decode) has neither.
 	fe       fastEvent
-	fast     bool
 	inline   [6]pair   // fe's entries for small events
 	mapsOnce sync.Once // builds event from fe for DataMap, Form and Bind
+	fast     bool      // (after a sync.Once, as answered: no padding)
 	event    *Event
 
 	upload *upload // the files the event brought (upload.go), nil for none
 
-	i18nOnce sync.Once    // resolves loc on first use (i18n.go)
-	loc      *localeState // this message's locale
-
+	i18nOnce sync.Once // resolves loc on first use (i18n.go)
 	// answered is set once a frame carrying the event's Ref was queued, so
 	// the Hub answers every ref exactly once.
 	answered atomic.Bool
+	loc      *localeState // this message's locale
+
+	ctx context.Context // what Hooks.EventStart returned; nil: the connection's
 
 	once *onceRun // once.go: the record of a claimed event, nil for none
 }
@@ -177,8 +178,16 @@ func (c *Context) Form() map[string]any {
 func (c *Context) Request() *http.Request { return c.conn.req }
 
 // Context returns a context.Context that is cancelled when the connection
-// closes. Pass it to work started by the handler.
-func (c *Context) Context() context.Context { return c.conn.ctx }
+// closes. Pass it to work started by the handler. It carries the values of
+// the handshake request's context, and during an event whatever
+// Config.Hooks.EventStart added (the event's trace span with the
+// observe/otel adapter).
+func (c *Context) Context() context.Context {
+	if c.ctx != nil {
+		return c.ctx
+	}
+	return c.conn.ctx
+}
 
 // Echo returns the Echo instance that accepted the connection.
 func (c *Context) Echo() *echo.Echo { return c.conn.echo }

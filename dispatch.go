@@ -21,8 +21,14 @@ type registry struct {
 	mu       sync.Mutex
 	handlers map[string]entry
 	root     groupNode // the Hub's own middleware (Use): the outermost group
-	chains   atomic.Pointer[map[string]HandlerFunc]
+	chains   atomic.Pointer[map[string]chain]
 	idem     atomic.Pointer[map[string]bool] // once.go: the handlers marked Idempotent
+}
+
+// chain is a handler composed with its middleware, and its name.
+type chain struct {
+	fn   HandlerFunc
+	name string // the registered string: hooks' labels never alias a frame
 }
 
 // entry is one registered handler: the function, the group it was
@@ -42,7 +48,7 @@ type groupNode struct {
 
 func newRegistry() *registry {
 	r := &registry{handlers: make(map[string]entry)}
-	r.chains.Store(&map[string]HandlerFunc{})
+	r.chains.Store(&map[string]chain{})
 	return r
 }
 
@@ -83,7 +89,7 @@ func checkMiddleware(what string, mws []MiddlewareFunc) {
 // then its groups' from the outermost in, then its own, each list first
 // added outermost. Called with r.mu held.
 func (r *registry) rebuild() {
-	chains := make(map[string]HandlerFunc, len(r.handlers))
+	chains := make(map[string]chain, len(r.handlers))
 	idem := make(map[string]bool)
 	for name, e := range r.handlers {
 		fn := wrap(e.fn, e.mws)
@@ -92,7 +98,7 @@ func (r *registry) rebuild() {
 			fn = wrap(fn, g.mws)
 			once = once || isIdempotent(g.mws)
 		}
-		chains[name] = fn
+		chains[name] = chain{fn: fn, name: name}
 		if once {
 			idem[name] = true
 		}
@@ -110,8 +116,14 @@ func wrap(fn HandlerFunc, mws []MiddlewareFunc) HandlerFunc {
 }
 
 func (r *registry) lookup(name string) (HandlerFunc, bool) {
-	fn, ok := (*r.chains.Load())[name]
-	return fn, ok
+	ch, ok := (*r.chains.Load())[name]
+	return ch.fn, ok
+}
+
+// lookupName returns the registered string equal to name.
+func (r *registry) lookupName(name string) (string, bool) {
+	ch, ok := (*r.chains.Load())[name]
+	return ch.name, ok
 }
 
 // idempotent reports whether the handler of name is marked Idempotent.
@@ -143,6 +155,7 @@ func (h *Hub) onMessage(s *melody.Session, frame []byte) {
 func (h *Hub) handleFrame(c *conn, frame []byte) {
 	// Bad frames count against the rate limits too, so they are taken first.
 	allowed := c.allowEvent()
+	h.events.Add(1) // stats.go
 	lc, err := newEventContext(c, frame)
 	if err == nil {
 		err = checkEventID(lc.fe.id) // once.go
@@ -154,6 +167,7 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 		if !allowed {
 			err = ErrRateLimited
 		}
+		h.rejectFrame(lc, err) // hooks.go
 		h.errHandler(lc, err)
 		return
 	}
@@ -163,8 +177,15 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 	defer h.completeOnce(lc) // once.go: after the answer, the record
 	defer h.answerRef(lc)
 	defer lc.releaseUpload() // idempotent: for a panicking ErrorHandler
+	var ev EventInfo
+	if h.hooks != nil {
+		ev = h.startEvent(lc) // hooks.go
+	}
 	err = h.runEvent(lc, allowed)
 	lc.releaseUpload()
+	if h.hooks != nil {
+		h.endEvent(lc, ev, err)
+	}
 	switch {
 	case err == nil:
 	case expired(err):
@@ -186,14 +207,17 @@ func (h *Hub) runEvent(lc *Context, allowed bool) error {
 	if !allowed {
 		return ErrRateLimited
 	}
-	fn, ok := h.reg.lookup(lc.Function())
+	ch, ok := (*h.reg.chains.Load())[lc.Function()]
 	if !ok {
 		return ErrUnknownFunction
 	}
 	if h.claimOnce(lc) { // once.go: a duplicate, answered from its record
 		return nil
 	}
-	return call(fn, lc)
+	if h.cfg.ProfileLabels {
+		return callLabelled(ch, lc) // hooks.go
+	}
+	return call(ch.fn, lc)
 }
 
 // answerRef sends {"ref": n} for an event that carried a ref, unless a

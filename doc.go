@@ -388,6 +388,22 @@
 // GET (answered 426, or 503 + Retry-After, without running Room or
 // OnConnect) and honours.
 //
+// # Observability
+//
+// Config.Hooks receives connections opened and closed (with a
+// CloseReason), refused handshakes, events (EventStart, EventEnd: the
+// function, capped to registered names and UnknownFunction, its duration
+// and Outcome), frames sent, Broker publishes and gaps, send queue
+// high-water marks, uploads and presence changes; unset it costs no
+// allocation. The nested modules observe/prometheus and observe/otel turn
+// them into Prometheus collectors and OpenTelemetry spans and metrics;
+// MultiHooks combines several. Hub.Stats is a snapshot without any
+// metrics system, and Hub.StatsHandler serves it as JSON and as a live
+// page that is itself a LiveView. Config.Logger is the one switch for
+// logs, whose lines carry room, function, remote and conn; with
+// Config.ProfileLabels each handler runs under the pprof label
+// liveview_function.
+//
 // # Coming from Django LiveView
 //
 //	@liveview_handler("x")          liveview.Handle("x", fn)

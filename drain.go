@@ -72,6 +72,7 @@ func restartReason(window time.Duration) string {
 // closeForRestart closes c with 1012 (service restart) and the reason that
 // tells the client over which window to spread its reconnect.
 func (h *Hub) closeForRestart(c *conn) {
+	c.setCloseReason(ReasonShutdown) // hooks.go
 	c.closeWith(websocket.CloseServiceRestart, restartReason(h.cfg.DrainWindow))
 }
 
@@ -108,6 +109,7 @@ func (h *Hub) gate(c echo.Context) (ok bool, err error) {
 		return false, h.answerProbe(c)
 	}
 	if h.isClosed() {
+		h.handshakeRefused(r, ReasonUnavailable) // hooks.go
 		return false, h.unavailable(c, ErrHubClosed)
 	}
 	if limit := int64(h.cfg.MaxHandshakes); limit > 0 {
@@ -115,6 +117,7 @@ func (h *Hub) gate(c echo.Context) (ok bool, err error) {
 			n := h.drain.inflight.Load()
 			if n >= limit {
 				h.noteRefusal(r)
+				h.handshakeRefused(r, ReasonBusy) // hooks.go
 				return false, h.unavailable(c, ErrTooManyHandshakes)
 			}
 			if h.drain.inflight.CompareAndSwap(n, n+1) {

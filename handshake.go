@@ -90,14 +90,16 @@ func (h *Hub) admit(c echo.Context, seg string) (*conn, error) {
 	r := c.Request()
 	if !h.originAllowed(c) {
 		h.logHandshake(logOriginRefused, slog.LevelWarn, "liveview: handshake refused: origin not allowed",
-			"origin", clip(r.Header.Get("Origin"), MaxClientStringLog), "host", clip(r.Host, MaxClientStringLog), "scheme", c.Scheme())
+			"origin", clip(r.Header.Get("Origin"), MaxClientStringLog), "host", clip(r.Host, MaxClientStringLog), "scheme", c.Scheme(), "remote", r.RemoteAddr)
+		h.handshakeRefused(r, ReasonOriginRefused) // hooks.go
 		return nil, echo.NewHTTPError(http.StatusForbidden, "origin not allowed")
 	}
 	ip := h.clientIP(c)
 	ipState := h.acquireIP(ip)
 	if ipState == nil {
 		h.logHandshake(logIPLimit, slog.LevelWarn, "liveview: handshake refused: too many connections from one address (Config.MaxConnsPerIP)",
-			"ip", clip(ip, MaxClientStringLog), "limit", h.cfg.MaxConnsPerIP)
+			"ip", clip(ip, MaxClientStringLog), "limit", h.cfg.MaxConnsPerIP, "remote", r.RemoteAddr)
+		h.handshakeRefused(r, ReasonRateLimited) // hooks.go
 		return nil, echo.NewHTTPError(http.StatusTooManyRequests, "too many connections")
 	}
 	ok := false
@@ -108,6 +110,9 @@ func (h *Hub) admit(c echo.Context, seg string) (*conn, error) {
 	}()
 	cn, err := h.admitRoom(c, seg, ip, ipState)
 	ok = err == nil
+	if err != nil && h.hooks != nil && !expired(err) {
+		h.handshakeRefused(r, refusalReason(err)) // hooks.go
+	}
 	return cn, err
 }
 
@@ -211,6 +216,14 @@ func (h *Hub) finish(cn *conn, err error) error {
 	// The upgrader has already answered the client.
 	h.log.Debug("liveview: upgrade failed", "err", clip(err.Error(), maxErrorLog))
 	return nil
+}
+
+// refusalReason is the hooks' reason for an error of admitRoom.
+func refusalReason(err error) CloseReason {
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok && he.Code == http.StatusServiceUnavailable {
+		return ReasonUnavailable
+	}
+	return ReasonRefused
 }
 
 // refuse turns a Room or OnConnect error into the handshake's answer.

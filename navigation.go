@@ -117,6 +117,7 @@ func (h *Hub) expireConn(c *Context, err error) {
 	cn := c.conn
 	h.logEvent(cn, logSessionExpired, slog.LevelInfo, "liveview: session expired, connection closed with 4401",
 		"function", clip(c.Function(), MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))
+	cn.setCloseReason(ReasonExpired) // hooks.go
 	cn.flush(closeTimeout)
 	cn.closeWith(CloseSessionExpired, expiredReason)
 }

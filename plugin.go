@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -67,6 +68,12 @@ type Hub struct {
 
 	hints  hintLog   // datakeys.go: the Config.Debug hints already logged
 	render hubRender // component.go: the Echo of Hub renders, the missing-Renderer warning
+
+	hooks    *Hooks        // hooks.go: a copy of Config.Hooks, nil for none
+	stopGaps func()        // hooks.go: ends the Broker's BrokerGap watch
+	events   atomic.Uint64 // stats.go: frames received as events
+	stats    statsState    // stats.go: the last events/s sample
+	statsHub *Hub          // stats.go: the stats page's Hub, made by StatsHandler (under mu)
 }
 
 // Plugin returns the Echo middleware of the default Hub with the default
@@ -171,6 +178,12 @@ func newHub(cfg Config, reg *registry) *Hub {
 		h.ownsTracker = true
 	}
 	h.presTopics = make(map[string]*presenceTopic)
+	if cfg.Hooks != nil {
+		hk := *cfg.Hooks
+		h.hooks = &hk
+		h.watchGaps() // hooks.go
+	}
+	h.stats.start(h) // stats.go
 	h.errHandler = cfg.ErrorHandler
 	if h.errHandler == nil {
 		h.errHandler = h.DefaultErrorHandler
@@ -301,7 +314,14 @@ func (h *Hub) publish(ctx context.Context, topic string, m Message, from *conn) 
 	if from != nil && !from.allowPublish(len(b)) {
 		return fmt.Errorf("%w: this connection's publish budget (Config.PublishLimit) is spent", ErrRateLimited)
 	}
-	if err := h.broker.Publish(ctx, topic, b); err != nil {
+	if hk := h.hooks; hk != nil && hk.BrokerPublish != nil {
+		start := time.Now()
+		err = h.broker.Publish(ctx, topic, b)
+		h.observePublish(topic, len(b), start, err) // hooks.go
+	} else {
+		err = h.broker.Publish(ctx, topic, b)
+	}
+	if err != nil {
 		return fmt.Errorf("liveview: publish: %w", err)
 	}
 	return nil
@@ -336,7 +356,11 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	for c := range h.conns {
 		conns = append(conns, c)
 	}
+	statsHub := h.statsHub
 	h.mu.Unlock()
+	if statsHub != nil {
+		_ = statsHub.Shutdown(ctx) // stats.go: the stats page's few connections
+	}
 	h.closeAllForRestart(conns) // drain.go: 1012 with the drain window, several at a time
 	done := make(chan struct{})
 	go func() { h.wg.Wait(); close(done) }()
@@ -347,6 +371,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 	var err error
 	h.finishOnce.Do(func() {
+		if h.stopGaps != nil {
+			h.stopGaps()
+		}
 		h.stopHandshakeLogs()
 		_ = h.melody.Close()
 		if h.ownsBroker {

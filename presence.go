@@ -380,6 +380,9 @@ func (h *Hub) unwatchPresence(cn *conn, name string) {
 // functions get d, and a render of the list is scheduled once per
 // Config.PresenceInterval.
 func (h *Hub) presenceChanged(t *presenceTopic, d presence.Diff) {
+	if hk := h.hooks; hk != nil && hk.PresenceDiff != nil {
+		hk.PresenceDiff(PresenceInfo{Topic: t.name, Joins: len(d.Joins), Leaves: len(d.Leaves)})
+	}
 	h.presMu.Lock()
 	var fns []func()
 	render := false

@@ -284,6 +284,7 @@ func (c *conn) disconnect(reason string) {
 		return
 	}
 	c.sendMu.Unlock()
+	c.setCloseReason(ReasonDisconnected) // hooks.go
 	c.flush(closeTimeout)
 	c.closeWith(CloseDisconnected, reason)
 }

@@ -562,6 +562,9 @@ func (h *Hub) takeUpload(lc *Context) error {
 	case !u.done():
 		why = fmt.Sprintf("file %d of %d is incomplete", u.cur, len(u.files))
 	default:
+		if h.hooks != nil {
+			h.uploadComplete(lc.conn, u) // hooks.go
+		}
 		return nil
 	}
 	return &Error{
@@ -627,6 +630,7 @@ func (h *Hub) refuse(c *conn, id uint32, function, lang string, r *refusal) {
 	}
 	h.logEvent(c, logUploadRefused, level, "liveview: upload refused", "upload", id,
 		"function", clip(function, MaxClientStringLog), "err", clip(r.Error(), maxErrorLog))
+	h.uploadDone(c, function, 0, 0, r) // hooks.go
 }
 
 // appendUploadFrame returns {"upload":{"id":<id>...}} with the keys rest

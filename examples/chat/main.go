@@ -5,6 +5,7 @@
 //	go run ./examples/chat                        # one instance, in memory
 //	go run ./examples/chat -addr :8081 -redis 127.0.0.1:6379
 //	go run ./examples/chat -addr :8082 -redis 127.0.0.1:6379
+//	go run ./examples/chat -metrics               # plus /metrics and the stats page /debug/liveview
 //
 // With -redis, instances share Redis pub/sub (package pubsub/redis): users
 // on :8081 and on :8082 chat in the same rooms. -local-delivery lets users
@@ -75,11 +76,20 @@ func (r renderer) Render(w io.Writer, name string, data any, _ echo.Context) err
 // sessionName is the cookie of the chat's session.
 const sessionName = "chat"
 
+// appHooks are the Hub's hooks: the -metrics counters, or none.
+var appHooks *liveview.Hooks
+
 func main() {
 	addr := flag.String("addr", ":8080", "listen address")
 	redisAddr := flag.String("redis", "", "Redis address (host:port) shared by the instances; empty: in memory, one instance")
 	local := flag.Bool("local-delivery", false, "with -redis: deliver to this instance's users directly, so they can chat while Redis is down")
+	metrics := flag.Bool("metrics", false, "serve /metrics (Prometheus text format) and the live stats page /debug/liveview (metrics.go)")
 	flag.Parse()
+	var m *chatMetrics
+	if *metrics {
+		m = newChatMetrics()
+		appHooks = m.hooks()
+	}
 
 	var broker pubsub.Broker     // nil: the Hub's own in-memory broker
 	var tracker presence.Tracker // nil: the Hub's own in-memory presence
@@ -101,6 +111,9 @@ func main() {
 		log.Fatal(err)
 	}
 	e := newApp(sessions.NewCookieStore(secret), broker, tracker, *addr)
+	if m != nil {
+		mountMetrics(e, liveview.Default(), m)
+	}
 	srv := newServer(*addr, e)
 	go func() {
 		if err := e.StartServer(srv); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -177,6 +190,7 @@ func newApp(store sessions.Store, broker pubsub.Broker, tracker presence.Tracker
 	e.Use(liveview.PluginWithConfig(liveview.Config{
 		Broker:   broker,
 		Presence: tracker,
+		Hooks:    appHooks, // -metrics
 		// The room is the one the user joined, from the session; the URL
 		// segment and the client's JSON are ignored.
 		Room: func(c echo.Context) (string, error) {

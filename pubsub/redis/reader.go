@@ -239,9 +239,7 @@ func (b *Broker) handle(msg any) {
 	if gap != nil {
 		b.log.Warn("liveview: redis pub/sub resubscribed; messages published during the gap were not delivered here",
 			"gap", gap.Duration(), "channels", gap.Channels)
-		if b.onGap != nil {
-			b.onGap(*gap)
-		}
+		b.gapEnded(*gap) // observe.go: WithGapHandler's, then WatchGaps'
 	}
 }
 

@@ -397,6 +397,7 @@ type Broker struct {
 	id        [16]byte
 	log       *slog.Logger
 	onGap     func(Gap)
+	gapWatch  gapWatchers // observe.go
 	timeout   time.Duration
 	// publishTimeout bounds a Publish's wait; health is the silence after
 	// which the reader pings, and the wait for that ping's answer.
@@ -599,8 +600,8 @@ func (b *Broker) Close() error {
 	}
 	gap := b.endGapLocked()
 	b.mu.Unlock()
-	if gap != nil && b.onGap != nil {
-		b.onGap(*gap)
+	if gap != nil {
+		b.gapEnded(*gap)
 	}
 	_ = b.mem.Close()
 	close(b.stop)

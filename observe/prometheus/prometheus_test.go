@@ -1,0 +1,282 @@
+package prometheus_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/echo-liveview/liveview"
+	"github.com/echo-liveview/liveview/internal/redisserver"
+	lvprom "github.com/echo-liveview/liveview/observe/prometheus"
+	psredis "github.com/echo-liveview/liveview/pubsub/redis"
+)
+
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// app is a Hub under Echo with its Prometheus handler.
+type app struct {
+	hub     *liveview.Hub
+	srv     *httptest.Server
+	metrics *httptest.Server
+}
+
+func newApp(t *testing.T, cfg liveview.Config, setup func(*liveview.Hub)) *app {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	m, err := lvprom.New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lvprom.New(reg); err == nil {
+		t.Error("a second New on the same registry succeeded")
+	}
+	cfg.Hooks = m.Hooks()
+	cfg.Logger = discard
+	cfg.MaxConnsPerIP = -1
+	hub := liveview.New(cfg)
+	setup(hub)
+	e := echo.New()
+	e.Use(hub.Middleware())
+	a := &app{hub: hub, srv: httptest.NewServer(e), metrics: httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = hub.Shutdown(ctx)
+		a.srv.Close()
+		a.metrics.Close()
+	})
+	return a
+}
+
+func (a *app) dial(t *testing.T, room string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.srv.URL, "http")+"/ws/liveview/"+room+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+// scrape GETs the metrics handler and returns every sample by its series
+// ("name{label="v",...}", labels as the exposition sorts them).
+func (a *app) scrape(t *testing.T) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(a.metrics.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metric line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+// waitFor scrapes until series has want (a condition, not a timing: the
+// deadline only bounds a broken run).
+func (a *app) waitFor(t *testing.T, series string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := a.scrape(t)[series]
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v, want %v", series, got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func send(t *testing.T, ws *websocket.Conn, function string) {
+	t.Helper()
+	if err := ws.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"function":%q}`, function)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, ws *websocket.Conn) string {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, b, err := ws.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestScrape drives scripted traffic (events that succeed, fail, panic and
+// name no handler; a client that stops reading; a Redis killed and
+// restarted under a subscribed room; connections closed by the client and
+// by Shutdown) and checks each series in the scrape.
+func TestScrape(t *testing.T) {
+	rs := redisserver.Start(t)
+	client := goredis.NewClient(&goredis.Options{Addr: rs.Addr()})
+	defer client.Close()
+	broker := psredis.New(client, psredis.WithLogger(discard))
+	defer broker.Close()
+	big := strings.Repeat("x", 64<<10)
+	var a *app
+	a = newApp(t, liveview.Config{Broker: broker, SendQueueBytes: 256 << 10, WriteTimeout: 300 * time.Millisecond, RateLimit: -1},
+		func(h *liveview.Hub) {
+			h.Handle("ok", func(c *liveview.Context) error { return c.HTML("#x", "hi") })
+			h.Handle("fail", func(*liveview.Context) error { return errors.New("database down") })
+			h.Handle("boom", func(*liveview.Context) error { panic("nil map") })
+			h.Handle("user", func(*liveview.Context) error { return &liveview.Error{Message: "name required"} })
+			h.Handle("flood", func(c *liveview.Context) error {
+				go func() {
+					for range 4096 { // socket buffers absorb a few MB; 256 MB cannot fit
+						if a.hub.Publish(context.Background(), c.Room(), liveview.Message{Target: "#big", HTML: big}) != nil || c.Context().Err() != nil {
+							return
+						}
+					}
+				}()
+				return nil
+			})
+		})
+
+	ws := a.dial(t, "lobby")
+	for _, fn := range []string{"ok", "ok", "ok", "fail", "boom", "user", "no_such_function"} {
+		send(t, ws, fn)
+		read(t, ws)
+	}
+
+	slow := a.dial(t, "slow")
+	send(t, slow, "flood") // and never read
+	a.waitFor(t, "liveview_slow_clients_dropped_total", 1)
+
+	// lobby is subscribed on Redis: killing it makes a gap, which ends
+	// once Redis is back and the subscription confirmed.
+	rs.Kill()
+	rs.Restart()
+	a.waitFor(t, "liveview_broker_gaps_total", 1)
+
+	_ = ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	a.waitFor(t, `liveview_connections_closed_total{reason="client_close"}`, 1)
+	a.dial(t, "last")
+	a.waitFor(t, "liveview_connections", 1)
+	if err := a.hub.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	got := a.scrape(t)
+	for _, tt := range []struct {
+		series string
+		want   float64
+	}{
+		{"liveview_connections", 0},
+		{"liveview_connections_opened_total", 3},
+		{`liveview_connections_closed_total{reason="client_close"}`, 1},
+		{`liveview_connections_closed_total{reason="slow_client"}`, 1},
+		{`liveview_connections_closed_total{reason="shutdown"}`, 1},
+		{`liveview_connections_closed_total{reason="error"}`, 0},
+		{"liveview_slow_clients_dropped_total", 1},
+		{`liveview_events_total{function="ok",outcome="ok"}`, 3},
+		{`liveview_events_total{function="fail",outcome="error"}`, 1},
+		{`liveview_events_total{function="boom",outcome="panic"}`, 1},
+		{`liveview_events_total{function="user",outcome="rejected"}`, 1},
+		{`liveview_events_total{function="unknown",outcome="rejected"}`, 1},
+		{`liveview_events_total{function="flood",outcome="ok"}`, 1},
+		{`liveview_events_total{function="ok",outcome="error"}`, 0},
+		{`liveview_event_duration_seconds_count{function="ok"}`, 3},
+		{`liveview_event_duration_seconds_count{function="unknown"}`, 1},
+		{"liveview_broker_gaps_total", 1},
+		{`liveview_send_queue_high_water_total{fraction="0.75"}`, 1}, // the slow client, dropped before its backlog passed the budget
+	} {
+		if v, ok := got[tt.series]; !ok || v != tt.want {
+			t.Errorf("%s = %v (present: %v), want %v", tt.series, v, ok, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		series string
+		min    float64
+	}{
+		{"liveview_frames_sent_total", 7},            // the lobby's 7 answers at least
+		{"liveview_frames_sent_bytes_total", 7 * 10}, // each a JSON object
+		{"liveview_broker_publish_duration_seconds_count", 1},
+		{"liveview_broker_gap_seconds_total", 0.001},
+	} {
+		if got[tt.series] < tt.min {
+			t.Errorf("%s = %v, want at least %v", tt.series, got[tt.series], tt.min)
+		}
+	}
+}
+
+// TestCardinality: 10,000 different unregistered function names make one
+// "unknown" series, not 10,000.
+func TestCardinality(t *testing.T) {
+	a := newApp(t, liveview.Config{RateLimit: -1}, func(h *liveview.Hub) {
+		h.Handle("ok", func(*liveview.Context) error { return nil })
+	})
+	ws := a.dial(t, "lobby")
+	const n = 10000
+	go func() {
+		for i := range n {
+			if ws.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"function":"attacker_%d"}`, i)) != nil {
+				return
+			}
+		}
+	}()
+	for range n {
+		read(t, ws) // each gets its error frame
+	}
+	got := a.scrape(t)
+	var series []string
+	for s := range got {
+		if strings.HasPrefix(s, "liveview_events_total{") || strings.HasPrefix(s, "liveview_event_duration_seconds_count{") {
+			series = append(series, s)
+		}
+	}
+	// 5 outcomes of "unknown", and one duration count.
+	if len(series) != 6 {
+		t.Errorf("%d event series, want 6: %v", len(series), series)
+	}
+	if v := got[`liveview_events_total{function="unknown",outcome="rejected"}`]; v != n {
+		t.Errorf("unknown rejected = %v, want %d", v, n)
+	}
+}
+
+// TestRefusedHandshake: a refused origin is counted by reason and opens
+// nothing.
+func TestRefusedHandshake(t *testing.T) {
+	a := newApp(t, liveview.Config{}, func(*liveview.Hub) {})
+	h := http.Header{"Origin": {"https://evil.example"}}
+	if _, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.srv.URL, "http")+"/ws/liveview/lobby/", h); err == nil {
+		t.Fatal("handshake from another origin succeeded")
+	}
+	got := a.scrape(t)
+	if v := got[`liveview_handshakes_refused_total{reason="origin_refused"}`]; v != 1 {
+		t.Errorf("origin_refused = %v, want 1", v)
+	}
+	if v := got["liveview_connections_opened_total"]; v != 0 {
+		t.Errorf("opened = %v, want 0", v)
+	}
+}
