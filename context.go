@@ -42,7 +42,7 @@ type Context struct {
 	// function, lang and ref copied from it). A Context without an event
 	// (OnConnect, OnDisconnect, a frame that did not decode) has neither.
 	fe       fastEvent
-	inline   [6]pair   // fe's entries for small events
+	inline   [5]pair   // fe's entries for small events (5: the Context stays in the 416-byte size class)
 	mapsOnce sync.Once // builds event from fe for DataMap, Form and Bind
 	fast     bool      // (after a sync.Once, as answered: no padding)
 	event    *Event
