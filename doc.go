@@ -361,6 +361,14 @@
 //     still reports the error, as other instances missed it), at the price
 //     of order between concurrent publishers on different instances.
 //
+// Redis Cluster: give redis.New a *goredis.ClusterClient and it uses
+// sharded pub/sub (SSUBSCRIBE/SPUBLISH, Redis 7+), so each topic lives on
+// the shard of its hash slot and a Publish costs one SPUBLISH on that node;
+// the guarantees above hold per topic, and a dead or frozen node stops only
+// the topics of its slots (a gap reported with the node). Classic PUBLISH
+// on a cluster reaches every node, so it would not scale; one Redis is
+// simpler while its one thread suffices (see docs/SCALING.md).
+//
 // Cost: one Publish or Broadcast is one Redis PUBLISH however many
 // instances and connections receive it; the first connection of a room on
 // an instance costs a SUBSCRIBE and a PING, the last one leaving an
