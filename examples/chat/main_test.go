@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,7 +118,8 @@ func onlineText(users ...present) string {
 		if u.tabs > 1 {
 			s += " " + strconv.Itoa(u.tabs) + " tabs"
 		}
-		s += " on " + strings.Join(u.hosts, ", ")
+		hosts := slices.Sorted(slices.Values(u.hosts)) // as the list sorts them
+		s += " on " + strings.Join(hosts, ", ")
 	}
 	return s
 }
