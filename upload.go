@@ -320,9 +320,9 @@ func (h *Hub) uploadControl(c *conn, frame []byte, allowed bool) bool {
 			u.release(h)
 		}
 	case err != nil:
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "announce does not decode: " + err.Error()})
+		h.refuseAnnounce(c, a, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "announce does not decode: " + err.Error()})
 	case !allowed:
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrRateLimited, msg: "liveview.upload.rate_limited", file: -1, detail: "rate limit exceeded"})
+		h.refuseAnnounce(c, a, &refusal{reason: ErrRateLimited, msg: "liveview.upload.rate_limited", file: -1, detail: "rate limit exceeded"})
 	default:
 		h.announce(c, a)
 	}
@@ -334,12 +334,12 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 	cfg := &h.cfg.Upload
 	if old := c.uploads.take(a.ID); old != nil {
 		old.release(h)
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "upload id announced twice"})
+		h.refuseAnnounce(c, a, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "upload id announced twice"})
 		return
 	}
 	lim := h.uploadLimits(a.Function)
 	whole := func(reason error, msg, detail string) {
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: reason, msg: msg, file: -1, detail: detail})
+		h.refuseAnnounce(c, a, &refusal{reason: reason, msg: msg, file: -1, detail: detail})
 	}
 	if _, ok := h.reg.lookup(a.Function); !ok || cfg.Disabled {
 		detail := "Config.Upload.Disabled"
@@ -354,7 +354,7 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 		whole(ErrBadUpload, "liveview.upload.invalid", "announce without files")
 		return
 	case len(a.Files) > lim.maxFiles:
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrTooManyFiles, msg: "liveview.upload.too_many", file: -1,
+		h.refuseAnnounce(c, a, &refusal{reason: ErrTooManyFiles, msg: "liveview.upload.too_many", file: -1,
 			limit: lim.maxFiles, detail: strconv.Itoa(len(a.Files)) + " files"})
 		return
 	case c.uploads.len() >= cfg.MaxConcurrent:
@@ -380,13 +380,13 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 		}
 		if r != nil {
 			r.file, r.field, r.name = i, wf.Field, wf.Name
-			h.refuse(c, a.ID, a.Function, a.Lang, r)
+			h.refuseAnnounce(c, a, r)
 			return
 		}
 	}
 	if r := h.advance(u); r != nil {
 		u.release(h)
-		h.refuse(c, a.ID, a.Function, a.Lang, r)
+		h.refuseAnnounce(c, a, r)
 		return
 	}
 	c.uploads.add(u)
@@ -477,6 +477,10 @@ func (h *Hub) handleChunk(c *conn, frame []byte) {
 	if r := h.writeChunk(u, ch, err); r != nil {
 		c.uploads.take(u.id)
 		u.release(h)
+		r.files, r.bytes = len(u.files), 0
+		for _, f := range u.files {
+			r.bytes += f.Size
+		}
 		h.refuse(c, u.id, u.function, u.lang, r)
 		return
 	}
@@ -590,6 +594,8 @@ type refusal struct {
 	field, name string
 	limit       any // the message's .Limit; an int is also its plural count
 	detail      string
+	files       int   // announced files, for the Upload hook
+	bytes       int64 // their announced bytes
 }
 
 func (r *refusal) Error() string {
@@ -630,7 +636,17 @@ func (h *Hub) refuse(c *conn, id uint32, function, lang string, r *refusal) {
 	}
 	h.logEvent(c, logUploadRefused, level, "liveview: upload refused", "upload", id,
 		"function", clip(function, MaxClientStringLog), "err", clip(r.Error(), maxErrorLog))
-	h.uploadDone(c, function, 0, 0, r) // hooks.go
+	h.uploadDone(c, function, r.files, r.bytes, r) // hooks.go
+}
+
+// refuseAnnounce refuses the upload a announced, with its announced files
+// and bytes for the Upload hook.
+func (h *Hub) refuseAnnounce(c *conn, a *wireUpload, r *refusal) {
+	r.files = len(a.Files)
+	for _, f := range a.Files {
+		r.bytes += max(0, f.Size)
+	}
+	h.refuse(c, a.ID, a.Function, a.Lang, r)
 }
 
 // appendUploadFrame returns {"upload":{"id":<id>...}} with the keys rest
