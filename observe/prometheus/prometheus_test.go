@@ -22,6 +22,7 @@ import (
 
 	"github.com/echo-liveview/liveview"
 	"github.com/echo-liveview/liveview/internal/redisserver"
+	"github.com/echo-liveview/liveview/liveviewtest"
 	lvprom "github.com/echo-liveview/liveview/observe/prometheus"
 	psredis "github.com/echo-liveview/liveview/pubsub/redis"
 )
@@ -278,5 +279,103 @@ func TestRefusedHandshake(t *testing.T) {
 	}
 	if v := got["liveview_connections_opened_total"]; v != 0 {
 		t.Errorf("opened = %v, want 0", v)
+	}
+}
+
+// uploadPresencePage tracks its visitor (the X-User header) in "lobby",
+// shows who is online, and has a file input submitted to "save".
+const uploadPresencePage = `<!DOCTYPE html><html lang="en" data-room="lobby"><head><title>Upload</title></head>
+<body data-controller="page"><ul id="online"></ul>
+<form id="f" data-action="submit->page#run:prevent" data-liveview-function="save">
+<input type="file" name="docs" multiple><span data-liveview-upload-error="docs"></span>
+<button type="submit">Save</button></form>
+<button id="away" data-action="page#run" data-liveview-function="away">away</button>
+<div id="saved"></div>
+<script src="/static/liveview/liveview.min.js" defer></script>
+</body></html>`
+
+type onlineRenderer struct{}
+
+func (onlineRenderer) Render(w io.Writer, _ string, data any, _ echo.Context) error {
+	for _, p := range data.([]liveview.Present) {
+		fmt.Fprintf(w, "<li>%s x%d</li>", p.Key, p.Count())
+	}
+	return nil
+}
+
+// TestScrapeUploadsPresence: complete and refused uploads, and presence
+// joins, a status change and a leave, in the upload and presence series.
+func TestScrapeUploadsPresence(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := lvprom.MustNew(reg)
+	metrics := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer metrics.Close()
+	a := &app{metrics: metrics}
+	e := echo.New()
+	e.Renderer = onlineRenderer{}
+	hub := liveview.New(liveview.Config{
+		Hooks: m.Hooks(), Logger: discard, PresenceInterval: time.Millisecond,
+		Upload: liveview.UploadConfig{Dir: t.TempDir(), MaxFileSize: 100},
+		OnConnect: func(ec echo.Context, c *liveview.Context) error {
+			user := ec.Request().Header.Get("X-User")
+			c.Set("user", user)
+			if err := c.Track("lobby", user, map[string]string{"status": "here"}); err != nil {
+				return err
+			}
+			return c.ShowPresence("lobby", "#online", "online")
+		},
+	})
+	defer hub.Close()
+	hub.Handle("save", func(c *liveview.Context) error { return c.HTML("#saved", "saved") })
+	hub.Handle("away", func(c *liveview.Context) error {
+		return c.Track("lobby", c.Get("user").(string), map[string]string{"status": "away"})
+	})
+	e.Use(hub.Middleware())
+	e.GET("/", func(c echo.Context) error { return c.HTML(http.StatusOK, uploadPresencePage) })
+
+	lt := liveviewtest.New(t, e)
+	ada := lt.Open("/", liveviewtest.WithHeader("X-User", "ada"))
+	ada.WaitText("#online", "ada x1")
+	ada.SetFiles("[name=docs]", liveviewtest.File{Name: "a.txt", Content: []byte("hello")}, liveviewtest.File{Name: "b.txt", Content: []byte("world!")})
+	ada.Submit("#f")
+	ada.SetFiles("[name=docs]", liveviewtest.File{Name: "c.txt", Content: []byte("again")})
+	ada.Submit("#f")
+	ada.SetFiles("[name=docs]", liveviewtest.File{Name: "big.txt", Content: make([]byte, 101)})
+	ada.Submit("#f")
+	if len(ada.UploadErrors()) != 1 || ada.Text("#saved") != "saved" {
+		t.Fatalf("refusals %v, saved %q", ada.UploadErrors(), ada.Text("#saved"))
+	}
+
+	// ada's own join happened before the Hub watched the topic: it is in
+	// the first list, not a diff. Then bob joins, goes away (a leave and
+	// a join of his entry), and leaves.
+	base := a.scrape(t)
+	bob := lt.Open("/", liveviewtest.WithHeader("X-User", "bob"))
+	ada.WaitText("#online", "ada x1bob x1")
+	a.waitFor(t, "liveview_presence_joins_total", base["liveview_presence_joins_total"]+1)
+	bob.Click("#away")
+	a.waitFor(t, "liveview_presence_joins_total", base["liveview_presence_joins_total"]+2)
+	bob.Close()
+	ada.WaitText("#online", "ada x1")
+	a.waitFor(t, "liveview_presence_leaves_total", base["liveview_presence_leaves_total"]+2)
+
+	got := a.scrape(t)
+	for _, tt := range []struct {
+		series string
+		want   float64
+	}{
+		{`liveview_uploads_total{outcome="complete"}`, 2},
+		{`liveview_uploads_total{outcome="refused"}`, 1},
+		{"liveview_upload_bytes_total", 16}, // 5 + 6 + 5: a refused upload's bytes are not counted
+		{"liveview_presence_diffs_total", base["liveview_presence_diffs_total"] + 3},
+		{"liveview_presence_joins_total", base["liveview_presence_joins_total"] + 2},
+		{"liveview_presence_leaves_total", base["liveview_presence_leaves_total"] + 2},
+	} {
+		if v, ok := got[tt.series]; !ok || v != tt.want {
+			t.Errorf("%s = %v (present: %v), want %v", tt.series, v, ok, tt.want)
+		}
+	}
+	if j, l := base["liveview_presence_joins_total"], base["liveview_presence_leaves_total"]; j > 1 || l != 0 {
+		t.Errorf("before bob: %v joins, %v leaves; want ada's join at most", j, l)
 	}
 }
