@@ -158,6 +158,7 @@ type upload struct {
 	files    []*upFile
 	cur      int // the file the next chunk is for; len(files) once complete
 	chunk    int // the largest data of a chunk
+	conn     *conn
 }
 
 // upFile is a File on its way.
@@ -185,7 +186,7 @@ func (u *upload) release(h *Hub) {
 		st.mu.Lock()
 		if !st.kept && !st.gone && st.path != "" {
 			if err := os.Remove(st.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				h.log.Warn("liveview: deleting an upload's temporary file failed", "err", err)
+				h.log.Warn("liveview: deleting an upload's temporary file failed", u.conn.logAttrs("function", h.functionLabel(u.function), "err", err)...)
 			}
 		}
 		st.gone = !st.kept
@@ -361,7 +362,7 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 		whole(ErrTooManyUploads, "liveview.upload.busy", strconv.Itoa(cfg.MaxConcurrent)+" uploads in progress")
 		return
 	}
-	u := &upload{id: a.ID, function: a.Function, lang: a.Lang, chunk: cfg.ChunkSize, files: make([]*upFile, len(a.Files))}
+	u := &upload{id: a.ID, function: a.Function, lang: a.Lang, chunk: cfg.ChunkSize, files: make([]*upFile, len(a.Files)), conn: c}
 	for i, wf := range a.Files {
 		f := &upFile{File: File{Field: wf.Field, Name: wf.Name, ContentType: cleanType(wf.Type), Size: wf.Size, st: &fileState{}}}
 		u.files[i] = f
@@ -416,7 +417,7 @@ func (h *Hub) advance(u *upload) *refusal {
 			f.w = nil
 		}
 		if err != nil {
-			return h.writeFailed(u.cur, f, err)
+			return h.writeFailed(u, f, err)
 		}
 		u.cur++
 	}
@@ -438,9 +439,10 @@ func (h *Hub) create(f *upFile) error {
 
 // writeFailed is the refusal of file i, which the server could not write:
 // logged as the server's problem.
-func (h *Hub) writeFailed(i int, f *upFile, err error) *refusal {
-	h.log.Error("liveview: writing an upload's temporary file failed (Config.Upload.Dir)", "dir", h.cfg.Upload.Dir, "err", err)
-	return &refusal{reason: ErrBadUpload, msg: "liveview.upload.failed", file: i, field: f.Field, name: f.Name, detail: "server: " + err.Error()}
+func (h *Hub) writeFailed(u *upload, f *upFile, err error) *refusal {
+	h.log.Error("liveview: writing an upload's temporary file failed (Config.Upload.Dir)",
+		u.conn.logAttrs("function", h.functionLabel(u.function), "dir", h.cfg.Upload.Dir, "err", err)...)
+	return &refusal{reason: ErrBadUpload, msg: "liveview.upload.failed", file: u.cur, field: f.Field, name: f.Name, detail: "server: " + err.Error()}
 }
 
 // onBinary handles a binary frame: a chunk of an upload in progress.
@@ -540,11 +542,11 @@ func (h *Hub) writeChunk(u *upload, ch chunk, decodeErr error) *refusal {
 	}
 	if f.w == nil {
 		if err := h.create(f); err != nil {
-			return h.writeFailed(u.cur, f, err)
+			return h.writeFailed(u, f, err)
 		}
 	}
 	if _, err := f.w.Write(ch.data); err != nil {
-		return h.writeFailed(u.cur, f, err)
+		return h.writeFailed(u, f, err)
 	}
 	f.received += int64(len(ch.data))
 	return h.advance(u)
@@ -662,7 +664,7 @@ func appendUploadFrame(id uint32, rest func([]byte) []byte) []byte {
 // sendUpload queues an upload frame.
 func (h *Hub) sendUpload(c *conn, frame []byte) {
 	if err := c.write(frame, true); err != nil && !errors.Is(err, ErrConnClosed) && !errors.Is(err, ErrSlowClient) {
-		h.log.Warn("liveview: sending an upload frame failed", "err", err)
+		h.log.Warn("liveview: sending an upload frame failed", c.logAttrs("err", err)...)
 	}
 }
 
