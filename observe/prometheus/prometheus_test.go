@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -377,5 +381,111 @@ func TestScrapeUploadsPresence(t *testing.T) {
 	}
 	if j, l := base["liveview_presence_joins_total"], base["liveview_presence_leaves_total"]; j > 1 || l != 0 {
 		t.Errorf("before bob: %v joins, %v leaves; want ada's join at most", j, l)
+	}
+}
+
+// TestREADMETable: the README's metrics table names exactly the series
+// New registers, with their types and label names.
+func TestREADMETable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## Metrics, traces and the stats page")
+	if !ok {
+		t.Fatal("README has no metrics section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	type metric struct {
+		typ    string
+		labels string // sorted, comma-separated
+	}
+	nameRE := regexp.MustCompile("`(liveview_[a-z_]+)`")
+	labelRE := regexp.MustCompile("`\\{([a-z_, ]+)\\}`")
+	documented := map[string]metric{}
+	for line := range strings.SplitSeq(section, "\n") {
+		cells := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| `liveview_") || len(cells) < 2 {
+			continue
+		}
+		typ := strings.TrimSuffix(strings.Fields(cells[1])[0], "s") // "counters" -> "counter"
+		var labels []string
+		for _, m := range labelRE.FindAllStringSubmatch(cells[1], -1) {
+			for l := range strings.SplitSeq(m[1], ",") {
+				labels = append(labels, strings.TrimSpace(l))
+			}
+		}
+		slices.Sort(labels)
+		for _, m := range nameRE.FindAllStringSubmatch(cells[0], -1) {
+			documented[m[1]] = metric{typ, strings.Join(labels, ",")}
+		}
+	}
+
+	// Every hook once, so that every vector has a series to scrape.
+	reg := prometheus.NewRegistry()
+	h := lvprom.MustNew(reg).Hooks()
+	conn := liveview.ConnInfo{ID: "c", Room: "r"}
+	h.ConnOpened(conn)
+	h.ConnClosed(conn, liveview.ReasonSlowClient)
+	h.HandshakeRefused(httptest.NewRequest(http.MethodGet, "/", nil), liveview.ReasonBusy)
+	h.EventEnd(context.Background(), liveview.EventDone{EventInfo: liveview.EventInfo{Conn: conn, Function: "f"}})
+	h.FrameSent(conn, 10)
+	h.QueueHighWater(liveview.QueueLevel{Conn: conn, Fraction: 0.5})
+	h.BrokerPublish(liveview.BrokerPublish{Err: errors.New("down")})
+	h.BrokerGap(liveview.BrokerGap{})
+	h.Upload(liveview.UploadInfo{Conn: conn, Function: "f", Files: 1, Bytes: 1})
+	h.PresenceDiff(liveview.PresenceInfo{Topic: "t", Joins: 1})
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	registered := map[string]metric{}
+	labelsOf := map[string]map[string]bool{}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[1] == "TYPE" {
+			registered[f[2]] = metric{typ: f[3]}
+			continue
+		}
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base := strings.TrimSuffix(name, suffix); base != name && registered[base].typ == "histogram" {
+				name = base
+			}
+		}
+		labels, _, _ := strings.Cut(rest, "}")
+		for kv := range strings.SplitSeq(labels, ",") {
+			if k, _, _ := strings.Cut(kv, "="); k != "le" {
+				if labelsOf[name] == nil {
+					labelsOf[name] = map[string]bool{}
+				}
+				labelsOf[name][k] = true
+			}
+		}
+	}
+	for name, m := range registered {
+		m.labels = strings.Join(slices.Sorted(maps.Keys(labelsOf[name])), ",")
+		registered[name] = m
+	}
+	if len(registered) != 19 {
+		t.Errorf("scraped %d metric families, want the 19 New registers", len(registered))
+	}
+	for name, want := range registered {
+		if got, ok := documented[name]; !ok {
+			t.Errorf("%s (%s {%s}) is not in the README's metrics table", name, want.typ, want.labels)
+		} else if got != want {
+			t.Errorf("%s: README says %s {%s}, the scrape %s {%s}", name, got.typ, got.labels, want.typ, want.labels)
+		}
+	}
+	for name := range documented {
+		if _, ok := registered[name]; !ok {
+			t.Errorf("README's metrics table names %s, which New does not register", name)
+		}
 	}
 }
