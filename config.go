@@ -291,11 +291,13 @@ type Config struct {
 	Validator *validator.Validate
 
 	// Logger receives the Hub's logs: the one switch for where they go and
-	// at which level. Every line about a connection or an event carries
-	// the same attribute names: "room", "function" (clipped to
-	// MaxClientStringLog), "remote" (the client address) and "conn" (the
-	// connection's id, ConnInfo.ID in hooks), so a handler that filters
-	// or indexes them works on all of them. Lines a client can cause are
+	// at which level. Every line about a connection, an event or a
+	// handshake carries the same attribute names, where they exist:
+	// "room", "function" (clipped to MaxClientStringLog), "remote" (the
+	// client address, on every such line, refused handshakes included)
+	// and "conn" (the connection's id, ConnInfo.ID in hooks; a handshake
+	// has one once its room was accepted), so a handler that filters or
+	// indexes them works on all of them. Lines a client can cause are
 	// bounded (see DefaultErrorHandler). Default: slog.Default().
 	Logger *slog.Logger
 

@@ -376,7 +376,7 @@ func (h *Hub) onDisconnect(s *melody.Session) {
 		func() {
 			defer func() {
 				if v := recover(); v != nil {
-					h.log.Error("liveview: OnDisconnect panicked", "panic", v)
+					h.log.Error("liveview: OnDisconnect panicked", c.logAttrs("panic", v)...)
 				}
 			}()
 			h.cfg.OnDisconnect(&Context{conn: c})
@@ -480,7 +480,7 @@ func (h *Hub) leave(c *conn, name string) {
 		<-t.ready
 		if t.sub != nil {
 			if err := t.sub.Unsubscribe(); err != nil {
-				h.log.Warn("liveview: unsubscribe failed", "topic", name, "err", err)
+				h.log.Warn("liveview: unsubscribe failed", c.logAttrs("topic", name, "err", err)...)
 			}
 		}
 	}

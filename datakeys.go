@@ -122,7 +122,7 @@ func (c *Context) hint(what, key, near string) {
 	}
 	l.n.Add(1)
 	h.log.Warn("liveview: "+what+" found no "+strconv.Quote(key)+" in the event, which has "+strconv.Quote(clip(near, MaxClientStringLog))+" (a hint of Config.Debug, never sent to the client)",
-		"function", clip(c.Function(), MaxClientStringLog), "key", key, "near", clip(near, MaxClientStringLog))
+		c.conn.logAttrs("function", clip(c.Function(), MaxClientStringLog), "key", key, "near", clip(near, MaxClientStringLog))...)
 }
 
 // missingData is called when Data or a Bind data tag found nothing for key.

@@ -227,7 +227,7 @@ func (h *Hub) answerRef(c *Context) {
 		return
 	}
 	if err := c.Send(Message{Ref: c.fe.ref}); err != nil && !errors.Is(err, ErrConnClosed) {
-		h.log.Warn("liveview: sending ref answer failed", "err", err)
+		h.log.Warn("liveview: sending ref answer failed", c.conn.logAttrs("function", clip(c.Function(), MaxClientStringLog), "err", err)...)
 	}
 }
 
@@ -332,6 +332,6 @@ func (h *Hub) DefaultErrorHandler(c *Context, err error) {
 		m.Error += ": " + clip(err.Error(), maxErrorLog)
 	}
 	if serr := c.Send(m); serr != nil && !errors.Is(serr, ErrConnClosed) && !errors.Is(serr, ErrSlowClient) {
-		h.log.Warn("liveview: sending error frame failed", "err", serr)
+		h.log.Warn("liveview: sending error frame failed", cn.logAttrs("function", fn, "err", serr)...)
 	}
 }

@@ -132,7 +132,7 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 	case h.cfg.Room != nil:
 		var err error
 		if room, err = h.cfg.Room(c); err != nil {
-			h.logHandshake(logRoomRefused, slog.LevelInfo, "liveview: handshake refused by Config.Room", "err", clip(err.Error(), maxErrorLog))
+			h.logHandshake(logRoomRefused, slog.LevelInfo, "liveview: handshake refused by Config.Room", "err", clip(err.Error(), maxErrorLog), "remote", r.RemoteAddr)
 			return nil, refuse(err, "room refused")
 		}
 		if room == "" {
@@ -144,7 +144,7 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 			return nil, echo.NewHTTPError(http.StatusForbidden, "room refused").SetInternal(err)
 		}
 	case !ValidRoom(seg):
-		h.logHandshake(logRoomRefused, slog.LevelInfo, "liveview: handshake refused: invalid room segment", "segment", clip(seg, MaxClientStringLog))
+		h.logHandshake(logRoomRefused, slog.LevelInfo, "liveview: handshake refused: invalid room segment", "segment", clip(seg, MaxClientStringLog), "remote", r.RemoteAddr)
 		return nil, echo.NewHTTPError(http.StatusBadRequest, ErrInvalidRoom.Error()).SetInternal(ErrInvalidRoom)
 	}
 
@@ -172,18 +172,18 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 	}()
 	if h.cfg.OnConnect != nil {
 		if err := h.cfg.OnConnect(c, &Context{conn: cn}); err != nil {
-			h.logHandshake(logRoomRefused, slog.LevelInfo, "liveview: handshake refused by Config.OnConnect", "err", clip(err.Error(), maxErrorLog))
+			h.logHandshake(logRoomRefused, slog.LevelInfo, "liveview: handshake refused by Config.OnConnect", cn.logAttrs("err", clip(err.Error(), maxErrorLog))...)
 			return nil, refuse(err, "connection refused")
 		}
 	}
 	// Join the rooms before the upgrade: once the browser sees the socket
 	// open, it receives every Publish and Broadcast.
 	if err := h.joinAll(ctx, cn); err != nil {
-		h.logHandshake(logSubscribeFailed, slog.LevelWarn, "liveview: subscribing failed, handshake refused", "room", room, "err", err)
+		h.logHandshake(logSubscribeFailed, slog.LevelWarn, "liveview: subscribing failed, handshake refused", cn.logAttrs("err", err)...)
 		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(err)
 	}
 	if deadline, _ := ctx.Deadline(); ctx.Err() != nil || !time.Now().Before(deadline) { // OnConnect or Room used it all (the clock, not only the timer, which a busy machine may run late)
-		h.logHandshake(logSubscribeFailed, slog.LevelWarn, "liveview: handshake refused: Config.HandshakeTimeout exceeded", "room", room)
+		h.logHandshake(logSubscribeFailed, slog.LevelWarn, "liveview: handshake refused: Config.HandshakeTimeout exceeded", cn.logAttrs()...)
 		return nil, echo.NewHTTPError(http.StatusServiceUnavailable, "try again later").SetInternal(ctx.Err())
 	}
 	ok = true
@@ -214,7 +214,7 @@ func (h *Hub) finish(cn *conn, err error) error {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, ErrHubClosed.Error())
 	}
 	// The upgrader has already answered the client.
-	h.log.Debug("liveview: upgrade failed", "err", clip(err.Error(), maxErrorLog))
+	h.log.Debug("liveview: upgrade failed", cn.logAttrs("err", clip(err.Error(), maxErrorLog))...)
 	return nil
 }
 

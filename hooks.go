@@ -236,8 +236,8 @@ type BrokerGap struct {
 type UploadInfo struct {
 	Conn     ConnInfo
 	Function string // a registered name or UnknownFunction
-	Files    int
-	Bytes    int64 // announced bytes (refused) or received (complete)
+	Files    int    // announced (refused: 0 when the announce did not decode) or received (complete)
+	Bytes    int64  // announced bytes (refused) or received (complete)
 	Err      error
 }
 

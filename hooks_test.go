@@ -221,3 +221,28 @@ func TestStats(t *testing.T) {
 		t.Errorf("page: %d %s", page.StatusCode, page.Header.Get("Content-Type"))
 	}
 }
+
+// TestStatsBrokerFields: the page shows a Broker's stats struct in field
+// order, with words for names and readable values.
+func TestStatsBrokerFields(t *testing.T) {
+	type brokerStats struct {
+		Connected     bool
+		GapTime       time.Duration
+		GapSince      time.Time
+		PublishErrors int64
+		hidden        int
+	}
+	got := brokerFields(brokerStats{Connected: true, GapTime: 1500*time.Microsecond + 3, PublishErrors: 2, hidden: 1})
+	want := []statField{{"Connected", "yes", "ok"}, {"Gap time", "2ms", ""}, {"Gap since", "none", "mute"}, {"Publish errors", "2", ""}}
+	if len(got) != len(want) {
+		t.Fatalf("fields %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("field %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if m := brokerFields(map[string]any{"b": 1.5, "a": false}); len(m) != 2 || m[0] != (statField{"a", "no", "bad"}) || m[1] != (statField{"b", "1.5", ""}) {
+		t.Errorf("map fields %v", m)
+	}
+}

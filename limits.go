@@ -163,7 +163,7 @@ func (l *logLimiter) held() []int {
 // logEvent logs a line about one of c's events, summarised per kind per
 // connection, within the Hub's budget of such lines.
 func (h *Hub) logEvent(c *conn, kind logKind, level slog.Level, msg string, args ...any) {
-	args = append(args, "room", c.room, "remote", c.req.RemoteAddr, "conn", c.id)
+	args = c.logAttrs(args...) // logattrs.go
 	c.logs.log(h.eventLines, kind, int(numConnKinds), level, msg, args...)
 }
 
@@ -271,7 +271,7 @@ func (h *Hub) logHeld(c *conn) {
 	if held == nil {
 		return
 	}
-	args := []any{"room", c.room, "remote", c.req.RemoteAddr}
+	args := c.logAttrs()
 	total := 0
 	for i, n := range held {
 		if n > 0 {

@@ -209,7 +209,7 @@ func (h *Hub) claimOnce(lc *Context) bool {
 	switch {
 	case err != nil:
 		h.logHandshake(logDedupeDown, slog.LevelWarn, "liveview: dedupe store unreachable: events with an id are answered \"retry\", not run",
-			"function", clip(lc.fe.function, MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))
+			lc.conn.logAttrs("function", clip(lc.fe.function, MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))...)
 		h.answerOnce(lc, onceRetry)
 		return true
 	case claimed:
@@ -298,7 +298,7 @@ func (h *Hub) answerOnce(lc *Context, what string) {
 	b = append(b, what...)
 	b = append(b, `"}`...)
 	if err := lc.conn.write(b, true); err != nil && !errors.Is(err, ErrConnClosed) && !errors.Is(err, ErrSlowClient) {
-		h.log.Warn("liveview: sending once answer failed", "err", err)
+		h.log.Warn("liveview: sending once answer failed", lc.conn.logAttrs("function", clip(lc.fe.function, MaxClientStringLog), "err", err)...)
 	}
 }
 
@@ -320,7 +320,7 @@ func (h *Hub) completeOnce(lc *Context) {
 		// The claim stays (pending) until DedupeLease: re-sends meanwhile
 		// are answered "retry", then run again.
 		h.logHandshake(logDedupeDown, slog.LevelWarn, "liveview: dedupe store unreachable: an event's record was not stored; its claim expires after Config.DedupeLease",
-			"function", clip(lc.fe.function, MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))
+			lc.conn.logAttrs("function", clip(lc.fe.function, MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))...)
 	}
 }
 

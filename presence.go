@@ -278,7 +278,7 @@ func (h *Hub) endPresence(cn *conn) {
 	for topic := range tracked {
 		ctx, cancel := context.WithTimeout(context.Background(), presenceTimeout)
 		if err := h.tracker.Untrack(ctx, topic, cn.id); err != nil && !errors.Is(err, presence.ErrClosed) {
-			h.log.Warn("liveview: untracking a closed connection", "topic", clip(topic, MaxClientStringLog), "err", err)
+			h.log.Warn("liveview: untracking a closed connection", cn.logAttrs("topic", clip(topic, MaxClientStringLog), "err", err)...)
 		}
 		cancel()
 	}
@@ -385,11 +385,13 @@ func (h *Hub) presenceChanged(t *presenceTopic, d presence.Diff) {
 	}
 	h.presMu.Lock()
 	var fns []func()
+	var fnConns []*conn
 	render := false
 	for cn, v := range t.viewers {
 		if v.fn != nil {
 			fn, c := v.fn, &Context{conn: cn}
 			fns = append(fns, func() { fn(c, d) })
+			fnConns = append(fnConns, cn)
 		}
 		if v.target != "" {
 			render = true
@@ -400,8 +402,8 @@ func (h *Hub) presenceChanged(t *presenceTopic, d presence.Diff) {
 		t.pending = true
 	}
 	h.presMu.Unlock()
-	for _, fn := range fns {
-		h.runPresenceFn(fn)
+	for i, fn := range fns {
+		h.runPresenceFn(fnConns[i], t.name, fn)
 	}
 	if schedule {
 		time.AfterFunc(h.cfg.PresenceInterval, func() { h.renderScheduled(t) })
@@ -409,10 +411,10 @@ func (h *Hub) presenceChanged(t *presenceTopic, d presence.Diff) {
 }
 
 // runPresenceFn calls a WatchPresence function, logging a panic.
-func (h *Hub) runPresenceFn(fn func()) {
+func (h *Hub) runPresenceFn(cn *conn, topic string, fn func()) {
 	defer func() {
 		if v := recover(); v != nil {
-			h.log.Error("liveview: a WatchPresence function panicked", "panic", v)
+			h.log.Error("liveview: a WatchPresence function panicked", cn.logAttrs("topic", clip(topic, MaxClientStringLog), "panic", v)...)
 		}
 	}()
 	fn()

@@ -185,7 +185,7 @@ func (h *Hub) signedRoom(c echo.Context, seg string) (string, error) {
 			level = slog.LevelInfo
 		}
 		h.logHandshake(logSignedRoom, level, "liveview: handshake refused: "+strings.TrimPrefix(err.Error(), ErrInvalidRoom.Error()+": "),
-			"segment", clip(seg, MaxClientStringLog), "len", len(seg))
+			"segment", clip(seg, MaxClientStringLog), "len", len(seg), "remote", c.Request().RemoteAddr)
 	}
 	return room, err
 }

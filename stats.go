@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 )
@@ -230,8 +234,8 @@ type statsView struct {
 	Script template.HTML
 }
 
-// BrokerFields is the Broker's stats as name -> value.
-func (v statsView) BrokerFields() map[string]any { return brokerFields(v.Broker) }
+// BrokerFields is the Broker's stats as fields, in their order.
+func (v statsView) BrokerFields() []statField { return brokerFields(v.Broker) }
 
 var statsTemplate = template.Must(template.New("").Funcs(template.FuncMap{
 	"kib": func(n any) string {
@@ -251,11 +255,18 @@ var statsTemplate = template.Must(template.New("").Funcs(template.FuncMap{
 		return strconvF(f) + " B"
 	},
 	"rate": strconvF,
-	"pct": func(a, b int) int {
+	"pct": func(a any, b int) int {
+		var f float64
+		switch v := a.(type) {
+		case int:
+			f = float64(v)
+		case float64:
+			f = v
+		}
 		if b <= 0 {
 			return 0
 		}
-		return min(100, a*100/b)
+		return min(100, int(f*100/float64(b)))
 	},
 }).Parse(statsHTML))
 
@@ -267,7 +278,7 @@ const statsHTML = `{{define "page"}}<!doctype html>
 *{box-sizing:border-box}body{margin:0;font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:var(--bg);color:var(--fg)}
 header{display:flex;align-items:baseline;gap:1rem;padding:1rem 1.5rem;border-bottom:1px solid #334155}
 h1{font-size:1.2rem;margin:0}header span{color:var(--mute)}
-main{padding:1.5rem;display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(180px,1fr))}
+main{padding:1.5rem;display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(220px,1fr))}
 .card{background:var(--card);border-radius:10px;padding:1rem}
 .card b{display:block;font-size:1.9rem;font-variant-numeric:tabular-nums}
 .card small{color:var(--mute);text-transform:uppercase;letter-spacing:.05em;font-size:.72rem}
@@ -275,7 +286,9 @@ main{padding:1.5rem;display:grid;gap:1rem;grid-template-columns:repeat(auto-fill
 table{width:100%;border-collapse:collapse}td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #334155}
 th{color:var(--mute);font-weight:500;font-size:.8rem}.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{height:6px;background:#334155;border-radius:3px;margin-top:.5rem}.bar i{display:block;height:100%;background:var(--acc);border-radius:3px}
-.ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}
+.ok{color:var(--ok)}.bad{color:var(--bad)}.warn{color:var(--warn)}.mute{color:var(--mute)}
+.card em{display:block;color:var(--mute);font-style:normal;font-size:.75rem;margin-top:.35rem}
+footer{grid-column:1/-1;color:var(--mute);font-size:.8rem;text-align:right}
 </style></head>
 <body data-controller="page"><header><h1>LiveView</h1><span>live stats of this instance, refreshed every second</span></header>
 <div id="liveview-stats" data-liveview-poll="1000" data-liveview-function="` + statsFunction + `">{{template "body" .}}</div>
@@ -288,15 +301,15 @@ th{color:var(--mute);font-weight:500;font-size:.8rem}.n{text-align:right;font-va
 <div class="card"><small>Topics</small><b>{{.Topics}}</b></div>
 <div class="card"><small>Handshakes</small><b>{{.Handshakes}}</b></div>
 <div class="card"><small>Presence topics</small><b>{{.PresenceTopics}}</b></div>
-<div class="card"><small>Send queue max</small><b>{{kib .Queue.MaxBytes}}</b><div class="bar"><i style="width:{{pct .Queue.MaxBytes .Queue.LimitBytes}}%"></i></div></div>
-<div class="card"><small>Send queue avg</small><b>{{kib .Queue.AvgBytes}}</b><div class="bar"><i style="width:{{pct .Queue.MaxBytes .Queue.LimitBytes}}%"></i></div></div>
+<div class="card"><small>Send queue max</small><b>{{kib .Queue.MaxBytes}}</b><div class="bar"><i style="width:{{pct .Queue.MaxBytes .Queue.LimitBytes}}%"></i></div><em>of {{kib .Queue.LimitBytes}} per connection</em></div>
+<div class="card"><small>Send queue avg</small><b>{{kib .Queue.AvgBytes}}</b><div class="bar"><i style="width:{{pct .Queue.AvgBytes .Queue.LimitBytes}}%"></i></div><em>of {{kib .Queue.LimitBytes}} per connection</em></div>
 <div class="card"><small>Backlogged conns</small><b>{{.Queue.Backlogged}}</b></div>
 <div class="card"><small>State</small><b>{{if .Closed}}<span class="warn">draining</span>{{else}}<span class="ok">serving</span>{{end}}</b></div>
-{{with .BrokerFields}}<div class="card wide"><small>Broker</small><table><tr>{{range $k, $v := .}}<th>{{$k}}</th>{{end}}</tr><tr>{{range $k, $v := .}}<td>{{$v}}</td>{{end}}</tr></table></div>{{end}}
+{{with .BrokerFields}}<div class="card wide"><small>Broker</small><table id="stat-broker"><tr>{{range .}}<th>{{.Name}}</th>{{end}}</tr><tr>{{range .}}<td{{with .Class}} class="{{.}}"{{end}}>{{.Value}}</td>{{end}}</tr></table></div>{{end}}
 <div class="card wide"><small>Largest topics (local members)</small>
 <table id="stat-topics"><tr><th>topic</th><th class="n">members</th></tr>
 {{range .TopTopics}}<tr><td>{{.Name}}</td><td class="n">{{.Members}}</td></tr>{{else}}<tr><td colspan="2">none</td></tr>{{end}}</table></div>
-<div class="card wide"><small>Snapshot</small> {{.Time.Format "2006-01-02 15:04:05 MST"}}</div>
+<footer>snapshot {{.Time.Format "2006-01-02 15:04:05 MST"}}</footer>
 </main>{{end}}`
 
 // strconvF formats f with at most one decimal.
@@ -304,10 +317,29 @@ func strconvF(f float64) string {
 	return strings.TrimSuffix(strconv.FormatFloat(f, 'f', 1, 64), ".0")
 }
 
-// brokerFields returns the JSON fields of a Broker's stats, for the page.
-func brokerFields(v any) map[string]any {
+// statField is one field of the Broker's stats as the page shows it.
+type statField struct {
+	Name, Value string
+	Class       string // "ok", "bad", "mute" or ""
+}
+
+// brokerFields returns the fields of a Broker's stats, for the page: a
+// struct's exported fields in their order, with readable names ("Publish
+// errors") and values (a duration rounded, a zero time as "none", a bool
+// as yes/no); any other value's JSON object fields, sorted.
+func brokerFields(v any) []statField {
 	if v == nil {
 		return nil
+	}
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	if rv.Kind() == reflect.Struct {
+		var out []statField
+		for i := range rv.NumField() {
+			if f := rv.Type().Field(i); f.IsExported() {
+				out = append(out, statValue(spaceWords(f.Name), rv.Field(i).Interface()))
+			}
+		}
+		return out
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -317,5 +349,47 @@ func brokerFields(v any) map[string]any {
 	if json.Unmarshal(b, &m) != nil {
 		return nil
 	}
-	return m
+	out := make([]statField, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, statValue(k, m[k]))
+	}
+	return out
+}
+
+// statValue formats one Broker stat.
+func statValue(name string, v any) statField {
+	f := statField{Name: name}
+	switch x := v.(type) {
+	case bool:
+		f.Value, f.Class = "no", "bad"
+		if x {
+			f.Value, f.Class = "yes", "ok"
+		}
+	case time.Duration:
+		f.Value = x.Round(time.Millisecond).String()
+	case time.Time:
+		f.Value, f.Class = "none", "mute"
+		if !x.IsZero() {
+			f.Value, f.Class = x.Format("15:04:05"), "bad"
+		}
+	case float64:
+		f.Value = strconvF(x)
+	default:
+		f.Value = fmt.Sprint(x)
+	}
+	return f
+}
+
+// spaceWords turns a Go field name into words: "PublishErrors" ->
+// "Publish errors".
+func spaceWords(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && unicode.IsUpper(r) {
+			b.WriteByte(' ')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

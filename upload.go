@@ -158,6 +158,7 @@ type upload struct {
 	files    []*upFile
 	cur      int // the file the next chunk is for; len(files) once complete
 	chunk    int // the largest data of a chunk
+	conn     *conn
 }
 
 // upFile is a File on its way.
@@ -185,7 +186,7 @@ func (u *upload) release(h *Hub) {
 		st.mu.Lock()
 		if !st.kept && !st.gone && st.path != "" {
 			if err := os.Remove(st.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-				h.log.Warn("liveview: deleting an upload's temporary file failed", "err", err)
+				h.log.Warn("liveview: deleting an upload's temporary file failed", u.conn.logAttrs("function", h.functionLabel(u.function), "err", err)...)
 			}
 		}
 		st.gone = !st.kept
@@ -320,9 +321,9 @@ func (h *Hub) uploadControl(c *conn, frame []byte, allowed bool) bool {
 			u.release(h)
 		}
 	case err != nil:
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "announce does not decode: " + err.Error()})
+		h.refuseAnnounce(c, a, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "announce does not decode: " + err.Error()})
 	case !allowed:
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrRateLimited, msg: "liveview.upload.rate_limited", file: -1, detail: "rate limit exceeded"})
+		h.refuseAnnounce(c, a, &refusal{reason: ErrRateLimited, msg: "liveview.upload.rate_limited", file: -1, detail: "rate limit exceeded"})
 	default:
 		h.announce(c, a)
 	}
@@ -334,12 +335,12 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 	cfg := &h.cfg.Upload
 	if old := c.uploads.take(a.ID); old != nil {
 		old.release(h)
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "upload id announced twice"})
+		h.refuseAnnounce(c, a, &refusal{reason: ErrBadUpload, msg: "liveview.upload.invalid", file: -1, detail: "upload id announced twice"})
 		return
 	}
 	lim := h.uploadLimits(a.Function)
 	whole := func(reason error, msg, detail string) {
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: reason, msg: msg, file: -1, detail: detail})
+		h.refuseAnnounce(c, a, &refusal{reason: reason, msg: msg, file: -1, detail: detail})
 	}
 	if _, ok := h.reg.lookup(a.Function); !ok || cfg.Disabled {
 		detail := "Config.Upload.Disabled"
@@ -354,14 +355,14 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 		whole(ErrBadUpload, "liveview.upload.invalid", "announce without files")
 		return
 	case len(a.Files) > lim.maxFiles:
-		h.refuse(c, a.ID, a.Function, a.Lang, &refusal{reason: ErrTooManyFiles, msg: "liveview.upload.too_many", file: -1,
+		h.refuseAnnounce(c, a, &refusal{reason: ErrTooManyFiles, msg: "liveview.upload.too_many", file: -1,
 			limit: lim.maxFiles, detail: strconv.Itoa(len(a.Files)) + " files"})
 		return
 	case c.uploads.len() >= cfg.MaxConcurrent:
 		whole(ErrTooManyUploads, "liveview.upload.busy", strconv.Itoa(cfg.MaxConcurrent)+" uploads in progress")
 		return
 	}
-	u := &upload{id: a.ID, function: a.Function, lang: a.Lang, chunk: cfg.ChunkSize, files: make([]*upFile, len(a.Files))}
+	u := &upload{id: a.ID, function: a.Function, lang: a.Lang, chunk: cfg.ChunkSize, files: make([]*upFile, len(a.Files)), conn: c}
 	for i, wf := range a.Files {
 		f := &upFile{File: File{Field: wf.Field, Name: wf.Name, ContentType: cleanType(wf.Type), Size: wf.Size, st: &fileState{}}}
 		u.files[i] = f
@@ -380,13 +381,13 @@ func (h *Hub) announce(c *conn, a *wireUpload) {
 		}
 		if r != nil {
 			r.file, r.field, r.name = i, wf.Field, wf.Name
-			h.refuse(c, a.ID, a.Function, a.Lang, r)
+			h.refuseAnnounce(c, a, r)
 			return
 		}
 	}
 	if r := h.advance(u); r != nil {
 		u.release(h)
-		h.refuse(c, a.ID, a.Function, a.Lang, r)
+		h.refuseAnnounce(c, a, r)
 		return
 	}
 	c.uploads.add(u)
@@ -416,7 +417,7 @@ func (h *Hub) advance(u *upload) *refusal {
 			f.w = nil
 		}
 		if err != nil {
-			return h.writeFailed(u.cur, f, err)
+			return h.writeFailed(u, f, err)
 		}
 		u.cur++
 	}
@@ -438,9 +439,10 @@ func (h *Hub) create(f *upFile) error {
 
 // writeFailed is the refusal of file i, which the server could not write:
 // logged as the server's problem.
-func (h *Hub) writeFailed(i int, f *upFile, err error) *refusal {
-	h.log.Error("liveview: writing an upload's temporary file failed (Config.Upload.Dir)", "dir", h.cfg.Upload.Dir, "err", err)
-	return &refusal{reason: ErrBadUpload, msg: "liveview.upload.failed", file: i, field: f.Field, name: f.Name, detail: "server: " + err.Error()}
+func (h *Hub) writeFailed(u *upload, f *upFile, err error) *refusal {
+	h.log.Error("liveview: writing an upload's temporary file failed (Config.Upload.Dir)",
+		u.conn.logAttrs("function", h.functionLabel(u.function), "dir", h.cfg.Upload.Dir, "err", err)...)
+	return &refusal{reason: ErrBadUpload, msg: "liveview.upload.failed", file: u.cur, field: f.Field, name: f.Name, detail: "server: " + err.Error()}
 }
 
 // onBinary handles a binary frame: a chunk of an upload in progress.
@@ -477,6 +479,10 @@ func (h *Hub) handleChunk(c *conn, frame []byte) {
 	if r := h.writeChunk(u, ch, err); r != nil {
 		c.uploads.take(u.id)
 		u.release(h)
+		r.files, r.bytes = len(u.files), 0
+		for _, f := range u.files {
+			r.bytes += f.Size
+		}
 		h.refuse(c, u.id, u.function, u.lang, r)
 		return
 	}
@@ -536,11 +542,11 @@ func (h *Hub) writeChunk(u *upload, ch chunk, decodeErr error) *refusal {
 	}
 	if f.w == nil {
 		if err := h.create(f); err != nil {
-			return h.writeFailed(u.cur, f, err)
+			return h.writeFailed(u, f, err)
 		}
 	}
 	if _, err := f.w.Write(ch.data); err != nil {
-		return h.writeFailed(u.cur, f, err)
+		return h.writeFailed(u, f, err)
 	}
 	f.received += int64(len(ch.data))
 	return h.advance(u)
@@ -590,6 +596,8 @@ type refusal struct {
 	field, name string
 	limit       any // the message's .Limit; an int is also its plural count
 	detail      string
+	files       int   // announced files, for the Upload hook
+	bytes       int64 // their announced bytes
 }
 
 func (r *refusal) Error() string {
@@ -630,7 +638,17 @@ func (h *Hub) refuse(c *conn, id uint32, function, lang string, r *refusal) {
 	}
 	h.logEvent(c, logUploadRefused, level, "liveview: upload refused", "upload", id,
 		"function", clip(function, MaxClientStringLog), "err", clip(r.Error(), maxErrorLog))
-	h.uploadDone(c, function, 0, 0, r) // hooks.go
+	h.uploadDone(c, function, r.files, r.bytes, r) // hooks.go
+}
+
+// refuseAnnounce refuses the upload a announced, with its announced files
+// and bytes for the Upload hook.
+func (h *Hub) refuseAnnounce(c *conn, a *wireUpload, r *refusal) {
+	r.files = len(a.Files)
+	for _, f := range a.Files {
+		r.bytes += max(0, f.Size)
+	}
+	h.refuse(c, a.ID, a.Function, a.Lang, r)
 }
 
 // appendUploadFrame returns {"upload":{"id":<id>...}} with the keys rest
@@ -646,7 +664,7 @@ func appendUploadFrame(id uint32, rest func([]byte) []byte) []byte {
 // sendUpload queues an upload frame.
 func (h *Hub) sendUpload(c *conn, frame []byte) {
 	if err := c.write(frame, true); err != nil && !errors.Is(err, ErrConnClosed) && !errors.Is(err, ErrSlowClient) {
-		h.log.Warn("liveview: sending an upload frame failed", "err", err)
+		h.log.Warn("liveview: sending an upload frame failed", c.logAttrs("err", err)...)
 	}
 }
 

@@ -7,7 +7,10 @@ require (
 	github.com/redis/go-redis/v9 v9.23.0
 )
 
-require go.uber.org/atomic v1.12.0 // indirect
+require (
+	github.com/andybalholm/cascadia v1.3.5 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

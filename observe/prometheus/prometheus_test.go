@@ -7,8 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +26,7 @@ import (
 
 	"github.com/echo-liveview/liveview"
 	"github.com/echo-liveview/liveview/internal/redisserver"
+	"github.com/echo-liveview/liveview/liveviewtest"
 	lvprom "github.com/echo-liveview/liveview/observe/prometheus"
 	psredis "github.com/echo-liveview/liveview/pubsub/redis"
 )
@@ -278,5 +283,209 @@ func TestRefusedHandshake(t *testing.T) {
 	}
 	if v := got["liveview_connections_opened_total"]; v != 0 {
 		t.Errorf("opened = %v, want 0", v)
+	}
+}
+
+// uploadPresencePage tracks its visitor (the X-User header) in "lobby",
+// shows who is online, and has a file input submitted to "save".
+const uploadPresencePage = `<!DOCTYPE html><html lang="en" data-room="lobby"><head><title>Upload</title></head>
+<body data-controller="page"><ul id="online"></ul>
+<form id="f" data-action="submit->page#run:prevent" data-liveview-function="save">
+<input type="file" name="docs" multiple><span data-liveview-upload-error="docs"></span>
+<button type="submit">Save</button></form>
+<button id="away" data-action="page#run" data-liveview-function="away">away</button>
+<div id="saved"></div>
+<script src="/static/liveview/liveview.min.js" defer></script>
+</body></html>`
+
+type onlineRenderer struct{}
+
+func (onlineRenderer) Render(w io.Writer, _ string, data any, _ echo.Context) error {
+	for _, p := range data.([]liveview.Present) {
+		fmt.Fprintf(w, "<li>%s x%d</li>", p.Key, p.Count())
+	}
+	return nil
+}
+
+// TestScrapeUploadsPresence: complete and refused uploads, and presence
+// joins, a status change and a leave, in the upload and presence series.
+func TestScrapeUploadsPresence(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := lvprom.MustNew(reg)
+	metrics := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer metrics.Close()
+	a := &app{metrics: metrics}
+	e := echo.New()
+	e.Renderer = onlineRenderer{}
+	hub := liveview.New(liveview.Config{
+		Hooks: m.Hooks(), Logger: discard, PresenceInterval: time.Millisecond,
+		Upload: liveview.UploadConfig{Dir: t.TempDir(), MaxFileSize: 100},
+		OnConnect: func(ec echo.Context, c *liveview.Context) error {
+			user := ec.Request().Header.Get("X-User")
+			c.Set("user", user)
+			if err := c.Track("lobby", user, map[string]string{"status": "here"}); err != nil {
+				return err
+			}
+			return c.ShowPresence("lobby", "#online", "online")
+		},
+	})
+	defer hub.Close()
+	hub.Handle("save", func(c *liveview.Context) error { return c.HTML("#saved", "saved") })
+	hub.Handle("away", func(c *liveview.Context) error {
+		return c.Track("lobby", c.Get("user").(string), map[string]string{"status": "away"})
+	})
+	e.Use(hub.Middleware())
+	e.GET("/", func(c echo.Context) error { return c.HTML(http.StatusOK, uploadPresencePage) })
+
+	lt := liveviewtest.New(t, e)
+	ada := lt.Open("/", liveviewtest.WithHeader("X-User", "ada"))
+	ada.WaitText("#online", "ada x1")
+	ada.SetFiles("[name=docs]", liveviewtest.File{Name: "a.txt", Content: []byte("hello")}, liveviewtest.File{Name: "b.txt", Content: []byte("world!")})
+	ada.Submit("#f")
+	ada.SetFiles("[name=docs]", liveviewtest.File{Name: "c.txt", Content: []byte("again")})
+	ada.Submit("#f")
+	ada.SetFiles("[name=docs]", liveviewtest.File{Name: "big.txt", Content: make([]byte, 101)})
+	ada.Submit("#f")
+	if len(ada.UploadErrors()) != 1 || ada.Text("#saved") != "saved" {
+		t.Fatalf("refusals %v, saved %q", ada.UploadErrors(), ada.Text("#saved"))
+	}
+
+	// ada's own join happened before the Hub watched the topic: it is in
+	// the first list, not a diff. Then bob joins, goes away (a leave and
+	// a join of his entry), and leaves.
+	base := a.scrape(t)
+	bob := lt.Open("/", liveviewtest.WithHeader("X-User", "bob"))
+	ada.WaitText("#online", "ada x1bob x1")
+	a.waitFor(t, "liveview_presence_joins_total", base["liveview_presence_joins_total"]+1)
+	bob.Click("#away")
+	a.waitFor(t, "liveview_presence_joins_total", base["liveview_presence_joins_total"]+2)
+	bob.Close()
+	ada.WaitText("#online", "ada x1")
+	a.waitFor(t, "liveview_presence_leaves_total", base["liveview_presence_leaves_total"]+2)
+
+	got := a.scrape(t)
+	for _, tt := range []struct {
+		series string
+		want   float64
+	}{
+		{`liveview_uploads_total{outcome="complete"}`, 2},
+		{`liveview_uploads_total{outcome="refused"}`, 1},
+		{"liveview_upload_bytes_total", 16}, // 5 + 6 + 5: a refused upload's bytes are not counted
+		{"liveview_presence_diffs_total", base["liveview_presence_diffs_total"] + 3},
+		{"liveview_presence_joins_total", base["liveview_presence_joins_total"] + 2},
+		{"liveview_presence_leaves_total", base["liveview_presence_leaves_total"] + 2},
+	} {
+		if v, ok := got[tt.series]; !ok || v != tt.want {
+			t.Errorf("%s = %v (present: %v), want %v", tt.series, v, ok, tt.want)
+		}
+	}
+	if j, l := base["liveview_presence_joins_total"], base["liveview_presence_leaves_total"]; j > 1 || l != 0 {
+		t.Errorf("before bob: %v joins, %v leaves; want ada's join at most", j, l)
+	}
+}
+
+// TestREADMETable: the README's metrics table names exactly the series
+// New registers, with their types and label names.
+func TestREADMETable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## Metrics, traces and the stats page")
+	if !ok {
+		t.Fatal("README has no metrics section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	type metric struct {
+		typ    string
+		labels string // sorted, comma-separated
+	}
+	nameRE := regexp.MustCompile("`(liveview_[a-z_]+)`")
+	labelRE := regexp.MustCompile("`\\{([a-z_, ]+)\\}`")
+	documented := map[string]metric{}
+	for line := range strings.SplitSeq(section, "\n") {
+		cells := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| `liveview_") || len(cells) < 2 {
+			continue
+		}
+		typ := strings.TrimSuffix(strings.Fields(cells[1])[0], "s") // "counters" -> "counter"
+		var labels []string
+		for _, m := range labelRE.FindAllStringSubmatch(cells[1], -1) {
+			for l := range strings.SplitSeq(m[1], ",") {
+				labels = append(labels, strings.TrimSpace(l))
+			}
+		}
+		slices.Sort(labels)
+		for _, m := range nameRE.FindAllStringSubmatch(cells[0], -1) {
+			documented[m[1]] = metric{typ, strings.Join(labels, ",")}
+		}
+	}
+
+	// Every hook once, so that every vector has a series to scrape.
+	reg := prometheus.NewRegistry()
+	h := lvprom.MustNew(reg).Hooks()
+	conn := liveview.ConnInfo{ID: "c", Room: "r"}
+	h.ConnOpened(conn)
+	h.ConnClosed(conn, liveview.ReasonSlowClient)
+	h.HandshakeRefused(httptest.NewRequest(http.MethodGet, "/", nil), liveview.ReasonBusy)
+	h.EventEnd(context.Background(), liveview.EventDone{EventInfo: liveview.EventInfo{Conn: conn, Function: "f"}})
+	h.FrameSent(conn, 10)
+	h.QueueHighWater(liveview.QueueLevel{Conn: conn, Fraction: 0.5})
+	h.BrokerPublish(liveview.BrokerPublish{Err: errors.New("down")})
+	h.BrokerGap(liveview.BrokerGap{})
+	h.Upload(liveview.UploadInfo{Conn: conn, Function: "f", Files: 1, Bytes: 1})
+	h.PresenceDiff(liveview.PresenceInfo{Topic: "t", Joins: 1})
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	registered := map[string]metric{}
+	labelsOf := map[string]map[string]bool{}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[1] == "TYPE" {
+			registered[f[2]] = metric{typ: f[3]}
+			continue
+		}
+		name, rest, ok := strings.Cut(line, "{")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if base := strings.TrimSuffix(name, suffix); base != name && registered[base].typ == "histogram" {
+				name = base
+			}
+		}
+		labels, _, _ := strings.Cut(rest, "}")
+		for kv := range strings.SplitSeq(labels, ",") {
+			if k, _, _ := strings.Cut(kv, "="); k != "le" {
+				if labelsOf[name] == nil {
+					labelsOf[name] = map[string]bool{}
+				}
+				labelsOf[name][k] = true
+			}
+		}
+	}
+	for name, m := range registered {
+		m.labels = strings.Join(slices.Sorted(maps.Keys(labelsOf[name])), ",")
+		registered[name] = m
+	}
+	if len(registered) != 19 {
+		t.Errorf("scraped %d metric families, want the 19 New registers", len(registered))
+	}
+	for name, want := range registered {
+		if got, ok := documented[name]; !ok {
+			t.Errorf("%s (%s {%s}) is not in the README's metrics table", name, want.typ, want.labels)
+		} else if got != want {
+			t.Errorf("%s: README says %s {%s}, the scrape %s {%s}", name, got.typ, got.labels, want.typ, want.labels)
+		}
+	}
+	for name := range documented {
+		if _, ok := registered[name]; !ok {
+			t.Errorf("README's metrics table names %s, which New does not register", name)
+		}
 	}
 }
