@@ -4148,6 +4148,7 @@
     showBanner(text);
     stopped = true;
     finishAll(pending2.map((m) => m.ref));
+    save2([]);
   }
   function expire() {
     stop(config().expiredMessage);

@@ -225,11 +225,15 @@ function restart(reason) {
 
 // stop ends the connection for good (close 4403, Hub.Disconnect: text is
 // the reason after "liveview:disconnected:", else disconnectedMessage): the
-// banner shows text and nothing reconnects; events only queue.
+// banner shows text and nothing reconnects; events only queue. The pending
+// events are dropped, also from sessionStorage: they belong to a session
+// that has ended (re-sent after the reload, the one that expired it would
+// expire the next page too).
 function stop(text) {
   showBanner(text);
   stopped = true;
   finishAll(pending.map((m) => m.ref));
+  save([]);
 }
 
 // expire ends a connection whose session has expired (close 4401) like
