@@ -131,16 +131,17 @@ type onceRun struct {
 }
 
 // record adds one frame sent by the event's Context; answer frames come
-// without their ref.
-func (r *onceRun) record(frame []byte, answer bool) {
+// without their ref. It reports whether the frame is in the record (false
+// once the record went over its bound and keeps no frames).
+func (r *onceRun) record(frame []byte, answer bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.rec) == 1 && r.rec[0] == recBare {
-		return
+		return false
 	}
 	if len(r.rec)+len(frame)+binary.MaxVarintLen64+1 > r.max {
 		r.rec = []byte{recBare}
-		return
+		return false
 	}
 	r.rec = binary.AppendUvarint(r.rec, uint64(len(frame)))
 	flag := byte(0)
@@ -149,6 +150,7 @@ func (r *onceRun) record(frame []byte, answer bool) {
 	}
 	r.rec = append(r.rec, flag)
 	r.rec = append(r.rec, frame...)
+	return true
 }
 
 // hubOnce is the Hub's exactly-once state.
@@ -337,23 +339,23 @@ func (h *Hub) completeOnce(lc *Context) {
 	}
 }
 
-// recordSend records frame, sent by lc, in its run's record.
-func (lc *Context) recordSend(m *Message, frame []byte) {
+// recordSend records frame, sent by lc, in its run's record, and reports
+// whether it is there.
+func (lc *Context) recordSend(m *Message, frame []byte) bool {
 	r := lc.once
 	if r == nil {
-		return
+		return false
 	}
 	if m.Ref != 0 && m.Ref == lc.fe.ref {
 		bare := *m
 		bare.Ref = 0
 		b, err := bare.appendJSON(make([]byte, 0, len(frame)))
 		if err != nil {
-			return
+			return false
 		}
-		r.record(b, true)
-		return
+		return r.record(b, true)
 	}
-	r.record(frame, false)
+	return r.record(frame, false)
 }
 
 // connOnce is a connection's budget of recorded frame bytes within

@@ -308,3 +308,53 @@ func TestOnceLeaseOverrun(t *testing.T) {
 		t.Errorf("the overrun was not logged:\n%s", logs.String())
 	}
 }
+
+// A frame a recorded run sends after its connection closed is still kept:
+// Send returns nil (the handler is not failed halfway by a dropped
+// socket) and the re-send on a new connection gets every frame.
+func TestOnceSendAfterDrop(t *testing.T) {
+	errs := make(chan error, 2)
+	closed := make(chan struct{})
+	ts := newTestServer(t, Config{}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("two", func(c *Context) error {
+			if err := c.HTML("#a", "1"); err != nil {
+				return err
+			}
+			<-closed
+			c.conn.closeWith(websocket.CloseServiceRestart, "") // as a drain does
+			err := c.HTML("#b", "2")
+			errs <- err
+			return err
+		})
+		h.Handle("plain", func(c *Context) error {
+			c.conn.closeWith(websocket.CloseServiceRestart, "")
+			err := c.HTML("#b", "2")
+			errs <- err
+			return nil
+		}, Idempotent)
+	})
+	c := ts.dial(t, "r")
+	c.sendRaw(websocket.TextMessage, event("two", "tab.1", 1))
+	equalJSON(t, c.read(), `{"target":"#a","html":"1"}`)
+	close(closed)
+	if err := <-errs; err != nil {
+		t.Fatalf("Send after the drop: %v, want nil (recorded)", err)
+	}
+	again := ts.dial(t, "r")
+	for {
+		again.sendRaw(websocket.TextMessage, event("two", "tab.1", 1))
+		if f := again.read(); f["once"] != "retry" { // the run's record is stored after its answer
+			equalJSON(t, f, `{"target":"#a","html":"1"}`)
+			break
+		}
+	}
+	equalJSON(t, again.read(), `{"target":"#b","html":"2"}`)
+	equalJSON(t, again.read(), `{"ref":1,"once":"replayed"}`)
+
+	// Unrecorded (Idempotent), Send still reports the closed connection.
+	d := ts.dial(t, "r")
+	d.sendRaw(websocket.TextMessage, event("plain", "tab.2", 1))
+	if err := <-errs; !errors.Is(err, ErrConnClosed) {
+		t.Errorf("unrecorded Send after the drop: %v, want ErrConnClosed", err)
+	}
+}
