@@ -46,6 +46,7 @@ type chaosProxy struct {
 	// For the deterministic tests: cut right after the next event frame
 	// (forwarded, or swallowed: lost with the network), refuse upgrades.
 	cutNext, swallowNext, refuse atomic.Bool
+	cutRetry                     atomic.Bool // after the next "retry" answer
 
 	mu    sync.Mutex
 	conns map[*proxied]bool
@@ -166,6 +167,10 @@ func (p *chaosProxy) pump(c *proxied, from, to *websocket.Conn, up bool, done ch
 			return
 		}
 		switch {
+		case !up && bytes.Contains(b, []byte(`"retry"`)) && p.cutRetry.CompareAndSwap(true, false):
+			p.count("after a retry")
+			c.cut()
+			return
 		case event && p.cutNext.CompareAndSwap(true, false):
 			p.count("after an event, before its answer")
 			c.cut()
@@ -604,4 +609,63 @@ func TestOnceInBrowser(t *testing.T) {
 			assertNoExceptions(t, jsErrors)
 		})
 	}
+}
+
+// flightJS counts, in window.__double, the sends of an event id on a socket
+// that still has a send of that id unanswered.
+const flightJS = `(() => {
+  window.__double = 0; window.__sends = 0;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (d) {
+    const m = JSON.parse(d);
+    if (m.id) {
+      if (!this.__fly) {
+        this.__fly = new Map();
+        this.addEventListener("message", (e) => {
+          const f = JSON.parse(e.data);
+          for (const [id, ref] of this.__fly) if (f.ref && f.ref === ref) this.__fly.delete(id);
+        });
+      }
+      if (this.__fly.has(m.id)) window.__double++;
+      this.__fly.set(m.id, m.ref);
+      window.__sends++;
+    }
+    return send.call(this, d);
+  };
+  return true;
+})()`
+
+// A "retry" answered on a socket that dropped since is not sent again on
+// the next socket, which sent the event itself: one send of an id in
+// flight at a time. The event runs slowly (its claim holds); its first
+// socket is cut after the event, the second after its "retry" answer, the
+// third opens at once (an "online" event) and sends it; the second's
+// retry timer (reconnectBaseMs, 1.5 s) then fires while the third is open.
+func TestOnceOneInFlight(t *testing.T) {
+	redis := redisserver.Start(t)
+	app := Start(t, counterApp, "-redis", redis.Addr(), "-slow", "4s")
+	proxy, base := newChaosProxy(t, 0, 0, app.URL)
+	ctx := NewTab(t)
+	jsErrors := CaptureJSErrors(ctx)
+	Run(t, ctx, "opening the page", chromedp.Navigate(base+"/c/slow1?base=1500"))
+	WaitJS(t, ctx, "the WebSocket", wsOpen)
+	EvalJS[bool](t, ctx, flightJS)
+	proxy.cutNext.Store(true)
+	proxy.cutRetry.Store(true)
+	Run(t, ctx, "clicking", chromedp.Click("#inc", chromedp.ByQuery))
+	WaitJS(t, ctx, "the first cut", `window.myWebSocket.readyState === 3`)
+	EvalJS[bool](t, ctx, `dispatchEvent(new Event("online")) || true`)
+	WaitJS(t, ctx, "the second socket's re-send and its cut after \"retry\"", `window.__sends >= 2 && window.myWebSocket.readyState === 3`)
+	EvalJS[bool](t, ctx, `dispatchEvent(new Event("online")) || true`)
+	WaitJS(t, ctx, "the answer", `!document.getElementById("inc").hasAttribute("aria-busy") && document.getElementById("count").textContent === "1"`)
+	if d := EvalJS[int](t, ctx, `window.__double`); d != 0 {
+		t.Errorf("%d sends of the id while one was in flight on the same socket", d)
+	}
+	if n := redis.Do("GET", "counter:count:slow1"); n != "1" {
+		t.Errorf("counter %s, want 1", n)
+	}
+	proxy.mu.Lock()
+	t.Logf("sends %d, cuts %v", EvalJS[int](t, ctx, `window.__sends`), proxy.cuts)
+	proxy.mu.Unlock()
+	assertNoExceptions(t, jsErrors)
 }

@@ -8,6 +8,9 @@
 //	go run ./examples/clienttest/counter -addr :8081 -redis 127.0.0.1:6379
 //	go run ./examples/clienttest/counter -addr :8082 -redis 127.0.0.1:6379
 //
+// A page /c/NAME?base=MS sets the client's reconnectBaseMs; with -slow D the
+// handler waits D in the pages whose NAME starts with "slow".
+//
 // Each run of the handler prints one line to stdout as it starts, which
 // the test reads to see that no event ran twice:
 //
@@ -25,6 +28,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,6 +45,7 @@ const pageHTML = `<!DOCTYPE html>
 <body data-controller="page">
 <button id="inc" data-liveview-function="increment" data-action="page#run">+</button>
 <output id="count">{{.N}}</output> <span id="last"></span>
+{{if .Base}}<script>window.webSocketConfig = {reconnectBaseMs: {{.Base}}};</script>{{end}}
 {{liveviewScript}}
 </body>
 </html>`
@@ -50,6 +55,7 @@ func main() {
 	redisAddr := flag.String("redis", "127.0.0.1:6379", "Redis address (host:port) shared by the instances")
 	lease := flag.Duration("lease", liveview.DefaultDedupeLease, "Config.DedupeLease: how long a running event's claim lasts")
 	drain := flag.Duration("drain", 300*time.Millisecond, "Config.DrainWindow")
+	slow := flag.Duration("slow", 0, "how long the handler waits before incrementing in the pages whose name starts with \"slow\"")
 	flag.Parse()
 
 	rdb := goredis.NewClient(&goredis.Options{Addr: *redisAddr})
@@ -74,6 +80,9 @@ func main() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context()), 5*time.Second)
 		defer cancel()
 		fmt.Printf("once-run pid=%d room=%s id=%s\n", pid, c.Room(), c.EventID())
+		if strings.HasPrefix(c.Room(), "slow") {
+			time.Sleep(*slow)
+		}
 		n, err := rdb.Incr(ctx, key(c.Room())).Result()
 		if err != nil {
 			return fmt.Errorf("liveview: counter: %w", err)
@@ -92,7 +101,8 @@ func main() {
 			return err
 		}
 		c.Response().Header().Set("Content-Type", "text/html; charset=utf-8")
-		return page.Execute(c.Response(), map[string]any{"Room": room, "N": n})
+		base, _ := strconv.Atoi(c.QueryParam("base")) // the client's reconnectBaseMs
+		return page.Execute(c.Response(), map[string]any{"Room": room, "N": n, "Base": base})
 	})
 
 	srv := e.Server
