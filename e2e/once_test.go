@@ -612,9 +612,10 @@ func TestOnceInBrowser(t *testing.T) {
 }
 
 // flightJS counts, in window.__double, the sends of an event id on a socket
-// that still has a send of that id unanswered.
+// that still has a send of that id unanswered, and in window.__final the
+// answers to the page's events other than "retry".
 const flightJS = `(() => {
-  window.__double = 0; window.__sends = 0;
+  window.__double = 0; window.__sends = 0; window.__final = 0;
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (d) {
     const m = JSON.parse(d);
@@ -623,6 +624,7 @@ const flightJS = `(() => {
         this.__fly = new Map();
         this.addEventListener("message", (e) => {
           const f = JSON.parse(e.data);
+          if (f.ref && f.once !== "retry") window.__final++;
           for (const [id, ref] of this.__fly) if (f.ref && f.ref === ref) this.__fly.delete(id);
         });
       }
@@ -637,7 +639,7 @@ const flightJS = `(() => {
 
 // A "retry" answered on a socket that dropped since is not sent again on
 // the next socket, which sent the event itself: one send of an id in
-// flight at a time. The event runs slowly (its claim holds); its first
+// flight at a time, and one answer applied. The event runs slowly (its claim holds); its first
 // socket is cut after the event, the second after its "retry" answer, the
 // third opens at once (an "online" event) and sends it; the second's
 // retry timer (reconnectBaseMs, 1.5 s) then fires while the third is open.
@@ -660,6 +662,12 @@ func TestOnceOneInFlight(t *testing.T) {
 	WaitJS(t, ctx, "the answer", `!document.getElementById("inc").hasAttribute("aria-busy") && document.getElementById("count").textContent === "1"`)
 	if d := EvalJS[int](t, ctx, `window.__double`); d != 0 {
 		t.Errorf("%d sends of the id while one was in flight on the same socket", d)
+	}
+	// Two chains of retries on the third socket would each end with the
+	// replayed frames: applied twice.
+	time.Sleep(2 * time.Second) // a second chain's next retry, if any
+	if n := EvalJS[int](t, ctx, `window.__final`); n != 1 {
+		t.Errorf("%d answers to the event (its frames applied that many times), want 1", n)
 	}
 	if n := redis.Do("GET", "counter:count:slow1"); n != "1" {
 		t.Errorf("counter %s, want 1", n)
