@@ -222,7 +222,12 @@ func (c *Context) Set(key string, val any) {
 // connection is gone. A Message.Content, and the Contents of a
 // Message.Stream's items, are rendered first, in the event's locale; a
 // render error (or an invalid Stream, ErrBadStream) is returned and
-// nothing is sent.
+// nothing is sent. During an event with an id whose run is recorded
+// (exactly-once events), a frame the connection could not take because it
+// closed (ErrConnClosed, ErrSlowClient) is still in the event's record, and
+// Send returns nil: the page gets the frame when it sends the event again
+// after reconnecting, so a handler is not failed halfway by a dropped
+// socket.
 func (c *Context) Send(m Message) error {
 	if m.Content != nil {
 		buf, err := c.rendered(&m)
@@ -245,8 +250,12 @@ func (c *Context) Send(m Message) error {
 	if m.Ref != 0 && m.Ref == c.fe.ref {
 		c.answered.Store(true)
 	}
-	c.recordSend(&m, b) // once.go
-	return c.conn.write(b, true)
+	kept := c.recordSend(&m, b) // once.go
+	err = c.conn.write(b, true)
+	if kept && (errors.Is(err, ErrConnClosed) || errors.Is(err, ErrSlowClient)) {
+		return nil // in the event's record: its re-send gets it (once.go)
+	}
+	return err
 }
 
 // Reply answers the event's ref now with v (any JSON value; nil sends

@@ -261,10 +261,17 @@
 // they were not kept, or "retry" while the first run holds its claim or
 // the store is unreachable (the event then waits on the client; nothing
 // runs twice). Context.EventID gives the id for the app's own idempotency
-// keys; Idempotent marks handlers that need no dedupe. The windows: a
-// re-send after Config.DedupeTTL runs again, and so does one after the
-// claim of a run killed mid-way expired (Config.DedupeLease). Cost: two
-// store calls per event (two Redis SET). See the README.
+// keys; Idempotent marks handlers that need no dedupe. The record
+// replaces the claim only while the claim holds (a compare-and-set), the
+// client keeps one send of an id in flight, and a frame a recorded run
+// sends after its connection closed is kept (Send returns nil). The
+// windows: a re-send after Config.DedupeTTL runs again, and so does one
+// after the claim of a run killed mid-way, or running longer than
+// Config.DedupeLease, expired, or after Redis lost the record; a drop
+// between a handler's frames replays them all (append frames can show
+// twice). Cost: two store calls per event (Redis: SET NX GET PX, then an
+// EVALSHA; about 0.2 ms on loopback; in memory about 8 µs). See the
+// README, "Exactly-once events".
 //
 // # Security
 //

@@ -45,8 +45,13 @@ type DedupeStore interface {
 	// val; if not, rec is the record held (not to be modified). An error
 	// means the store could not tell (unreachable, full).
 	ClaimEvent(ctx context.Context, key string, val []byte, ttl time.Duration) (rec []byte, claimed bool, err error)
-	// CompleteEvent replaces the record of key by val for ttl.
-	CompleteEvent(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	// CompleteEvent replaces the record of key by val for ttl if key
+	// still holds claim (the val of the ClaimEvent that won) or val
+	// already, atomically, and reports whether it did. false means the
+	// claim expired (the run outlasted its lease): the key is free or
+	// claimed by another run, and is left alone. An error means the store
+	// could not tell.
+	CompleteEvent(ctx context.Context, key string, claim, val []byte, ttl time.Duration) (completed bool, err error)
 }
 
 // Defaults of the exactly-once Config fields.
@@ -118,23 +123,25 @@ func validEventID(id string) bool {
 
 // onceRun is what the Hub records of one claimed event while it runs.
 type onceRun struct {
-	key string
-	mu  sync.Mutex
-	rec []byte // recDone, then the frames: uvarint length, a flag byte (1: the answer), the frame
-	max int    // the bytes rec may reach; over it, rec becomes bare
+	key   string
+	claim []byte // the value of the claim
+	mu    sync.Mutex
+	rec   []byte // recDone, then the frames: uvarint length, a flag byte (1: the answer), the frame
+	max   int    // the bytes rec may reach; over it, rec becomes bare
 }
 
 // record adds one frame sent by the event's Context; answer frames come
-// without their ref.
-func (r *onceRun) record(frame []byte, answer bool) {
+// without their ref. It reports whether the frame is in the record (false
+// once the record went over its bound and keeps no frames).
+func (r *onceRun) record(frame []byte, answer bool) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.rec) == 1 && r.rec[0] == recBare {
-		return
+		return false
 	}
 	if len(r.rec)+len(frame)+binary.MaxVarintLen64+1 > r.max {
 		r.rec = []byte{recBare}
-		return
+		return false
 	}
 	r.rec = binary.AppendUvarint(r.rec, uint64(len(frame)))
 	flag := byte(0)
@@ -143,6 +150,7 @@ func (r *onceRun) record(frame []byte, answer bool) {
 	}
 	r.rec = append(r.rec, flag)
 	r.rec = append(r.rec, frame...)
+	return true
 }
 
 // hubOnce is the Hub's exactly-once state.
@@ -213,7 +221,7 @@ func (h *Hub) claimOnce(lc *Context) bool {
 		h.answerOnce(lc, onceRetry)
 		return true
 	case claimed:
-		lc.once = &onceRun{key: key, rec: []byte{recDone}, max: lc.conn.onceBudget(h.cfg.DedupeFrameBytes)}
+		lc.once = &onceRun{key: key, claim: val, rec: []byte{recDone}, max: lc.conn.onceBudget(h.cfg.DedupeFrameBytes)}
 		return false
 	}
 	h.replay(lc, rec)
@@ -316,31 +324,38 @@ func (h *Hub) completeOnce(lc *Context) {
 	lc.conn.onceSpent(len(rec))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(lc.conn.ctx), h.cfg.DedupeTimeout)
 	defer cancel()
-	if err := h.once.store.CompleteEvent(ctx, r.key, rec, h.cfg.DedupeTTL); err != nil {
+	done, err := h.once.store.CompleteEvent(ctx, r.key, r.claim, rec, h.cfg.DedupeTTL)
+	switch {
+	case err != nil:
 		// The claim stays (pending) until DedupeLease: re-sends meanwhile
 		// are answered "retry", then run again.
 		h.logHandshake(logDedupeDown, slog.LevelWarn, "liveview: dedupe store unreachable: an event's record was not stored; its claim expires after Config.DedupeLease",
 			lc.conn.logAttrs("function", clip(lc.fe.function, MaxClientStringLog), "err", clip(err.Error(), maxErrorLog))...)
+	case !done:
+		// The run outlasted its lease: a re-send may have claimed the id
+		// and run it again; that run's record is kept, not overwritten.
+		h.log.Warn("liveview: an event ran longer than Config.DedupeLease: its claim had expired, a re-send of it may have run again; its record was not stored",
+			lc.conn.logAttrs("function", clip(lc.fe.function, MaxClientStringLog), "lease", h.cfg.DedupeLease)...)
 	}
 }
 
-// recordSend records frame, sent by lc, in its run's record.
-func (lc *Context) recordSend(m *Message, frame []byte) {
+// recordSend records frame, sent by lc, in its run's record, and reports
+// whether it is there.
+func (lc *Context) recordSend(m *Message, frame []byte) bool {
 	r := lc.once
 	if r == nil {
-		return
+		return false
 	}
 	if m.Ref != 0 && m.Ref == lc.fe.ref {
 		bare := *m
 		bare.Ref = 0
 		b, err := bare.appendJSON(make([]byte, 0, len(frame)))
 		if err != nil {
-			return
+			return false
 		}
-		r.record(b, true)
-		return
+		return r.record(b, true)
 	}
-	r.record(frame, false)
+	return r.record(frame, false)
 }
 
 // connOnce is a connection's budget of recorded frame bytes within

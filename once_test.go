@@ -258,3 +258,103 @@ func TestOnceHostile(t *testing.T) {
 	}
 	t.Logf("10000 ids: %d records, %d bytes", store.Len(), store.Bytes())
 }
+
+// A run that outlasts its lease does not overwrite the record of the run
+// that claimed its id after the lease expired (the record is stored only
+// while the claim holds): a later duplicate is answered from the second
+// run's record, and the overrun is logged.
+func TestOnceLeaseOverrun(t *testing.T) {
+	store := pubsub.NewDedupe(0)
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unblock := func() { releaseOnce.Do(func() { close(release) }) }
+	var runs atomic.Int64
+	started := make(chan struct{})
+	ts := newTestServer(t, Config{Dedupe: store, DedupeLease: time.Millisecond, Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("slow", func(c *Context) error {
+			n := runs.Add(1)
+			if n == 1 {
+				close(started)
+				<-release // the first run outlasts its lease
+			}
+			return c.HTML("#a", fmt.Sprint(n))
+		})
+	})
+	t.Cleanup(unblock) // before the server's Close
+	first, second := ts.dial(t, "r"), ts.dial(t, "r")
+	first.sendRaw(websocket.TextMessage, event("slow", "tab.1", 1))
+	<-started
+	for ref := 1; ; ref++ { // re-sent until the first claim's lease expired
+		second.sendRaw(websocket.TextMessage, event("slow", "tab.1", ref))
+		f := second.read()
+		if f["once"] != "retry" {
+			equalJSON(t, f, `{"target":"#a","html":"2"}`)
+			equalJSON(t, second.read(), fmt.Sprintf(`{"ref":%d}`, ref))
+			break
+		}
+	}
+	unblock()
+	equalJSON(t, first.read(), `{"target":"#a","html":"1"}`)
+	equalJSON(t, first.read(), `{"ref":1}`)
+	third := ts.dial(t, "r")
+	third.sendRaw(websocket.TextMessage, event("slow", "tab.1", 5))
+	equalJSON(t, third.read(), `{"target":"#a","html":"2"}`) // the second run's record
+	equalJSON(t, third.read(), `{"ref":5,"once":"replayed"}`)
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "longer than Config.DedupeLease") {
+		t.Errorf("the overrun was not logged:\n%s", logs.String())
+	}
+}
+
+// A frame a recorded run sends after its connection closed is still kept:
+// Send returns nil (the handler is not failed halfway by a dropped
+// socket) and the re-send on a new connection gets every frame.
+func TestOnceSendAfterDrop(t *testing.T) {
+	errs := make(chan error, 2)
+	closed := make(chan struct{})
+	ts := newTestServer(t, Config{}, func(h *Hub, _ *echo.Echo) {
+		h.Handle("two", func(c *Context) error {
+			if err := c.HTML("#a", "1"); err != nil {
+				return err
+			}
+			<-closed
+			c.conn.closeWith(websocket.CloseServiceRestart, "") // as a drain does
+			err := c.HTML("#b", "2")
+			errs <- err
+			return err
+		})
+		h.Handle("plain", func(c *Context) error {
+			c.conn.closeWith(websocket.CloseServiceRestart, "")
+			err := c.HTML("#b", "2")
+			errs <- err
+			return nil
+		}, Idempotent)
+	})
+	c := ts.dial(t, "r")
+	c.sendRaw(websocket.TextMessage, event("two", "tab.1", 1))
+	equalJSON(t, c.read(), `{"target":"#a","html":"1"}`)
+	close(closed)
+	if err := <-errs; err != nil {
+		t.Fatalf("Send after the drop: %v, want nil (recorded)", err)
+	}
+	again := ts.dial(t, "r")
+	for {
+		again.sendRaw(websocket.TextMessage, event("two", "tab.1", 1))
+		if f := again.read(); f["once"] != "retry" { // the run's record is stored after its answer
+			equalJSON(t, f, `{"target":"#a","html":"1"}`)
+			break
+		}
+	}
+	equalJSON(t, again.read(), `{"target":"#b","html":"2"}`)
+	equalJSON(t, again.read(), `{"ref":1,"once":"replayed"}`)
+
+	// Unrecorded (Idempotent), Send still reports the closed connection.
+	d := ts.dial(t, "r")
+	d.sendRaw(websocket.TextMessage, event("plain", "tab.2", 1))
+	if err := <-errs; !errors.Is(err, ErrConnClosed) {
+		t.Errorf("unrecorded Send after the drop: %v, want ErrConnClosed", err)
+	}
+}

@@ -30,7 +30,10 @@ func (p *Page) answered(ref int) {
 }
 
 // retryLater sends the pending event of ref again after retryDelay, on
-// the socket open then. p.mu is held.
+// the same socket only, as socket.js does: a new socket sends every
+// pending event itself, so at most one send of an id is in flight (two
+// would both be answered, and replayed frames applied twice). p.mu is
+// held.
 func (p *Page) retryLater(ref int) {
 	i := slices.IndexFunc(p.unanswered, func(e *clientrules.Event) bool { return e.Ref == ref })
 	if i < 0 {

@@ -73,26 +73,29 @@ func (d *Dedupe) ClaimEvent(_ context.Context, key string, val []byte, ttl time.
 	return nil, true, nil
 }
 
-// CompleteEvent replaces the record of key by val for ttl. When val does
-// not fit in the store's bound, the record keeps its first byte only (a
+// CompleteEvent replaces the record of key by val for ttl if the record
+// is still claim (or already val: a call made again), atomically, and
+// reports whether it did: false means the claim expired and the key is
+// free or holds another claim, which it leaves alone. When val does not
+// fit in the store's bound, the record keeps its first byte only (a
 // record without frames).
-func (d *Dedupe) CompleteEvent(_ context.Context, key string, val []byte, ttl time.Duration) error {
+func (d *Dedupe) CompleteEvent(_ context.Context, key string, claim, val []byte, ttl time.Duration) (bool, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
 	d.expire(now)
 	old, had := d.recs[key]
-	if had {
-		d.size -= len(key) + len(old.val) + dedupeOverhead
+	if !had || !old.exp.After(now) || !(bytes.Equal(old.val, claim) || bytes.Equal(old.val, val)) {
+		return false, nil
 	}
-	if d.size+len(key)+len(val)+dedupeOverhead > d.max && len(val) > 1 {
+	if d.size-len(old.val)+len(val) > d.max && len(val) > 1 {
 		val = val[:1]
 	}
 	d.put(key, bytes.Clone(val), now.Add(ttl))
-	return nil
+	return true, nil
 }
 
-// put stores a record; the caller has taken any old one out of size.
+// put stores a record, replacing any old one.
 func (d *Dedupe) put(key string, val []byte, exp time.Time) {
 	if old, ok := d.recs[key]; ok {
 		d.size -= len(key) + len(old.val) + dedupeOverhead
@@ -149,6 +152,6 @@ func (m *Memory) ClaimEvent(ctx context.Context, key string, val []byte, ttl tim
 }
 
 // CompleteEvent is [Dedupe.CompleteEvent] on the broker's own store.
-func (m *Memory) CompleteEvent(ctx context.Context, key string, val []byte, ttl time.Duration) error {
-	return m.records().CompleteEvent(ctx, key, val, ttl)
+func (m *Memory) CompleteEvent(ctx context.Context, key string, claim, val []byte, ttl time.Duration) (bool, error) {
+	return m.records().CompleteEvent(ctx, key, claim, val, ttl)
 }

@@ -4048,7 +4048,7 @@
     ws.addEventListener("message", (event) => {
       const [ref, once] = handleFrame(event.data);
       const m = pending2.find((p) => p.ref === ref);
-      if (once === "retry") setTimeout(() => m && isOpen() && transmit(m), number("reconnectBaseMs"));
+      if (once === "retry") setTimeout(() => m && ws === socket && transmit(m), number("reconnectBaseMs"));
       else if (m) save2(pending2.filter((p) => p !== m));
     });
     ws.addEventListener("close", (event) => {

@@ -89,7 +89,8 @@
  *   once       [+] with ref, the answer to a duplicate id: "replayed" (the
  *              first run's frames again), "processed" (ran, frames not
  *              kept), "retry" (running, or the store unreachable: the event
- *              stays pending, sent again reconnectBaseMs later)
+ *              stays pending, sent again reconnectBaseMs later on the same
+ *              socket: one send of an id in flight at a time)
  *   reply      [+] with ref: the value a hook's pushEvent resolves with
  *   upload     [+] {id, chunk} | {id, file, received} | {id, error, field,
  *              file}: an upload accepted, a chunk acknowledged, an upload

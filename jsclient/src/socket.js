@@ -78,7 +78,9 @@ export function connect() {
   ws.addEventListener("message", (event) => {
     const [ref, once] = handleFrame(event.data);
     const m = pending.find((p) => p.ref === ref);
-    if (once === "retry") setTimeout(() => m && isOpen() && transmit(m), number("reconnectBaseMs"));
+    // At most one send of an id in flight: a "retry" goes again on this
+    // socket only (a new socket sends every pending event itself).
+    if (once === "retry") setTimeout(() => m && ws === socket && transmit(m), number("reconnectBaseMs"));
     else if (m) save(pending.filter((p) => p !== m));
   });
   ws.addEventListener("close", (event) => {

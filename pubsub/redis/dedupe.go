@@ -34,16 +34,31 @@ func (b *Broker) ClaimEvent(ctx context.Context, key string, val []byte, ttl tim
 	return []byte(old), false, nil
 }
 
-// CompleteEvent replaces the record of key by val for ttl: one command,
-// SET <prefix>liveview:once:<key> val PX ttl, within the same bound as
+// completeScript sets KEYS[1] to ARGV[2] for ARGV[3] ms if it holds the
+// claim ARGV[1], or ARGV[2] already (a call go-redis made again after a
+// lost answer); 1 if it did, else 0 and the key is left alone.
+var completeScript = goredis.NewScript(`local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] or v == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`)
+
+// CompleteEvent replaces the record of key by val for ttl if it still
+// holds claim, the value ClaimEvent stored, and reports whether it did
+// (false: the claim expired, and the key is free or claimed by another
+// run, which is left alone): one command, EVALSHA of a compare-and-set
+// script (EVAL the first time a connection's Redis lacks it), atomic on
+// the one key (Redis Cluster included), within the same bound as
 // ClaimEvent.
-func (b *Broker) CompleteEvent(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+func (b *Broker) CompleteEvent(ctx context.Context, key string, claim, val []byte, ttl time.Duration) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
 	defer cancel()
-	if err := b.publisher.Set(ctx, b.prefix+dedupePrefix+key, val, ttl).Err(); err != nil {
-		return b.dedupeErr("complete", ctx, err)
+	n, err := completeScript.Run(ctx, b.publisher, []string{b.prefix + dedupePrefix + key}, claim, val, max(1, ttl.Milliseconds())).Int()
+	if err != nil {
+		return false, b.dedupeErr("complete", ctx, err)
 	}
-	return nil
+	return n == 1, nil
 }
 
 // dedupeErr wraps err as ErrUnavailable unless it is a Redis error reply

@@ -31,6 +31,7 @@ func TestDedupeStore(t *testing.T) {
 	srv.Do("CONFIG", "RESETSTAT")
 
 	var wins atomic.Int64
+	var winner atomic.Value // []byte: the claim that won
 	var wg sync.WaitGroup
 	for i := range 40 {
 		br := a
@@ -44,6 +45,7 @@ func TestDedupeStore(t *testing.T) {
 			}
 			if ok {
 				wins.Add(1)
+				winner.Store([]byte{'p', byte(i)})
 			}
 		})
 	}
@@ -51,17 +53,20 @@ func TestDedupeStore(t *testing.T) {
 	if wins.Load() != 1 {
 		t.Fatalf("%d claims won across two brokers, want 1", wins.Load())
 	}
-	if err := a.CompleteEvent(ctx, "tab.1:r", []byte("dframes"), 2*time.Minute); err != nil {
-		t.Fatal(err)
+	if ok, err := a.CompleteEvent(ctx, "tab.1:r", winner.Load().([]byte), []byte("dframes"), 2*time.Minute); err != nil || !ok {
+		t.Fatalf("complete: %v %v", ok, err)
 	}
 	rec, ok, err := b.ClaimEvent(ctx, "tab.1:r", []byte("p"), time.Minute)
 	if err != nil || ok || string(rec) != "dframes" {
 		t.Fatalf("the other instance sees %q %v %v", rec, ok, err)
 	}
 	calls := srv.CommandCalls()
-	if calls["set"] != 42 { // 41 claims + 1 record (and the connections' HELLO)
-		t.Errorf("commands %v, want 42 SET", calls)
+	// 41 claims + the record: one EVALSHA running a GET and a SET (and an
+	// EVAL after it, as the script was not loaded yet).
+	if calls["set"] != 42 || calls["get"] != 1 || calls["evalsha"] != 1 || calls["eval"] > 1 {
+		t.Errorf("commands %v, want 42 SET, 1 GET, 1 EVALSHA (and at most 1 EVAL)", calls)
 	}
+	t.Logf("commands: %v", calls)
 	if pttl := srv.Do("PTTL", "liveview:once:tab.1:r"); pttl < "1" || len(pttl) < 6 {
 		t.Errorf("record PTTL %s ms, want about 120000", pttl)
 	}
@@ -95,7 +100,7 @@ func TestDedupeStore(t *testing.T) {
 		if ok || !errors.Is(err, redis.ErrUnavailable) {
 			t.Errorf("%s: claim %v %v, want ErrUnavailable", fault.name, ok, err)
 		}
-		if err := a.CompleteEvent(ctx, "tab.3:r", []byte("d"), time.Minute); !errors.Is(err, redis.ErrUnavailable) {
+		if _, err := a.CompleteEvent(ctx, "tab.3:r", []byte("p"), []byte("d"), time.Minute); !errors.Is(err, redis.ErrUnavailable) {
 			t.Errorf("%s: complete %v, want ErrUnavailable", fault.name, err)
 		}
 		t.Logf("%s Redis: the claim failed after %v", fault.name, took)
@@ -114,5 +119,58 @@ func TestDedupeStore(t *testing.T) {
 			t.Fatalf("no claim after Redis came back: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Completing is a compare-and-set on the claim: a run that outlasted its
+// lease, whose id another instance claimed since, does not overwrite that
+// claim (nor its record); completing again (a retried command) succeeds.
+func TestDedupeCompleteAfterLease(t *testing.T) {
+	srv := redisserver.Start(t)
+	ctx := context.Background()
+	c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
+	b := redis.New(c)
+	t.Cleanup(func() { _ = b.Close(); _ = c.Close() })
+
+	if _, ok, err := b.ClaimEvent(ctx, "tab.1:r", []byte("pA"), 30*time.Millisecond); err != nil || !ok {
+		t.Fatalf("claim A: %v %v", ok, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for { // A's lease expires; B claims the id
+		_, ok, err := b.ClaimEvent(ctx, "tab.1:r", []byte("pB"), time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lease did not expire")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, step := range []struct {
+		name       string
+		claim, val string
+		ok         bool
+		rec        string
+	}{
+		{"A after its lease", "pA", "dA", false, "pB"},
+		{"B", "pB", "dB", true, "dB"},
+		{"B again", "pB", "dB", true, "dB"},
+		{"A again", "pA", "dA", false, "dB"},
+		{"a key never claimed", "pC", "dC", false, ""},
+	} {
+		key := "tab.1:r"
+		if step.rec == "" {
+			key = "tab.2:r"
+		}
+		ok, err := b.CompleteEvent(ctx, key, []byte(step.claim), []byte(step.val), time.Minute)
+		if err != nil || ok != step.ok {
+			t.Errorf("%s: completed %v %v, want %v", step.name, ok, err, step.ok)
+		}
+		if got := srv.Do("GET", "liveview:once:"+key); got != step.rec {
+			t.Errorf("%s: record %q, want %q", step.name, got, step.rec)
+		}
 	}
 }
