@@ -192,10 +192,33 @@ func (h *Hub) claimValue() []byte {
 	return binary.AppendUvarint(v, n)
 }
 
-// onceKey is the record key of lc's event: its id, then the room (an id
-// has no ':'), so a client that learnt another page's id cannot read that
-// page's frames from another room.
-func onceKey(lc *Context) string { return lc.fe.id + ":" + lc.conn.room }
+// onceKey is the record key of lc's event: its id alone, so that a tab
+// reloaded into another room (a random room per page load, as Django
+// LiveView's {% liveview_room_uuid %}) still finds the record of an event
+// it sent before the reload and does not run it again. The record keeps
+// the room of the run (onceRecord), and replay gives its frames only to
+// the same room: a client that learnt another page's id gets "processed",
+// never that page's frames.
+func onceKey(lc *Context) string { return lc.fe.id }
+
+// onceRecord starts the record of a run in room: recDone, the room's
+// length and the room, then the frames (recordSend).
+func onceRecord(room string) []byte {
+	rec := make([]byte, 0, 1+binary.MaxVarintLen64+len(room))
+	rec = append(rec, recDone)
+	rec = binary.AppendUvarint(rec, uint64(len(room)))
+	return append(rec, room...)
+}
+
+// recordRoom splits a recDone record's payload (after its first byte) into
+// the room of the run and its frames.
+func recordRoom(b []byte) (room string, frames []byte, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return "", nil, false
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], true
+}
 
 // claimOnce decides the fate of an event with an id whose function fn is
 // registered: it reports true when the event was answered here (a
@@ -221,7 +244,7 @@ func (h *Hub) claimOnce(lc *Context) bool {
 		h.answerOnce(lc, onceRetry)
 		return true
 	case claimed:
-		lc.once = &onceRun{key: key, claim: val, rec: []byte{recDone}, max: lc.conn.onceBudget(h.cfg.DedupeFrameBytes)}
+		lc.once = &onceRun{key: key, claim: val, rec: onceRecord(lc.conn.room), max: lc.conn.onceBudget(h.cfg.DedupeFrameBytes)}
 		return false
 	}
 	h.replay(lc, rec)
@@ -238,7 +261,12 @@ func (h *Hub) replay(lc *Context, rec []byte) {
 		h.answerOnce(lc, onceProcessed)
 		return
 	}
-	frames, ok := parseRecord(rec[1:])
+	room, payload, ok := recordRoom(rec[1:])
+	if !ok || room != lc.conn.room { // another room's page: it ran, its frames are not this page's
+		h.answerOnce(lc, onceProcessed)
+		return
+	}
+	frames, ok := parseRecord(payload)
 	if !ok {
 		h.answerOnce(lc, onceProcessed)
 		return

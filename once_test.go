@@ -144,8 +144,11 @@ func TestOnceBounds(t *testing.T) {
 	}
 }
 
-// The record is keyed by room too: a page of another room sending a known
-// id runs its own event.
+// The record is keyed by the id alone and keeps the room of its run: a
+// page of another room sending a known id (a tab reloaded into a new
+// room, or a client that learnt the id) does not run it again and gets
+// "processed", never the first page's frames; the first room still gets
+// them replayed.
 func TestOnceRooms(t *testing.T) {
 	ts, runs := onceServer(t, Config{})
 	a, b := ts.dial(t, "r1"), ts.dial(t, "r2")
@@ -154,10 +157,14 @@ func TestOnceRooms(t *testing.T) {
 	a.read()
 	a.read()
 	b.sendRaw(websocket.TextMessage, event("inc", "tab.1", 1))
-	equalJSON(t, b.read(), `{"target":"#a","html":"2"}`)
-	if n := runsOf(runs, "tab.1"); n != 2 {
-		t.Errorf("ran %d times, want 2 (two rooms)", n)
+	equalJSON(t, b.read(), `{"ref":1,"once":"processed"}`)
+	if n := runsOf(runs, "tab.1"); n != 1 {
+		t.Errorf("ran %d times, want 1", n)
 	}
+	a.sendRaw(websocket.TextMessage, event("inc", "tab.1", 2))
+	equalJSON(t, a.read(), `{"target":"#a","html":"1"}`)
+	equalJSON(t, a.read(), `{"target":"#b","html":"tab.1"}`)
+	equalJSON(t, a.read(), `{"ref":2,"once":"replayed"}`)
 }
 
 // fakeStore is a DedupeStore that fails when down is set, and can hold a
@@ -211,7 +218,7 @@ func TestOnceDegraded(t *testing.T) {
 	c.read()
 
 	// A claim held by another instance's run.
-	store.held.Store("tab.run:r")
+	store.held.Store("tab.run")
 	c.sendRaw(websocket.TextMessage, event("inc", "tab.run", 7))
 	equalJSON(t, c.read(), `{"ref":7,"once":"retry"}`)
 	store.held.Store("") // the lease expired
