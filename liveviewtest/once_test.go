@@ -41,3 +41,26 @@ func TestOnce(t *testing.T) {
 		t.Fatalf("after Reconnect: id %q (first %q), %d runs, #n %q", id2, id, runs.Load(), p.Text("#n"))
 	}
 }
+
+// TestOnceDroppedWhenExpired: an event whose handler expired the session
+// (close 4401) is not kept pending: the ended session's events are
+// dropped, never re-sent after a reload or a Reconnect, as socket.js does.
+func TestOnceDroppedWhenExpired(t *testing.T) {
+	var runs atomic.Int64
+	page := doc(`<button id="bye" data-liveview-function="bye" data-action="page#run">Bye</button>`)
+	a := newApp(t, liveview.Config{}, map[string]string{"/": page}, func(h *liveview.Hub) {
+		h.Handle("bye", func(c *liveview.Context) error {
+			runs.Add(1)
+			return liveview.ErrSessionExpired
+		})
+	})
+	p := liveviewtest.New(t, a.e).Open("/")
+	p.Click("#bye")
+	p.Wait("the session to expire", p.Expired)
+	if got := p.Pending(); len(got) != 0 {
+		t.Fatalf("pending after the session expired: %v", got)
+	}
+	if runs.Load() != 1 {
+		t.Fatalf("bye ran %d times", runs.Load())
+	}
+}

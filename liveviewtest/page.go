@@ -108,6 +108,11 @@ func (p *Page) read(ws *websocket.Conn, done chan struct{}) {
 				code, reason = ce.Code, ce.Text
 			}
 			p.c.Disconnected(code, reason)
+			if p.c.Expired() || p.kicked() {
+				// The session ended (4401, 4403): its pending events are
+				// dropped, as socket.js's stop() does, never re-sent.
+				p.unanswered = nil
+			}
 			p.signal()
 			p.mu.Unlock()
 			return
