@@ -107,7 +107,8 @@ func main() {
 
 	srv := e.Server
 	srv.Addr = *addr
-	srv.ReadHeaderTimeout = 5 * time.Second
+	srv.ReadHeaderTimeout = 5 * time.Second // as every example's newServer (README, "Production server")
+	srv.IdleTimeout = 2 * time.Minute
 	go func() {
 		if err := e.StartServer(srv); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Fatal(err)
