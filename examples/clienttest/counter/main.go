@@ -83,7 +83,12 @@ func main() {
 		if strings.HasPrefix(c.Room(), "slow") {
 			time.Sleep(*slow)
 		}
-		n, err := rdb.Incr(ctx, key(c.Room())).Result()
+		// The event id is the increment's idempotency key, in the same
+		// script as the INCR: the Hub runs an event once, except when its
+		// instance dies (kill -9) between the handler's effect and the
+		// event's record (README, "Exactly-once events"); then the re-sent
+		// event runs again and this key makes its second INCR a no-op.
+		n, err := incrOnce.Run(ctx, rdb, []string{key(c.Room()), "counter:done:" + c.EventID()}).Int64()
 		if err != nil {
 			return fmt.Errorf("liveview: counter: %w", err)
 		}
@@ -122,6 +127,14 @@ func main() {
 	_ = e.Shutdown(shutdown) // starts the Hub's drain
 	_ = hub.Shutdown(shutdown)
 }
+
+// incrOnce increments KEYS[1] unless the event KEYS[2] already did (the
+// key lives 10 minutes, longer than any re-send), and returns the count.
+var incrOnce = goredis.NewScript(`
+if redis.call("SET", KEYS[2], "1", "NX", "EX", 600) then
+	return redis.call("INCR", KEYS[1])
+end
+return tonumber(redis.call("GET", KEYS[1]) or "0")`)
 
 // key is the Redis key of a page's counter.
 func key(room string) string { return "counter:count:" + room }
