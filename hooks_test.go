@@ -194,7 +194,12 @@ func TestStats(t *testing.T) {
 	a.read()
 	b.send("join", nil, nil)
 	b.read()
+	// The client's dial returns with the 101; the Hub counts the
+	// connection once its connect handler ran, just after.
 	st := ts.hub.Stats()
+	for deadline := time.Now().Add(5 * time.Second); st.Connections != 3 && time.Now().Before(deadline); st = ts.hub.Stats() {
+		time.Sleep(time.Millisecond)
+	}
 	if st.Connections != 3 || st.Events != 2 || st.Topics != 3 || st.Closed {
 		t.Errorf("stats %+v", st)
 	}
