@@ -222,6 +222,7 @@ type onceClient struct {
 	errs    []string
 	onces   map[string]int
 	dials   int
+	hist    map[string][]string // id -> what happened to it, for a failure's report
 }
 
 type onceEvent struct {
@@ -245,7 +246,7 @@ func (c *onceClient) frame(e *onceEvent) []byte {
 // run clicks until stop is closed, then until its last event is answered
 // or deadline passes.
 func (c *onceClient) run(stop <-chan struct{}, deadline <-chan struct{}) {
-	c.onces = map[string]int{}
+	c.onces, c.hist = map[string]int{}, map[string][]string{}
 	for {
 		ws := c.dial(deadline)
 		if ws == nil {
@@ -272,6 +273,7 @@ func (c *onceClient) run(stop <-chan struct{}, deadline <-chan struct{}) {
 			}
 		}()
 		if c.pending != nil { // sent again first, same id and ref
+			c.note("sent again on dial " + strconv.Itoa(c.dials))
 			_ = ws.WriteMessage(websocket.TextMessage, c.frame(c.pending))
 		}
 		var retry <-chan time.Time
@@ -289,6 +291,7 @@ func (c *onceClient) run(stop <-chan struct{}, deadline <-chan struct{}) {
 				c.ref++
 				c.pending = &onceEvent{ref: c.ref, id: c.tab + "." + strconv.Itoa(c.ref)}
 				c.clicks++
+				c.note("sent on dial " + strconv.Itoa(c.dials))
 				if err = ws.WriteMessage(websocket.TextMessage, c.frame(c.pending)); err != nil {
 					break
 				}
@@ -304,6 +307,7 @@ func (c *onceClient) run(stop <-chan struct{}, deadline <-chan struct{}) {
 				if f.Once != "" {
 					c.onces[f.Once]++
 				}
+				c.note(fmt.Sprintf("answered (once %q, target %q, error %q)", f.Once, f.Target, f.Error))
 				if f.Error != "" {
 					c.errs = append(c.errs, f.Error)
 				}
@@ -314,10 +318,14 @@ func (c *onceClient) run(stop <-chan struct{}, deadline <-chan struct{}) {
 				c.pending = nil
 			case <-retry:
 				retry = nil
+				c.note("sent again after retry")
 				if err = ws.WriteMessage(websocket.TextMessage, c.frame(c.pending)); err != nil {
 					break socket
 				}
 			case err = <-closed:
+				if c.pending != nil {
+					c.note(fmt.Sprintf("socket closed: %v", err))
+				}
 				break socket
 			case <-deadline:
 				close(quit)
@@ -339,6 +347,11 @@ func (c *onceClient) run(stop <-chan struct{}, deadline <-chan struct{}) {
 	}
 }
 
+// note adds what to the history of the pending event.
+func (c *onceClient) note(what string) {
+	c.hist[c.pending.id] = append(c.hist[c.pending.id], what)
+}
+
 // dial connects, trying again until deadline.
 func (c *onceClient) dial(deadline <-chan struct{}) *websocket.Conn {
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
@@ -356,13 +369,33 @@ func (c *onceClient) dial(deadline <-chan struct{}) *websocket.Conn {
 	}
 }
 
+// linesNaming returns the lines of the apps' output that contain id.
+func linesNaming(apps map[byte]*App, id string) []string {
+	var out []string
+	re := regexp.MustCompile(regexp.QuoteMeta(id) + `(\D|$)`)
+	for _, a := range apps {
+		for _, l := range strings.Split(a.out.String(), "\n") {
+			if re.MatchString(l) {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
 // runLine is the counter app's log of one handler run.
 var runLine = regexp.MustCompile(`(?m)^once-run pid=(\d+) room=(\S+) id=(\S+)$`)
 
 // clickerJS clicks the page's button whenever its loading state allows,
 // counting the clicks, until window.__stop.
 const clickerJS = `(() => {
-  window.__clicks = 0; window.__stop = false;
+  window.__clicks = 0; window.__stop = false; window.__sent = [];
+  const seen = new Set(), send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (frame) {
+    const id = JSON.parse(frame).id;
+    if (id && !seen.has(id)) { seen.add(id); window.__sent.push(id); }
+    return send.call(this, frame);
+  };
   const b = document.getElementById("inc");
   const loop = () => {
     if (window.__stop) return;
@@ -516,16 +549,26 @@ func TestExactlyOnce(t *testing.T) {
 		}
 		n := counter(c.room)
 		over += n - c.clicks
-		switch {
-		case c.pending != nil:
+		// Every check, not the first failing one: a failure's report says
+		// all that is known (which ids did not run, what happened to them).
+		if c.pending != nil {
 			t.Errorf("%s: event %s still unanswered at the end", c.room, c.pending.id)
-		case len(c.errs) > 0:
+		}
+		if len(c.errs) > 0 {
 			t.Errorf("%s: error answers %v", c.room, c.errs)
-		case ids[c.room] != c.clicks:
+		}
+		if ids[c.room] != c.clicks {
 			t.Errorf("%s: %d clicks, %d ids run", c.room, c.clicks, ids[c.room])
-		case n != c.clicks:
+			for id, h := range c.hist {
+				if len(runs[c.room+"/"+id]) == 0 {
+					t.Errorf("%s: id %s did not run: %s; the instances' lines naming it: %q", c.room, id, strings.Join(h, ", "), linesNaming(apps, id))
+				}
+			}
+		}
+		if n != c.clicks {
 			t.Errorf("%s: counter %d, clicks %d (%d runs again in a kill window)", c.room, n, c.clicks, extra[c.room])
-		case c.shown != strconv.Itoa(n):
+		}
+		if c.shown != strconv.Itoa(n) {
 			t.Errorf("%s: shows %q, counter %d", c.room, c.shown, n)
 		}
 	}
@@ -539,6 +582,13 @@ func TestExactlyOnce(t *testing.T) {
 		over += n - clicks
 		if ids[tb.room] != clicks || n != clicks || shown != strconv.Itoa(n) {
 			t.Errorf("%s (browser): counter %d, clicks %d, ids run %d (+%d runs in a kill window), shows %q", tb.room, n, clicks, ids[tb.room], extra[tb.room], shown)
+			sent := EvalJS[[]string](t, tb.ctx, `window.__sent`)
+			t.Errorf("%s (browser): %d distinct ids sent", tb.room, len(sent))
+			for _, id := range sent {
+				if len(runs[tb.room+"/"+id]) == 0 {
+					t.Errorf("%s (browser): id %s sent, did not run; the instances' lines naming it: %q", tb.room, id, linesNaming(apps, id))
+				}
+			}
 		}
 	}
 	proxy.mu.Lock()
