@@ -117,7 +117,8 @@ func (p *Page) dial(ctx context.Context, call string) (*websocket.Conn, chan str
 	dialer := websocket.Dialer{HandshakeTimeout: p.s.timeout, Jar: p.user.jar}
 	ws, hresp, err := dialer.DialContext(ctx, p.wsURL, p.wsHeader)
 	if err != nil {
-		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, p.wsURL, err, refusal(hresp,
+		u, _, _ := strings.Cut(p.wsURL, "?") // without the page secret
+		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, u, err, refusal(hresp,
 			"a page that sets window.webSocketConfig.path needs WithSocketPath (or write the script tag with {{liveviewScript}}, which tells the client, and liveviewtest, the endpoint)"))
 	}
 	return ws, make(chan struct{})
