@@ -274,6 +274,25 @@ type Config struct {
 	// Default: DefaultDedupeTimeout (1 s).
 	DedupeTimeout time.Duration
 
+	// KeepValues lists the Context.Set keys whose values survive a
+	// reconnect of the same page to any instance ("Values across
+	// reconnects" in the README): after an event that Set one of them,
+	// the Hub saves the listed values (JSON) in the shared store
+	// (ValueStore), under a key derived from the page's secret; when the
+	// page reconnects, they are restored into the new connection before
+	// OnConnect runs, so Context.Get finds them there. Each key maps to a
+	// value of the type Get returns after a restore (its zero value:
+	// Cart{}, 0, "", (*Cart)(nil); nil for JSON's generic any). Nil or
+	// empty: nothing is kept (the default).
+	KeepValues map[string]any
+	// KeepBytes bounds the saved values of one page (their JSON); over
+	// it, nothing is kept until they fit again, and one line is logged.
+	// Default: DefaultKeepBytes (4 KiB).
+	KeepBytes int
+	// KeepTTL is how long the saved values live after the event that
+	// last changed them. Default: DefaultKeepTTL (30 minutes).
+	KeepTTL time.Duration
+
 	// I18n holds the app's translations. Each message is translated into
 	// its own locale: the frame's lang (the page's <html lang>), else the
 	// handshake's Accept-Language, else the bundle's default language (see
@@ -506,6 +525,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.DedupeTimeout <= 0 {
 		cfg.DedupeTimeout = DefaultDedupeTimeout
+	}
+	if cfg.KeepBytes <= 0 {
+		cfg.KeepBytes = DefaultKeepBytes
+	}
+	if cfg.KeepTTL <= 0 {
+		cfg.KeepTTL = DefaultKeepTTL
 	}
 	if cfg.PresenceInterval <= 0 {
 		cfg.PresenceInterval = 100 * time.Millisecond

@@ -70,6 +70,7 @@ type conn struct {
 
 	mu    sync.Mutex
 	store map[string]any // Context.Get / Set
+	kept  connKept       // values.go: the page's saved values (under mu)
 }
 
 func newConn(h *Hub, e *echo.Echo, r *http.Request, room string) *conn {

@@ -204,7 +204,10 @@ func (c *Context) Get(key string) any {
 	return c.conn.store[key]
 }
 
-// Set stores val under key for the rest of the connection's life.
+// Set stores val under key for the rest of the connection's life. A key
+// listed in Config.KeepValues is saved for the page's reconnects after the
+// event that Set it (changing what a kept pointer points to, without Set,
+// is not seen).
 func (c *Context) Set(key string, val any) {
 	c.conn.mu.Lock()
 	defer c.conn.mu.Unlock()
@@ -212,6 +215,7 @@ func (c *Context) Set(key string, val any) {
 		c.conn.store = make(map[string]any)
 	}
 	c.conn.store[key] = val
+	c.conn.markKept(key) // values.go
 }
 
 // Send sends m to this connection only, through its bounded send queue.

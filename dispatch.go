@@ -176,7 +176,8 @@ func (h *Hub) handleFrame(c *conn, frame []byte) {
 	// was freed: a client that read it finds the temporary files gone.
 	defer h.completeOnce(lc) // once.go: after the answer, the record
 	defer h.answerRef(lc)
-	defer lc.releaseUpload() // idempotent: for a panicking ErrorHandler
+	defer h.saveValues(lc.conn) // values.go: before the answer
+	defer lc.releaseUpload()    // idempotent: for a panicking ErrorHandler
 	var ev EventInfo
 	if h.hooks != nil {
 		ev = h.startEvent(lc) // hooks.go

@@ -273,6 +273,17 @@
 // EVALSHA; about 0.2 ms on loopback; in memory about 8 µs). See the
 // README, "Exactly-once events".
 //
+// Values across reconnects: the Context.Set keys listed in
+// Config.KeepValues are saved (JSON, at most Config.KeepBytes per page,
+// for Config.KeepTTL after their last change) in the shared store
+// (ValueStore: pubsub.Memory, pubsub/redis.Broker) after the event that
+// set them, under the SHA-256 of the page secret the client sends on each
+// handshake (PageSecretParam), and restored, in the types KeepValues
+// gives, before Config.OnConnect when the same page reconnects in the same
+// room to any instance. Keys not listed, values that do not encode, and
+// everything after the TTL or a reload are not kept: OnConnect rebuilds
+// them.
+//
 // # Security
 //
 // Defaults, each tested (the README's "Security and operations defaults"

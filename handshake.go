@@ -170,6 +170,7 @@ func (h *Hub) admitRoom(c echo.Context, seg, ip string, ipState *ipState) (*conn
 			h.wg.Done()
 		}
 	}()
+	h.restoreValues(ctx, cn) // values.go: a reconnecting page's kept values
 	if h.cfg.OnConnect != nil {
 		if err := h.cfg.OnConnect(c, &Context{conn: cn}); err != nil {
 			h.logHandshake(logRoomRefused, slog.LevelInfo, "liveview: handshake refused by Config.OnConnect", cn.logAttrs("err", clip(err.Error(), maxErrorLog))...)

@@ -95,6 +95,7 @@ const (
 	logTooManyHandshakes
 	logEventLinesDropped
 	logDedupeDown
+	logKeptValues
 	numHubKinds
 )
 

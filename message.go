@@ -56,10 +56,14 @@ import (
 //     (aria-busy, the liveview-loading class, data-liveview-disable-with).
 //     Frames without ref (upstream clients) get no such answer.
 //   - id (string, with ref): the event's id, unique per tab (a random
-//     page-load prefix, ".", the ref: "k3j9x2.7"; at most 64 of
+//     page-load prefix, ".", the ref: "Xk3j9x2Qa_.7"; at most 64 of
 //     [A-Za-z0-9._-]). The client keeps unanswered events (sessionStorage)
 //     and sends them again after a reconnect or reload; the server runs
 //     an id once (README, "Exactly-once events"; [Context.EventID]).
+//   - ?page= (query parameter of the WebSocket URL, not a frame key): the
+//     page secret, 22 random base64url characters per page load, the same
+//     on every socket of the page; Config.KeepValues restores the page's
+//     kept values with it ([PageSecretParam]).
 //   - form lists: a <select multiple> sends the JSON list of its selected
 //     values, and several checkboxes of one name among the collected fields
 //     the list of the checked ones' values ([] when none); a single

@@ -64,7 +64,8 @@ type Hub struct {
 
 	drain drain // drain.go: handshake admission, server registration
 
-	once hubOnce // once.go: the dedupe store
+	once hubOnce    // once.go: the dedupe store
+	keep ValueStore // values.go: the store of kept values, nil when none are
 
 	hints  hintLog   // datakeys.go: the Config.Debug hints already logged
 	render hubRender // component.go: the Echo of Hub renders, the missing-Renderer warning
@@ -172,6 +173,7 @@ func newHub(cfg Config, reg *registry) *Hub {
 		h.ownsBroker = true
 	}
 	h.initOnce()
+	h.initKeep() // values.go
 	h.tracker = cfg.Presence
 	if h.tracker == nil {
 		h.tracker = presence.NewMemory(presence.Limits{})

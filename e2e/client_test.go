@@ -535,17 +535,17 @@ func TestClientRoomAndPath(t *testing.T) {
 		chromedp.Evaluate(`localStorage.setItem("room", "stored-room")`, nil),
 		chromedp.Reload())
 	WaitJS(t, ctx, "the WebSocket", wsOpen)
-	if !EvalJS[bool](t, ctx, `myWebSocket.url.endsWith("/ws/liveview/" + document.documentElement.dataset.room + "/")`) {
-		t.Errorf("socket URL %s does not use the page's data-room", EvalJS[string](t, ctx, `myWebSocket.url`))
+	if !EvalJS[bool](t, ctx, socketURLJS+`.endsWith("/ws/liveview/" + document.documentElement.dataset.room + "/")`) {
+		t.Errorf("socket URL %s does not use the page's data-room", EvalJS[string](t, ctx, socketURLJS))
 	}
 	Run(t, ctx, "opening the page with legacyRoomStorage", chromedp.Navigate(app.URL+"/p/connection?legacy=1"))
 	WaitJS(t, ctx, "the WebSocket", wsOpen)
-	if s := EvalJS[string](t, ctx, `myWebSocket.url`); !strings.HasSuffix(s, "/ws/liveview/stored-room/") {
+	if s := EvalJS[string](t, ctx, socketURLJS); !strings.HasSuffix(s, "/ws/liveview/stored-room/") {
 		t.Errorf("legacy socket URL %s, want the stored room", s)
 	}
 	Run(t, ctx, "opening the custom-path page", chromedp.Navigate(app.URL+"/p/custompath"))
 	WaitJS(t, ctx, "the WebSocket", wsOpen)
-	if s := EvalJS[string](t, ctx, `myWebSocket.url`); !strings.Contains(s, "/custom/ws/") {
+	if s := EvalJS[string](t, ctx, socketURLJS); !strings.Contains(s, "/custom/ws/") {
 		t.Errorf("socket URL %s ignores webSocketConfig.path", s)
 	}
 	click(t, ctx, "#send")
@@ -621,7 +621,7 @@ func TestClientFrames(t *testing.T) {
 	Run(t, ctx, "opening a page without data-room", chromedp.Navigate(app.URL+"/p/frames?noroom=1"))
 	WaitJS(t, ctx, "the WebSocket", wsOpen)
 	room := EvalJS[string](t, ctx, `document.documentElement.dataset.room`)
-	if len(room) != 36 || room[14] != '4' || !strings.HasSuffix(EvalJS[string](t, ctx, `myWebSocket.url`), "/"+room+"/") {
+	if len(room) != 36 || room[14] != '4' || !strings.HasSuffix(EvalJS[string](t, ctx, socketURLJS), "/"+room+"/") {
 		t.Errorf("room %q is not a UUID v4 used in the socket URL", room)
 	}
 }

@@ -13,6 +13,12 @@ const demo = "./examples/demo"
 // wsOpen is true once the client's WebSocket is connected.
 const wsOpen = `window.myWebSocket instanceof WebSocket && window.myWebSocket.readyState === 1`
 
+// socketURLJS is the URL of the page's WebSocket without the page secret
+// the bundled client adds (?page= and 22 characters of base64url): a URL
+// with a malformed secret, or none, keeps its query and fails the caller's
+// comparison.
+const socketURLJS = `myWebSocket.url.replace(/\?page=[A-Za-z0-9_-]{22}$/, "")`
+
 // TestQuickStart is the Django LiveView quick start, done in the browser:
 // type a name, click the button, and the greeting arrives over the WebSocket
 // without a page load.

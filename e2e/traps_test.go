@@ -239,7 +239,7 @@ func TestClientPathPrefix(t *testing.T) {
 	}
 	room := EvalJS[string](t, ctx, `document.documentElement.dataset.room`)
 	wsBase := "ws" + strings.TrimPrefix(app.URL, "http")
-	if got := EvalJS[string](t, ctx, `myWebSocket.url`); got != wsBase+"/app/ws/liveview/"+room+"/" {
+	if got := EvalJS[string](t, ctx, socketURLJS); got != wsBase+"/app/ws/liveview/"+room+"/" {
 		t.Errorf("socket URL %s, want the endpoint under /app", got)
 	}
 	click(t, ctx, "#send")
@@ -249,14 +249,14 @@ func TestClientPathPrefix(t *testing.T) {
 	Run(t, ctx, "opening the page with webSocketConfig.path", chromedp.Navigate(app.URL+"/app/p/prefixed?wspath=/custom/ws/"))
 	WaitJS(t, ctx, "the WebSocket", wsOpen)
 	room = EvalJS[string](t, ctx, `document.documentElement.dataset.room`)
-	if got := EvalJS[string](t, ctx, `myWebSocket.url`); got != wsBase+"/custom/ws/"+room+"/" {
+	if got := EvalJS[string](t, ctx, socketURLJS); got != wsBase+"/custom/ws/"+room+"/" {
 		t.Errorf("socket URL %s, want webSocketConfig.path's", got)
 	}
 	// ... and a pattern with :room, like Config.Path.
 	Run(t, ctx, "opening the page with a :room pattern", chromedp.Navigate(app.URL+"/app/p/prefixed?wspath=/app/ws/liveview/:room"))
 	WaitJS(t, ctx, "the WebSocket", wsOpen)
 	room = EvalJS[string](t, ctx, `document.documentElement.dataset.room`)
-	if got := EvalJS[string](t, ctx, `myWebSocket.url`); got != wsBase+"/app/ws/liveview/"+room {
+	if got := EvalJS[string](t, ctx, socketURLJS); got != wsBase+"/app/ws/liveview/"+room {
 		t.Errorf("socket URL %s, want the :room pattern filled in", got)
 	}
 	click(t, ctx, "#send")

@@ -82,14 +82,15 @@ func (p *Page) load(call string, nav *clientrules.Navigation) {
 	if sp == "" {
 		sp = DefaultSocketPath
 	}
-	wsURL := clientrules.SocketURL(scheme, pageURL.Host, sp, room)
+	c := clientrules.New(doc, pageURL, room)
+	wsURL := clientrules.PageSocketURL(scheme, pageURL.Host, sp, room, c.Secret())
 	h := http.Header{}
 	h.Set("Origin", pageURL.Scheme+"://"+pageURL.Host)
 	s.setHeaders(h)
 	p.wsURL, p.wsHeader = wsURL, h
 	ws, done := p.dial(ctx, call)
 	p.mu.Lock()
-	p.c, p.ws, p.done, p.closedErr = clientrules.New(doc, pageURL, room), ws, done, nil
+	p.c, p.ws, p.done, p.closedErr = c, ws, done, nil
 	p.outstanding, p.redirect = map[int]bool{}, nil
 	p.uploads, p.unacked = map[int]*pageUpload{}, 0
 	// The client starts by showing what a redirect stored in the tab.
@@ -116,7 +117,8 @@ func (p *Page) dial(ctx context.Context, call string) (*websocket.Conn, chan str
 	dialer := websocket.Dialer{HandshakeTimeout: p.s.timeout, Jar: p.user.jar}
 	ws, hresp, err := dialer.DialContext(ctx, p.wsURL, p.wsHeader)
 	if err != nil {
-		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, p.wsURL, err, refusal(hresp,
+		u, _, _ := strings.Cut(p.wsURL, "?") // without the page secret
+		p.fatalf("%s: the WebSocket %s was refused: %v%s", call, u, err, refusal(hresp,
 			"a page that sets window.webSocketConfig.path needs WithSocketPath (or write the script tag with {{liveviewScript}}, which tells the client, and liveviewtest, the endpoint)"))
 	}
 	return ws, make(chan struct{})

@@ -155,3 +155,52 @@ func (m *Memory) ClaimEvent(ctx context.Context, key string, val []byte, ttl tim
 func (m *Memory) CompleteEvent(ctx context.Context, key string, claim, val []byte, ttl time.Duration) (bool, error) {
 	return m.records().CompleteEvent(ctx, key, claim, val, ttl)
 }
+
+// StoreValues stores val under key for ttl, replacing what key held: the
+// value store of liveview's kept values (liveview.ValueStore), within the
+// same bound as the event records (an error wrapping ErrDedupeFull at it).
+// Keys are the caller's: liveview's do not collide with event ids.
+func (d *Dedupe) StoreValues(_ context.Context, key string, val []byte, ttl time.Duration) error {
+	key = valuesPrefix + key
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	d.expire(now)
+	grow := len(key) + len(val) + dedupeOverhead
+	if old, ok := d.recs[key]; ok {
+		grow -= len(key) + len(old.val) + dedupeOverhead
+	}
+	if d.size+grow > d.max {
+		return ErrDedupeFull
+	}
+	d.put(key, bytes.Clone(val), now.Add(ttl))
+	return nil
+}
+
+// LoadValues returns what StoreValues stored under key, nil when nothing
+// or expired (a copy).
+func (d *Dedupe) LoadValues(_ context.Context, key string) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	d.expire(now)
+	if r, ok := d.recs[valuesPrefix+key]; ok && r.exp.After(now) {
+		return bytes.Clone(r.val), nil
+	}
+	return nil, nil
+}
+
+// valuesPrefix keeps the keys of kept values apart from event ids (which
+// never hold a space).
+const valuesPrefix = "values "
+
+// StoreValues is [Dedupe.StoreValues] on the broker's own store: the Hubs
+// that share this Memory share their kept values (liveview.ValueStore).
+func (m *Memory) StoreValues(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	return m.records().StoreValues(ctx, key, val, ttl)
+}
+
+// LoadValues is [Dedupe.LoadValues] on the broker's own store.
+func (m *Memory) LoadValues(ctx context.Context, key string) ([]byte, error) {
+	return m.records().LoadValues(ctx, key)
+}

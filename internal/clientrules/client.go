@@ -2,6 +2,7 @@ package clientrules
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -25,6 +26,7 @@ type Client struct {
 
 	lastRef int
 	tab     string                    // socket.js's tab: the prefix of event ids
+	secret  string                    // socket.js's page secret: ?page= on every handshake
 	pending map[int]*html.Node        // ref -> trigger (loading.js)
 	busy    map[*html.Node]*busyState // trigger -> loading state
 
@@ -82,12 +84,14 @@ type onceKey struct {
 // (see ResolveRoom).
 func New(doc *html.Node, pageURL *url.URL, room string) *Client {
 	u := *pageURL
+	secret, tab := newTab()
 	return &Client{
+		secret:    secret,
 		doc:       doc,
 		room:      room,
 		url:       &u,
 		history:   []string{pageURL.String()},
-		tab:       newTab(),
+		tab:       tab,
 		pending:   map[int]*html.Node{},
 		busy:      map[*html.Node]*busyState{},
 		keymaps:   map[*html.Node]map[string]string{},
@@ -529,13 +533,16 @@ func Describe(el *html.Node) string {
 	return b.String()
 }
 
-// newTab is socket.js's tab: a random base-36 string, new per page load.
-func newTab() string {
-	var b [8]byte
+// newTab is socket.js's one draw of 24 random bytes per page load,
+// base64url: the page secret (its first 22 characters) and the tab (the
+// last 10), the prefix of event ids.
+func newTab() (secret, tab string) {
+	var b [24]byte
 	_, _ = rand.Read(b[:])
-	n := uint64(0)
-	for _, x := range b {
-		n = n<<8 | uint64(x)
-	}
-	return strconv.FormatUint(n>>11, 36)
+	s := base64.RawURLEncoding.EncodeToString(b[:])
+	return s[:22], s[22:]
 }
+
+// Secret returns the page secret socket.js sends on every handshake of the
+// page (PageSocketURL).
+func (c *Client) Secret() string { return c.secret }

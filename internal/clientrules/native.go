@@ -83,6 +83,12 @@ func SocketURL(scheme, host, pathSetting, room string) string {
 	return scheme + "://" + host + p
 }
 
+// PageSocketURL is socketURL of socket.js: SocketURL with the page secret
+// as the query parameter "page" (liveview.PageSecretParam).
+func PageSocketURL(scheme, host, pathSetting, room, secret string) string {
+	return SocketURL(scheme, host, pathSetting, room) + "?page=" + secret
+}
+
 // Navigation is a page load the browser makes itself: a link followed or a
 // form submitted natively.
 type Navigation struct {

@@ -4012,7 +4012,8 @@
   var restarting = false;
   var offline = false;
   var PENDING = "liveview-pending";
-  var tab = Math.random().toString(36).slice(2);
+  var rnd = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24)))).replace(/\+/g, "-").replace(/\//g, "_");
+  var tab = rnd.slice(22);
   var pending2 = JSON.parse(sessionStorage.getItem(PENDING)) || [];
   var lastRef = 0;
   for (const m of pending2) m.ref = ++lastRef;
@@ -4112,7 +4113,7 @@
       if (!path.endsWith("/")) path += "/";
       path += seg + "/";
     }
-    return `${cfg.protocol}://${cfg.host}${path}`;
+    return `${cfg.protocol}://${cfg.host}${path}?page=${rnd.slice(0, 22)}`;
   }
   function onReconnect(fn) {
     reconnected = fn;

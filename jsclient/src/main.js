@@ -61,6 +61,10 @@
  *                      wait in sessionStorage["liveview-pending"] and go
  *                      again after a reconnect or reload; the server runs
  *                      an id once
+ *   ?page=    string   [+] query parameter of the WebSocket URL, not a frame
+ *                      key: the page secret, 22 random base64url characters
+ *                      per page load; Config.KeepValues restores the page's
+ *                      kept values with it
  *   upload    number   [+] the id of the upload that carried the event's
  *                      files (see Uploads); only when file inputs have files
  *

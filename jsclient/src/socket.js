@@ -40,8 +40,16 @@ let offline = false; // between the window's "offline" and "online" events
 // its answer, and each socket that opens sends the unanswered ones again
 // first. The server runs an id once: a duplicate is answered from its
 // record; "once": "retry" keeps it pending, sent again reconnectBaseMs later.
+// One draw of crypto.getRandomValues (24 bytes, base64url) per page load
+// gives the page secret (its first 22 characters: 132 bits), sent on every
+// handshake of the page (?page=: Config.KeepValues restores the page's
+// values), and, disjoint from it, the tab (the last 10) that prefixes event
+// ids, which the server may log: they never reveal the secret.
 const PENDING = "liveview-pending";
-const tab = Math.random().toString(36).slice(2);
+const rnd = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))))
+  .replace(/\+/g, "-")
+  .replace(/\//g, "_");
+const tab = rnd.slice(22);
 let pending = JSON.parse(sessionStorage.getItem(PENDING)) || [];
 let lastRef = 0; // the last ref put on an event
 for (const m of pending) m.ref = ++lastRef;
@@ -163,8 +171,8 @@ function isConnecting() {
   return socket?.readyState === 0; // CONNECTING
 }
 
-// socketURL builds `${protocol}://${host}${path}${room}/`, or, when path is
-// a pattern with ":room" (as Config.Path), puts the room there.
+// socketURL builds `${protocol}://${host}${path}${room}/?page=${secret}`, or,
+// when path is a pattern with ":room" (as Config.Path), puts the room there.
 function socketURL(cfg, room) {
   let path = String(cfg.path);
   const seg = encodeURIComponent(room);
@@ -175,7 +183,7 @@ function socketURL(cfg, room) {
     if (!path.endsWith("/")) path += "/";
     path += seg + "/";
   }
-  return `${cfg.protocol}://${cfg.host}${path}`;
+  return `${cfg.protocol}://${cfg.host}${path}?page=${rnd.slice(0, 22)}`;
 }
 
 // onReconnect sets what runs when a socket opens after the first one did,

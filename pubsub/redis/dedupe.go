@@ -69,3 +69,35 @@ func (b *Broker) dedupeErr(op string, ctx context.Context, err error) error {
 	}
 	return b.wrap("dedupe "+op, ctx, err)
 }
+
+// valuesPrefix starts the Redis key of a page's kept values, after the
+// broker's prefix: "<prefix>liveview:values:<key>".
+const valuesPrefix = "liveview:values:"
+
+// StoreValues makes the broker a store of liveview's kept values
+// (liveview.ValueStore), in the same Redis: one command, SET
+// <prefix>liveview:values:<key> val PX ttl, within the same bound as
+// ClaimEvent; a dead or frozen Redis is an error wrapping ErrUnavailable.
+func (b *Broker) StoreValues(ctx context.Context, key string, val []byte, ttl time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
+	defer cancel()
+	if err := b.publisher.Set(ctx, b.prefix+valuesPrefix+key, val, max(time.Millisecond, ttl)).Err(); err != nil {
+		return b.dedupeErr("store values", ctx, err)
+	}
+	return nil
+}
+
+// LoadValues returns what StoreValues stored under key, nil when nothing
+// (never stored, expired): one command, GET, within the same bound.
+func (b *Broker) LoadValues(ctx context.Context, key string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.publishTimeout)
+	defer cancel()
+	v, err := b.publisher.Get(ctx, b.prefix+valuesPrefix+key).Bytes()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return nil, nil
+	case err != nil:
+		return nil, b.dedupeErr("load values", ctx, err)
+	}
+	return v, nil
+}
