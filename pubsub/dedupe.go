@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"hash/maphash"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// ErrDedupeFull is returned by [Dedupe.ClaimEvent] when the store holds
-// its maximum of bytes: it records no new event until records expire.
+// ErrDedupeFull is returned by [Dedupe.ClaimEvent] and [Dedupe.StoreValues]
+// for a record that could never fit: larger than a sixteenth of the
+// store's bound (one shard's share).
 var ErrDedupeFull = errors.New("liveview: dedupe store full")
 
 // DefaultDedupeBytes is the default bound of a [Dedupe]: 64 MiB of keys and
@@ -23,16 +27,55 @@ const dedupeOverhead = 64
 // dedupe store of liveview's exactly-once events (liveview.DedupeStore) for
 // Hubs that share one process. [Memory] has one (its ClaimEvent and
 // CompleteEvent methods), so Hubs sharing a Memory broker share their
-// records. It is bounded in bytes (see NewDedupe). Its methods are safe
-// for concurrent use; the zero value is not ready: use NewDedupe.
+// records. Its methods are safe for concurrent use: keys are spread over
+// 16 shards, each with its lock and a sixteenth of the bound, so events on
+// different cores rarely wait for each other. The zero value is not ready:
+// use NewDedupe.
+//
+// Records expire on time: each shard keeps a queue of expiry times per
+// time to live in use (the Hub uses three: Config.DedupeLease,
+// Config.DedupeTTL, Config.KeepTTL), so a 30-minute value never holds back
+// the removal of a 30-second claim written after it.
+//
+// A store at its bound never refuses a record that fits in a shard: it
+// drops unexpired records to make room, those of the longest time to live
+// first (kept values, then event records, then claims of running events),
+// oldest first, and counts them ([Dedupe.Evicted]). So a flood of events
+// (one visitor with many connections, say) shortens how long records are
+// kept, for everyone, but never stops events from running; a duplicate of
+// a dropped record runs again. At about 300 bytes a record, the default
+// bound holds 200,000 records: 1,600 events a second for two minutes.
 type Dedupe struct {
-	mu    sync.Mutex
-	max   int
-	size  int
-	recs  map[string]dedupeRec
-	order []dedupeExp // in the order of writes: expiry candidates
+	max     int // per shard
+	seed    maphash.Seed
+	shards  [dedupeShards]dedupeShard
+	evicted atomic.Uint64
+	now     func() time.Time
+}
+
+// dedupeShards is the number of shards of a Dedupe.
+const dedupeShards = 16
+
+// dedupeQueues is the number of distinct times to live a shard expires in
+// exact order; records with further ones share the last queue, where one
+// with a long time to live may hold back the removal (not the expiry) of
+// shorter ones written after it.
+const dedupeQueues = 4
+
+type dedupeShard struct {
+	mu     sync.Mutex
+	size   int // bytes counted against the shard's bound
+	recs   map[string]dedupeRec
+	queues []dedupeQueue // by time to live, longest first
+	_      [64]byte      // keeps shards' locks on separate cache lines
+}
+
+// dedupeQueue holds the expiry times of the records written with one time
+// to live, in the order of writes: nondecreasing.
+type dedupeQueue struct {
+	ttl   time.Duration
+	order []dedupeExp
 	head  int
-	now   func() time.Time
 }
 
 type dedupeRec struct {
@@ -51,25 +94,37 @@ func NewDedupe(maxBytes int) *Dedupe {
 	if maxBytes <= 0 {
 		maxBytes = DefaultDedupeBytes
 	}
-	return &Dedupe{max: maxBytes, recs: make(map[string]dedupeRec), now: time.Now}
+	d := &Dedupe{max: max(1, maxBytes/dedupeShards), seed: maphash.MakeSeed(), now: time.Now}
+	for i := range d.shards {
+		d.shards[i].recs = make(map[string]dedupeRec)
+	}
+	return d
+}
+
+// shard returns key's shard, locked, with its expired records removed, and
+// the time now.
+func (d *Dedupe) shard(key string) (*dedupeShard, time.Time) {
+	sh := &d.shards[maphash.String(d.seed, key)%dedupeShards]
+	sh.mu.Lock()
+	now := d.now()
+	sh.expire(now)
+	return sh, now
 }
 
 // ClaimEvent stores val under key for ttl unless key holds an unexpired
 // record, atomically. It reports claimed true when it stored val; else it
-// returns the record's value (which the caller must not modify). A store
-// at its bound claims nothing and returns an error wrapping ErrDedupeFull.
+// returns the record's value (which the caller must not modify). A record
+// larger than a shard's share of the bound is refused with an error
+// wrapping ErrDedupeFull.
 func (d *Dedupe) ClaimEvent(_ context.Context, key string, val []byte, ttl time.Duration) ([]byte, bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	d.expire(now)
-	if r, ok := d.recs[key]; ok && r.exp.After(now) {
+	sh, now := d.shard(key)
+	defer sh.mu.Unlock()
+	if r, ok := sh.recs[key]; ok && r.exp.After(now) {
 		return r.val, false, nil
 	}
-	if d.size+len(key)+len(val)+dedupeOverhead > d.max {
+	if !d.put(sh, key, val, now, ttl) {
 		return nil, false, ErrDedupeFull
 	}
-	d.put(key, bytes.Clone(val), now.Add(ttl))
 	return nil, true, nil
 }
 
@@ -77,66 +132,140 @@ func (d *Dedupe) ClaimEvent(_ context.Context, key string, val []byte, ttl time.
 // is still claim (or already val: a call made again), atomically, and
 // reports whether it did: false means the claim expired and the key is
 // free or holds another claim, which it leaves alone. When val does not
-// fit in the store's bound, the record keeps its first byte only (a
-// record without frames).
+// fit in a shard's share of the bound, the record keeps its first byte
+// only (a record without frames).
 func (d *Dedupe) CompleteEvent(_ context.Context, key string, claim, val []byte, ttl time.Duration) (bool, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	d.expire(now)
-	old, had := d.recs[key]
+	sh, now := d.shard(key)
+	defer sh.mu.Unlock()
+	old, had := sh.recs[key]
 	if !had || !old.exp.After(now) || !(bytes.Equal(old.val, claim) || bytes.Equal(old.val, val)) {
 		return false, nil
 	}
-	if d.size-len(old.val)+len(val) > d.max && len(val) > 1 {
-		val = val[:1]
+	if !d.put(sh, key, val, now, ttl) {
+		d.put(sh, key, val[:min(len(val), 1)], now, ttl) // fits: a key is short
 	}
-	d.put(key, bytes.Clone(val), now.Add(ttl))
 	return true, nil
 }
 
-// put stores a record, replacing any old one.
-func (d *Dedupe) put(key string, val []byte, exp time.Time) {
-	if old, ok := d.recs[key]; ok {
-		d.size -= len(key) + len(old.val) + dedupeOverhead
+// put stores a copy of val under key for ttl from now, replacing what key
+// held, and makes room by evicting other records if need be. It reports
+// false, storing nothing, when the record could never fit.
+func (d *Dedupe) put(sh *dedupeShard, key string, val []byte, now time.Time, ttl time.Duration) bool {
+	need := len(key) + len(val) + dedupeOverhead
+	if need > d.max {
+		return false
 	}
-	d.recs[key] = dedupeRec{val: val, exp: exp}
-	d.size += len(key) + len(val) + dedupeOverhead
-	d.order = append(d.order, dedupeExp{key: key, exp: exp})
+	if old, ok := sh.recs[key]; ok { // its queue entry becomes stale
+		delete(sh.recs, key)
+		sh.size -= len(key) + len(old.val) + dedupeOverhead
+	}
+	for sh.size+need > d.max && sh.evictOne() {
+		d.evicted.Add(1)
+	}
+	exp := now.Add(ttl)
+	sh.recs[key] = dedupeRec{val: bytes.Clone(val), exp: exp}
+	sh.size += need
+	q := sh.queue(ttl)
+	q.order = append(q.order, dedupeExp{key: key, exp: exp})
+	return true
 }
 
-// expire deletes the records whose expiry, as written first in order, has
-// passed; a record written again later has a later entry of its own.
-func (d *Dedupe) expire(now time.Time) {
-	for d.head < len(d.order) && !d.order[d.head].exp.After(now) {
-		e := d.order[d.head]
-		d.order[d.head] = dedupeExp{}
-		d.head++
-		if r, ok := d.recs[e.key]; ok && !r.exp.After(now) {
-			delete(d.recs, e.key)
-			d.size -= len(e.key) + len(r.val) + dedupeOverhead
+// queue returns the expiry queue of ttl, made if there is room for one;
+// the queues stay sorted by time to live, longest first.
+func (sh *dedupeShard) queue(ttl time.Duration) *dedupeQueue {
+	for i := range sh.queues {
+		if sh.queues[i].ttl == ttl {
+			return &sh.queues[i]
 		}
 	}
-	if d.head > 1024 && d.head*2 > len(d.order) {
-		d.order = append([]dedupeExp(nil), d.order[d.head:]...)
-		d.head = 0
+	if len(sh.queues) == dedupeQueues {
+		return &sh.queues[len(sh.queues)-1]
+	}
+	i := 0
+	for i < len(sh.queues) && sh.queues[i].ttl > ttl {
+		i++
+	}
+	sh.queues = slices.Insert(sh.queues, i, dedupeQueue{ttl: ttl})
+	return &sh.queues[i]
+}
+
+// evictOne deletes the oldest record of the longest time to live (stale
+// queue entries, of records written again or deleted since, are skipped)
+// and reports whether there was one.
+func (sh *dedupeShard) evictOne() bool {
+	for i := range sh.queues {
+		q := &sh.queues[i]
+		for q.head < len(q.order) {
+			e := q.pop()
+			if r, ok := sh.recs[e.key]; ok && r.exp.Equal(e.exp) {
+				delete(sh.recs, e.key)
+				sh.size -= len(e.key) + len(r.val) + dedupeOverhead
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pop removes and returns q's head.
+func (q *dedupeQueue) pop() dedupeExp {
+	e := q.order[q.head]
+	q.order[q.head] = dedupeExp{}
+	q.head++
+	if q.head > 1024 && q.head*2 > len(q.order) {
+		q.order = append([]dedupeExp(nil), q.order[q.head:]...)
+		q.head = 0
+	}
+	return e
+}
+
+// expire deletes sh's records whose expiry has passed: each queue from its
+// head while its entries have expired. A record written again later has a
+// later entry of its own, so an entry deletes its key only if the record
+// held has expired.
+func (sh *dedupeShard) expire(now time.Time) {
+	for i := range sh.queues {
+		q := &sh.queues[i]
+		for q.head < len(q.order) && !q.order[q.head].exp.After(now) {
+			e := q.pop()
+			if r, ok := sh.recs[e.key]; ok && !r.exp.After(now) {
+				delete(sh.recs, e.key)
+				sh.size -= len(e.key) + len(r.val) + dedupeOverhead
+			}
+		}
 	}
 }
 
-// Len returns the number of records held, expired ones not yet removed
-// included. For tests and metrics.
+// Len returns the number of records held, after removing the expired
+// ones. For tests and metrics.
 func (d *Dedupe) Len() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.recs)
+	n := 0
+	for i := range d.shards {
+		sh := &d.shards[i]
+		sh.mu.Lock()
+		sh.expire(d.now())
+		n += len(sh.recs)
+		sh.mu.Unlock()
+	}
+	return n
 }
 
 // Bytes returns the bytes the store counts against its bound.
 func (d *Dedupe) Bytes() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.size
+	n := 0
+	for i := range d.shards {
+		sh := &d.shards[i]
+		sh.mu.Lock()
+		n += sh.size
+		sh.mu.Unlock()
+	}
+	return n
 }
+
+// Evicted returns the number of unexpired records dropped so far to make
+// room at the store's bound. For metrics: a store that evicts keeps
+// records for less than their time to live.
+func (d *Dedupe) Evicted() uint64 { return d.evicted.Load() }
 
 // records returns the Memory's dedupe store, made on first use.
 func (m *Memory) records() *Dedupe {
@@ -158,33 +287,26 @@ func (m *Memory) CompleteEvent(ctx context.Context, key string, claim, val []byt
 
 // StoreValues stores val under key for ttl, replacing what key held: the
 // value store of liveview's kept values (liveview.ValueStore), within the
-// same bound as the event records (an error wrapping ErrDedupeFull at it).
+// same bound as the event records (an error wrapping ErrDedupeFull for a
+// value that could never fit; at the bound, older records are evicted).
 // Keys are the caller's: liveview's do not collide with event ids.
 func (d *Dedupe) StoreValues(_ context.Context, key string, val []byte, ttl time.Duration) error {
 	key = valuesPrefix + key
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	d.expire(now)
-	grow := len(key) + len(val) + dedupeOverhead
-	if old, ok := d.recs[key]; ok {
-		grow -= len(key) + len(old.val) + dedupeOverhead
-	}
-	if d.size+grow > d.max {
+	sh, now := d.shard(key)
+	defer sh.mu.Unlock()
+	if !d.put(sh, key, val, now, ttl) {
 		return ErrDedupeFull
 	}
-	d.put(key, bytes.Clone(val), now.Add(ttl))
 	return nil
 }
 
 // LoadValues returns what StoreValues stored under key, nil when nothing
 // or expired (a copy).
 func (d *Dedupe) LoadValues(_ context.Context, key string) ([]byte, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	now := d.now()
-	d.expire(now)
-	if r, ok := d.recs[valuesPrefix+key]; ok && r.exp.After(now) {
+	key = valuesPrefix + key
+	sh, now := d.shard(key)
+	defer sh.mu.Unlock()
+	if r, ok := sh.recs[key]; ok && r.exp.After(now) {
 		return bytes.Clone(r.val), nil
 	}
 	return nil, nil
