@@ -247,14 +247,15 @@ func (c *Context) Send(m Message) error {
 		}
 		defer putBuffer(buf) // so do the items' HTML
 	}
-	b, err := m.appendJSON(make([]byte, 0, 64+len(m.HTML)+streamSize(m.Stream)))
+	var refAt [2]int
+	b, err := m.encode(make([]byte, 0, 64+len(m.HTML)+streamSize(m.Stream)), &refAt)
 	if err != nil {
 		return err
 	}
 	if m.Ref != 0 && m.Ref == c.fe.ref {
 		c.answered.Store(true)
 	}
-	kept := c.recordSend(&m, b) // once.go
+	kept := c.recordSend(&m, b, refAt) // once.go
 	err = c.conn.write(b, true)
 	if kept && (errors.Is(err, ErrConnClosed) || errors.Is(err, ErrSlowClient)) {
 		return nil // in the event's record: its re-send gets it (once.go)

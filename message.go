@@ -519,7 +519,12 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	return m.appendJSON(make([]byte, 0, 64+len(m.HTML)+len(m.Target)+streamSize(m.Stream)))
 }
 
-func (m *Message) appendJSON(b []byte) ([]byte, error) {
+func (m *Message) appendJSON(b []byte) ([]byte, error) { return m.encode(b, nil) }
+
+// encode is appendJSON that also sets *refAt, when not nil and m has a
+// Ref, to the span of b that holds it: `"ref":N` and the comma before it,
+// if any (once.go records an answer without its ref).
+func (m *Message) encode(b []byte, refAt *[2]int) ([]byte, error) {
 	if m.Content != nil {
 		return nil, errors.New("liveview: Message.Content was not rendered") // every send renders it first
 	}
@@ -594,8 +599,12 @@ func (m *Message) appendJSON(b []byte) ([]byte, error) {
 	str("error", m.Error)
 	str("function", m.Function)
 	if m.Ref != 0 {
+		start := len(b)
 		key("ref")
 		b = strconv.AppendInt(b, m.Ref, 10)
+		if refAt != nil {
+			*refAt = [2]int{start, len(b)}
+		}
 	}
 	if m.Reply != nil {
 		v, err := json.Marshal(m.Reply)

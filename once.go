@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,38 +125,47 @@ func validEventID(id string) bool {
 // onceRun is what the Hub records of one claimed event while it runs.
 type onceRun struct {
 	key   string
-	claim []byte // the value of the claim
+	claim []byte // the value of the claim (in buf)
+	buf   [claimSize]byte
 	mu    sync.Mutex
 	rec   []byte // recDone, then the frames: uvarint length, a flag byte (1: the answer), the frame
 	max   int    // the bytes rec may reach; over it, rec becomes bare
 }
 
-// record adds one frame sent by the event's Context; answer frames come
-// without their ref. It reports whether the frame is in the record (false
-// once the record went over its bound and keeps no frames).
-func (r *onceRun) record(frame []byte, answer bool) bool {
+// record adds one frame sent by the event's Context, without the bytes
+// frame[cut[0]:cut[1]] (an answer's ref: cut is nil for other frames). It
+// reports whether the frame is in the record (false once the record went
+// over its bound and keeps no frames).
+func (r *onceRun) record(frame []byte, cut []int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.rec) == 1 && r.rec[0] == recBare {
 		return false
 	}
-	if len(r.rec)+len(frame)+binary.MaxVarintLen64+1 > r.max {
+	n := len(frame)
+	if cut != nil {
+		n -= cut[1] - cut[0]
+	}
+	if len(r.rec)+n+binary.MaxVarintLen64+1 > r.max {
 		r.rec = []byte{recBare}
 		return false
 	}
-	r.rec = binary.AppendUvarint(r.rec, uint64(len(frame)))
-	flag := byte(0)
-	if answer {
-		flag = 1
+	r.rec = binary.AppendUvarint(r.rec, uint64(n))
+	if cut == nil {
+		r.rec = append(r.rec, 0)
+		r.rec = append(r.rec, frame...)
+		return true
 	}
-	r.rec = append(r.rec, flag)
-	r.rec = append(r.rec, frame...)
+	r.rec = append(r.rec, 1)
+	r.rec = append(r.rec, frame[:cut[0]]...)
+	r.rec = append(r.rec, frame[cut[1]:]...)
 	return true
 }
 
 // hubOnce is the Hub's exactly-once state.
 type hubOnce struct {
 	store DedupeStore // nil: off (Config.DedupeTTL < 0)
+	local bool        // store is in this process: calls need no timeout
 	token [8]byte     // random: the claims of this Hub
 	seq   sync.Mutex
 	n     uint64
@@ -176,20 +186,36 @@ func (h *Hub) initOnce() {
 	default:
 		h.once.store = pubsub.NewDedupe(0)
 	}
+	switch h.once.store.(type) {
+	case *pubsub.Dedupe, *pubsub.Memory:
+		h.once.local = true // answers at once, never blocks on a network
+	}
 }
 
-// claimValue is the pending record of one claim: recPending, this Hub's
-// token and a sequence number, so a claim go-redis retried after a lost
-// answer is recognised as ours.
-func (h *Hub) claimValue() []byte {
+// onceCtx returns the context of a store call made for cn: parent bounded
+// by Config.DedupeTimeout, or parent itself for an in-process store (which
+// never waits: no timer to make per event).
+func (h *Hub) onceCtx(parent context.Context) (context.Context, context.CancelFunc) {
+	if h.once.local {
+		return parent, func() {}
+	}
+	return context.WithTimeout(parent, h.cfg.DedupeTimeout)
+}
+
+// claimSize is the most bytes of a claim's value.
+const claimSize = 1 + 8 + binary.MaxVarintLen64
+
+// claimValue appends to buf the pending record of one claim: recPending,
+// this Hub's token and a sequence number, so a claim go-redis retried
+// after a lost answer is recognised as ours.
+func (h *Hub) claimValue(buf []byte) []byte {
 	h.once.seq.Lock()
 	h.once.n++
 	n := h.once.n
 	h.once.seq.Unlock()
-	v := make([]byte, 0, 1+8+binary.MaxVarintLen64)
-	v = append(v, recPending)
-	v = append(v, h.once.token[:]...)
-	return binary.AppendUvarint(v, n)
+	buf = append(buf, recPending)
+	buf = append(buf, h.once.token[:]...)
+	return binary.AppendUvarint(buf, n)
 }
 
 // onceKey is the record key of lc's event: its id alone, so that a tab
@@ -199,16 +225,24 @@ func (h *Hub) claimValue() []byte {
 // the room of the run (onceRecord), and replay gives its frames only to
 // the same room: a client that learnt another page's id gets "processed",
 // never that page's frames.
-func onceKey(lc *Context) string { return lc.fe.id }
+//
+// The key is a copy: fe.id aliases the frame (decodeFast), and an
+// in-process store keeps its keys for DedupeTTL, which would keep every
+// frame (up to MaxMessageSize) for as long while counting a few bytes.
+func onceKey(lc *Context) string { return strings.Clone(lc.fe.id) }
 
 // onceRecord starts the record of a run in room: recDone, the room's
-// length and the room, then the frames (recordSend).
+// length and the room, then the frames (recordSend), with room for a
+// typical answer's frames.
 func onceRecord(room string) []byte {
-	rec := make([]byte, 0, 1+binary.MaxVarintLen64+len(room))
+	rec := make([]byte, 0, 1+binary.MaxVarintLen64+len(room)+onceRecordHint)
 	rec = append(rec, recDone)
 	rec = binary.AppendUvarint(rec, uint64(len(room)))
 	return append(rec, room...)
 }
+
+// onceRecordHint is the frame bytes a record is first made room for.
+const onceRecordHint = 256
 
 // recordRoom splits a recDone record's payload (after its first byte) into
 // the room of the run and its frames.
@@ -230,8 +264,9 @@ func (h *Hub) claimOnce(lc *Context) bool {
 		return false
 	}
 	key := onceKey(lc)
-	val := h.claimValue()
-	ctx, cancel := context.WithTimeout(lc.conn.ctx, h.cfg.DedupeTimeout)
+	run := &onceRun{key: key}
+	val := h.claimValue(run.buf[:0])
+	ctx, cancel := h.onceCtx(lc.conn.ctx)
 	rec, claimed, err := store.ClaimEvent(ctx, key, val, h.cfg.DedupeLease)
 	cancel()
 	if err == nil && !claimed && string(rec) == string(val) {
@@ -244,7 +279,8 @@ func (h *Hub) claimOnce(lc *Context) bool {
 		h.answerOnce(lc, onceRetry)
 		return true
 	case claimed:
-		lc.once = &onceRun{key: key, claim: val, rec: onceRecord(lc.conn.room), max: lc.conn.onceBudget(h.cfg.DedupeFrameBytes)}
+		run.claim, run.rec, run.max = val, onceRecord(lc.conn.room), lc.conn.onceBudget(h.cfg.DedupeFrameBytes)
+		lc.once = run
 		return false
 	}
 	h.replay(lc, rec)
@@ -350,8 +386,12 @@ func (h *Hub) completeOnce(lc *Context) {
 	r.rec = []byte{recBare} // later sends are not recorded
 	r.mu.Unlock()
 	lc.conn.onceSpent(len(rec))
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(lc.conn.ctx), h.cfg.DedupeTimeout)
-	defer cancel()
+	ctx := lc.conn.ctx // the record outlives the socket: not cut off by its end
+	if !h.once.local {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), h.cfg.DedupeTimeout)
+		defer cancel()
+	}
 	done, err := h.once.store.CompleteEvent(ctx, r.key, r.claim, rec, h.cfg.DedupeTTL)
 	switch {
 	case err != nil:
@@ -367,23 +407,23 @@ func (h *Hub) completeOnce(lc *Context) {
 	}
 }
 
-// recordSend records frame, sent by lc, in its run's record, and reports
-// whether it is there.
-func (lc *Context) recordSend(m *Message, frame []byte) bool {
+// recordSend records frame (m encoded), sent by lc, in its run's record,
+// and reports whether it is there. The answer is recorded without its ref
+// (replay puts the re-send's ref there): refAt is the span of `"ref":N`
+// with the comma before it (Message.encode); for a ref that came first,
+// the comma after it goes instead, as if m had been encoded without a Ref.
+func (lc *Context) recordSend(m *Message, frame []byte, refAt [2]int) bool {
 	r := lc.once
 	if r == nil {
 		return false
 	}
-	if m.Ref != 0 && m.Ref == lc.fe.ref {
-		bare := *m
-		bare.Ref = 0
-		b, err := bare.appendJSON(make([]byte, 0, len(frame)))
-		if err != nil {
-			return false
-		}
-		return r.record(b, true)
+	if m.Ref == 0 || m.Ref != lc.fe.ref {
+		return r.record(frame, nil)
 	}
-	return r.record(frame, false)
+	if refAt[0] == 1 && refAt[1] < len(frame) && frame[refAt[1]] == ',' {
+		refAt[1]++
+	}
+	return r.record(frame, refAt[:])
 }
 
 // connOnce is a connection's budget of recorded frame bytes within

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,7 +172,7 @@ func TestOnceRooms(t *testing.T) {
 // fakeStore is a DedupeStore that fails when down is set, and can hold a
 // claim for ever (a first run still running, or dead).
 type fakeStore struct {
-	pubsub.Dedupe
+	*pubsub.Dedupe
 	down atomic.Bool
 	held atomic.Value // string: a key claimed by another instance's run
 }
@@ -190,7 +192,7 @@ func (f *fakeStore) ClaimEvent(ctx context.Context, key string, val []byte, ttl 
 // claim that is still held (the first run running, or its instance dead)
 // is answered "retry" until it expires, and then the event runs.
 func TestOnceDegraded(t *testing.T) {
-	store := &fakeStore{Dedupe: *pubsub.NewDedupe(0)}
+	store := &fakeStore{Dedupe: pubsub.NewDedupe(0)}
 	var logs bytes.Buffer
 	var mu sync.Mutex
 	ts, runs := onceServer(t, Config{Dedupe: store, Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
@@ -264,6 +266,47 @@ func TestOnceHostile(t *testing.T) {
 		t.Errorf("store holds %d bytes for one connection, want at most %d", store.Bytes(), max)
 	}
 	t.Logf("10000 ids: %d records, %d bytes", store.Len(), store.Bytes())
+}
+
+// A flood of events from one visitor fills the in-process store, which
+// then evicts its oldest records instead of refusing claims: another
+// visitor's events keep running (not answered "retry", as when a full
+// store refused claims and so stopped every event with an id), and its
+// fresh records are there for a re-send.
+func TestOnceFloodDoesNotStopOthers(t *testing.T) {
+	const bound = 256 << 10
+	store := pubsub.NewDedupe(bound)
+	ts, runs := onceServer(t, Config{Dedupe: store, RateLimit: -1})
+	flood := ts.dial(t, "r")
+	const n = 8000
+	go func() {
+		for i := range n {
+			flood.sendRaw(websocket.TextMessage, event("inc", fmt.Sprintf("f.%d", i), i+1))
+		}
+	}()
+	for range 3 * n {
+		flood.read()
+	}
+	if store.Evicted() == 0 || store.Bytes() > bound {
+		t.Fatalf("the flood evicted %d records, store %d bytes (bound %d)", store.Evicted(), store.Bytes(), bound)
+	}
+	victim := ts.dial(t, "r")
+	for i := 1; i <= 20; i++ {
+		id := fmt.Sprintf("v.%d", i)
+		victim.sendRaw(websocket.TextMessage, event("inc", id, i))
+		equalJSON(t, victim.read(), `{"target":"#a","html":"1"}`)
+		equalJSON(t, victim.read(), fmt.Sprintf(`{"target":"#b","html":%q}`, id))
+		equalJSON(t, victim.read(), fmt.Sprintf(`{"ref":%d}`, i))
+	}
+	again := ts.dial(t, "r")
+	again.sendRaw(websocket.TextMessage, event("inc", "v.20", 7))
+	equalJSON(t, again.read(), `{"target":"#a","html":"1"}`)
+	equalJSON(t, again.read(), `{"target":"#b","html":"v.20"}`)
+	equalJSON(t, again.read(), `{"ref":7,"once":"replayed"}`)
+	if r := runsOf(runs, "v.20"); r != 1 {
+		t.Errorf("v.20 ran %d times", r)
+	}
+	t.Logf("%d flood events: %d records held, %d evicted, %d bytes", n, store.Len(), store.Evicted(), store.Bytes())
 }
 
 // A run that outlasts its lease does not overwrite the record of the run
@@ -363,5 +406,31 @@ func TestOnceSendAfterDrop(t *testing.T) {
 	d.sendRaw(websocket.TextMessage, event("plain", "tab.2", 1))
 	if err := <-errs; !errors.Is(err, ErrConnClosed) {
 		t.Errorf("unrecorded Send after the drop: %v, want ErrConnClosed", err)
+	}
+}
+
+// The record key is the Hub's own copy of the event id, not a string
+// aliasing the frame (decodeFast): a frame buffer reused after the event,
+// here overwritten with another id of the same length, leaves the record
+// of the first id intact, so its re-send is a duplicate and does not run.
+// With the alias, the store's key changed with the buffer (BenchmarkOnce,
+// which reuses its frames, saw about 1% of events answered from another
+// event's record); in production it kept each whole frame, up to
+// MaxMessageSize, alive for DedupeTTL while counting a few bytes.
+func TestOnceKeyOwnsItsBytes(t *testing.T) {
+	h := New(Config{Logger: discardLogger(), RateLimit: -1})
+	defer h.Close()
+	var ran atomic.Int64
+	h.Handle("inc", func(c *Context) error { ran.Add(1); return nil })
+	c := newConn(h, echo.New(), httptest.NewRequest(http.MethodGet, "/ws/liveview/r/", nil), "r")
+	defer c.cancel()
+	frame := event("inc", "tab.1", 1)
+	h.handleFrame(c, frame)
+	copy(frame[bytes.Index(frame, []byte("tab.1")):], "tab.2")
+	h.handleFrame(c, frame)                    // tab.2: runs
+	h.handleFrame(c, event("inc", "tab.1", 3)) // a duplicate: does not
+	c.discardQueued()
+	if n := ran.Load(); n != 2 {
+		t.Errorf("%d runs for ids tab.1, tab.2, tab.1, want 2", n)
 	}
 }
