@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -132,6 +133,9 @@ func (c *Context) Track(topic, key string, meta any) error {
 		}
 		raw = b
 	}
+	// Kept while tracked: copies, as strings taken from the event (c.Data)
+	// share the frame's memory, which they would keep.
+	topic, key = strings.Clone(topic), strings.Clone(key)
 	p := &cn.pres
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -80,6 +81,9 @@ func (c *Context) Join(topic string) error {
 	if !h.cfg.ValidTopic(topic) {
 		return fmt.Errorf("%w: %q", ErrInvalidTopic, clip(topic, MaxClientStringLog))
 	}
+	// Kept for the connection's life: a copy, as a topic taken from the
+	// event (c.Data) shares the frame's memory, which it would keep.
+	topic = strings.Clone(topic)
 	ct := &cn.topicSet
 	ct.joinMu.Lock()
 	defer ct.joinMu.Unlock()
