@@ -8,6 +8,9 @@
 //   - fanout: one broadcast to 1,000 and 5,000 connections, the time until
 //     each connection has it (p50/p99 of those times, and the last); lost
 //     messages must be 0;
+//   - once: the 50-connection round trip with a ref on every click, without
+//     and with an event id (exactly-once events, the Hub's in-process
+//     store): what dedupe costs per event, hub against hub;
 //   - idle: server RSS growth per idle connection for 5,000 connections;
 //   - fanout through Redis: two Hub instances sharing a redis-server (which
 //     lvbench starts on a free loopback port), clients split between them,
@@ -54,7 +57,7 @@ var (
 	rounds   = flag.Int("rounds", 20, "broadcasts per fan-out run")
 	heapProf = flag.String("heapprofile", "", "write the heap profile of each system with its idle connections to FILE.<system>")
 	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of each server during the 50-connection round trip to FILE.<system>")
-	only     = flag.String("only", "roundtrip,fanout,idle", "comma-separated scenarios to run")
+	only     = flag.String("only", "roundtrip,once,fanout,idle", "comma-separated scenarios to run")
 	systems  = []string{"melody", "hub"}
 )
 
@@ -93,6 +96,24 @@ func main() {
 			row(fmt.Sprintf("round trip, %d conn: server CPU µs/event", conns), res["melody"].cpu, res["hub"].cpu, "%.2f")
 			row(fmt.Sprintf("round trip, %d conn: server allocs/event", conns), res["melody"].allocs, res["hub"].allocs, "%.1f")
 		}
+	}
+	if run("once") {
+		// Exactly-once events: the same click with a ref (so the Hub also
+		// answers {"ref": n}: two frames per event), without and with an
+		// event id, on the Hub's default store (in process). A hub/hub
+		// comparison: melody has no ids.
+		res := map[string]roundtrip{}
+		for _, mode := range []string{"ref", "id"} {
+			res[mode] = withServerPID(bin, "hub", func(url string, pid int) roundtrip { return runRoundtripMode(url, pid, 50, *duration, mode) })
+		}
+		onceRow := func(name string, ref, id float64, format string) {
+			fmt.Printf("| %s | "+format+" (ref, no id) | "+format+" (ref and id) | %.2fx |\n", name, ref, id, id/ref)
+		}
+		onceRow("exactly-once, 50 conn: msg/s", res["ref"].rate, res["id"].rate, "%.0f")
+		onceRow("exactly-once, 50 conn: p50 µs", us(res["ref"].p50), us(res["id"].p50), "%.0f")
+		onceRow("exactly-once, 50 conn: p99 µs", us(res["ref"].p99), us(res["id"].p99), "%.0f")
+		onceRow("exactly-once, 50 conn: server CPU µs/event", res["ref"].cpu, res["id"].cpu, "%.2f")
+		onceRow("exactly-once, 50 conn: server allocs/event", res["ref"].allocs, res["id"].allocs, "%.1f")
 	}
 	redisAddr, stopRedis := "", func() {}
 	if run("fanout") {
@@ -274,6 +295,13 @@ type roundtrip struct {
 // runRoundtrip drives conns closed loops of click -> rendered reply and
 // measures the server process's CPU time and heap allocations over them.
 func runRoundtrip(base string, pid, conns int, d time.Duration) roundtrip {
+	return runRoundtripMode(base, pid, conns, d, "")
+}
+
+// runRoundtripMode is runRoundtrip whose clicks carry a ref (mode "ref")
+// or a ref and an event id unique to the run (mode "id"), as the bundled
+// client's do: a loop then waits for the {"ref": n} answer too.
+func runRoundtripMode(base string, pid, conns int, d time.Duration, mode string) roundtrip {
 	wss := dialMany(base, conns)
 	defer closeAll(wss)
 	if *cpuProf != "" && conns > 1 {
@@ -292,7 +320,14 @@ func runRoundtrip(base string, pid, conns int, d time.Duration) roundtrip {
 			defer wg.Done()
 			local := make([]time.Duration, 0, 1<<14)
 			for n := 0; time.Now().Before(deadline); n++ {
-				msg := fmt.Sprintf(`{"function":"click","data":{"id":"%d","count":"%d"},"form":{"name":"Ada"},"lang":"en","room":"bench"}`, i, n)
+				extra := ""
+				switch mode {
+				case "ref":
+					extra = fmt.Sprintf(`,"ref":%d`, n+1)
+				case "id":
+					extra = fmt.Sprintf(`,"ref":%d,"id":"p%dc%d.%d"`, n+1, pid, i, n+1)
+				}
+				msg := fmt.Sprintf(`{"function":"click","data":{"id":"%d","count":"%d"},"form":{"name":"Ada"}%s,"lang":"en","room":"bench"}`, i, n, extra)
 				t0 := time.Now()
 				_ = ws.SetWriteDeadline(t0.Add(10 * time.Second))
 				_ = ws.SetReadDeadline(t0.Add(10 * time.Second))
@@ -301,6 +336,12 @@ func runRoundtrip(base string, pid, conns int, d time.Duration) roundtrip {
 				}
 				if _, reply, err := ws.ReadMessage(); err != nil || !bytes.Contains(reply, []byte("clicked")) {
 					log.Fatalf("reply %q: %v", reply, err)
+				}
+				if mode != "" {
+					want := fmt.Appendf(nil, `{"ref":%d}`, n+1) // the answer, not "once": each id is new
+					if _, reply, err := ws.ReadMessage(); err != nil || !bytes.Equal(reply, want) {
+						log.Fatalf("answer %q, want %s: %v", reply, want, err)
+					}
 				}
 				local = append(local, time.Since(t0))
 			}
