@@ -47,6 +47,9 @@ type chaosProxy struct {
 	// (forwarded, or swallowed: lost with the network), refuse upgrades.
 	cutNext, swallowNext, refuse atomic.Bool
 	cutRetry                     atomic.Bool // after the next "retry" answer
+	// out is 1 + the index of a backend taken out of the rotation (a
+	// load balancer's health check), 0 for none.
+	out atomic.Int32
 
 	mu    sync.Mutex
 	conns map[*proxied]bool
@@ -94,6 +97,9 @@ var proxyUpgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { r
 
 func (p *chaosProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i := int(p.next.Add(1) % uint64(len(p.backends)))
+	if o := int(p.out.Load()) - 1; o == i && len(p.backends) > 1 {
+		i = (i + 1) % len(p.backends)
+	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		p.http[i].ServeHTTP(w, r)
 		return
@@ -747,5 +753,66 @@ func TestOnceOneInFlight(t *testing.T) {
 	proxy.mu.Lock()
 	t.Logf("sends %d, cuts %v", EvalJS[int](t, ctx, `window.__sends`), proxy.cuts)
 	proxy.mu.Unlock()
+	assertNoExceptions(t, jsErrors)
+}
+
+// Values across reconnects in a real browser: a page of the counter app
+// whose name starts with "keep" counts its own clicks in the connection's
+// value "mine" (Config.KeepValues). After three clicks the instance that
+// serves the page stops (a deploy); the page reconnects, through the
+// proxy, to the other instance, which restores "mine" from the page
+// secret the client sent on both handshakes: the next click shows 4, not
+// 1. A reload is a new page (a new secret): it counts from 1 again, while
+// the Redis counter goes on.
+func TestKeepValuesInBrowser(t *testing.T) {
+	redis := redisserver.Start(t)
+	apps := []*App{Start(t, counterApp, "-redis", redis.Addr()), Start(t, counterApp, "-redis", redis.Addr())}
+	proxy, base := newChaosProxy(t, 0, 0, apps[0].URL, apps[1].URL)
+	ctx := NewTab(t)
+	jsErrors := CaptureJSErrors(ctx)
+	Run(t, ctx, "opening the page", chromedp.Navigate(base+"/c/keep1"))
+	WaitJS(t, ctx, "the WebSocket", wsOpen)
+	clickShows := func(count, mine string) {
+		t.Helper()
+		Run(t, ctx, "clicking", chromedp.Click("#inc", chromedp.ByQuery))
+		WaitJS(t, ctx, "count "+count+", mine "+mine, `!document.getElementById("inc").hasAttribute("aria-busy") && `+
+			`document.getElementById("count").textContent === "`+count+`" && document.getElementById("mine").textContent === "`+mine+`"`)
+	}
+	for i := 1; i <= 3; i++ {
+		clickShows(strconv.Itoa(i), strconv.Itoa(i))
+	}
+	// The instance that ran the clicks stops gracefully; the page
+	// reconnects to the other one.
+	serving := -1
+	for i, a := range apps {
+		if strings.Contains(a.out.String(), " room=keep1 ") {
+			serving = i
+		}
+	}
+	if serving < 0 {
+		t.Fatal("no instance logged the clicks")
+	}
+	EvalJS[bool](t, ctx, `(window.__old = window.myWebSocket, true)`)
+	// Out of the rotation first, as a load balancer's health check does:
+	// a strict round robin would send every other request (the client's
+	// reconnect, then its probe) to the stopped instance, the reconnect
+	// each time.
+	proxy.out.Store(int32(serving) + 1)
+	apps[serving].Stop()
+	WaitJS(t, ctx, "the reconnect", wsOpen+` && window.myWebSocket !== window.__old`)
+	other := apps[1-serving]
+	clickShows("4", "4")
+	if !strings.Contains(other.out.String(), " room=keep1 ") {
+		t.Fatal("the fourth click did not run on the other instance")
+	}
+	if u := EvalJS[string](t, ctx, `myWebSocket.url`); !regexp.MustCompile(`\?page=[A-Za-z0-9_-]{22}$`).MatchString(u) {
+		t.Errorf("socket URL %s carries no page secret", u)
+	}
+	apps[serving].Restart()
+	proxy.out.Store(0)
+
+	Run(t, ctx, "reloading the tab", chromedp.Reload())
+	WaitJS(t, ctx, "the WebSocket", wsOpen)
+	clickShows("5", "1")
 	assertNoExceptions(t, jsErrors)
 }

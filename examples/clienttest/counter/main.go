@@ -9,7 +9,10 @@
 //	go run ./examples/clienttest/counter -addr :8082 -redis 127.0.0.1:6379
 //
 // A page /c/NAME?base=MS sets the client's reconnectBaseMs; with -slow D the
-// handler waits D in the pages whose NAME starts with "slow".
+// handler waits D in the pages whose NAME starts with "slow". In the pages
+// whose NAME starts with "keep", the handler also counts the clicks of
+// this page load in the connection's value "mine" (Config.KeepValues: it
+// survives a reconnect to the other instance) and shows it in #mine.
 //
 // Each run of the handler prints one line to stdout as it starts, which
 // the test reads to see that no event ran twice:
@@ -44,7 +47,7 @@ const pageHTML = `<!DOCTYPE html>
 <head><meta charset="UTF-8"><title>counter {{.Room}}</title></head>
 <body data-controller="page">
 <button id="inc" data-liveview-function="increment" data-action="page#run">+</button>
-<output id="count">{{.N}}</output> <span id="last"></span>
+<output id="count">{{.N}}</output> <span id="last"></span> <output id="mine">0</output>
 {{if .Base}}<script>window.webSocketConfig = {reconnectBaseMs: {{.Base}}};</script>{{end}}
 {{liveviewScript}}
 </body>
@@ -67,6 +70,7 @@ func main() {
 	e.HideBanner = true
 	hub := liveview.New(liveview.Config{
 		Broker: broker, DedupeLease: *lease, DrainWindow: *drain,
+		KeepValues: map[string]any{"mine": 0},
 		// The test's hundreds of clients all come from 127.0.0.1, through
 		// one proxy, and click as fast as answers come.
 		MaxConnsPerIP: -1, RateLimit: -1, MaxHandshakes: -1,
@@ -95,6 +99,14 @@ func main() {
 		// Two frames, so a connection can be cut between them.
 		if err := c.HTML("#count", strconv.FormatInt(n, 10)); err != nil {
 			return err
+		}
+		if strings.HasPrefix(c.Room(), "keep") {
+			mine, _ := c.Get("mine").(int) // restored after a reconnect
+			mine++
+			c.Set("mine", mine)
+			if err := c.HTML("#mine", strconv.Itoa(mine)); err != nil {
+				return err
+			}
 		}
 		return c.HTML("#last", template.HTMLEscapeString(c.EventID()))
 	})
