@@ -63,7 +63,13 @@ func (t *Tracker) wakeLoop() {
 
 // syncAll syncs the ready replicas that want it: after a gap in the
 // notifications, a lost message, a reread announced by another instance.
-// In steady state there are none: the messages keep the replicas.
+// In steady state there are none: the messages keep the replicas. One
+// call syncs for at most syncBudget (lease/4), one topic at a time; the
+// replicas left still want it and get the next rounds. So a gap with
+// 50,000 watched topics (seconds of round trips) never keeps this
+// instance's heartbeat, which runs on the same goroutine, from renewing
+// its lease: the heartbeat comes at least every lease/2 and the instance
+// is never taken for dead by the others while it resyncs.
 func (t *Tracker) syncAll() {
 	t.cycleMu.Lock()
 	defer t.cycleMu.Unlock()
@@ -76,11 +82,16 @@ func (t *Tracker) syncAll() {
 	}
 	t.mu.Unlock()
 	ctx := context.Background()
-	for _, r := range rs {
+	start := time.Now()
+	for i, r := range rs {
 		select {
 		case <-t.stop:
 			return
 		default:
+		}
+		if i > 0 && time.Since(start) >= t.syncBudget {
+			t.log.Debug("liveview: presence: redis: resync spread over the next rounds", "left", len(rs)-i)
+			return // the rest still want it
 		}
 		if err := t.sync(ctx, r); err != nil {
 			t.log.Debug("liveview: presence: redis: sync failed", "topic", r.topic, "err", err)

@@ -78,7 +78,10 @@
 //   - Rare events: a lost message costs 1 script (that topic); a
 //     notification gap 1 script per watched topic; a Redis restart 1 script
 //     per tracked topic (the rewrite) plus 1 per watched topic per
-//     rewriting instance (coalesced while pending).
+//     rewriting instance (coalesced while pending). These reads go one
+//     topic at a time, at most lease/4 of them per upkeep round, the rest
+//     in the next rounds: a resync of many topics never delays the
+//     heartbeat past lease/2.
 //
 // # Bounds
 //
@@ -225,9 +228,13 @@ type Tracker struct {
 	prefix    string
 	lease     time.Duration
 	syncEvery time.Duration
-	timeout   time.Duration
-	limits    presence.Limits
-	log       *slog.Logger
+	// syncBudget bounds one pass of syncs (loop.go, syncAll): a long
+	// resync, of every watched topic after a gap, is spread over several
+	// upkeep rounds so that the heartbeat between them keeps the lease.
+	syncBudget time.Duration
+	timeout    time.Duration
+	limits     presence.Limits
+	log        *slog.Logger
 
 	seq     atomic.Uint64
 	closed  atomic.Bool
@@ -310,6 +317,7 @@ func New(client goredis.UniversalClient, opts ...Option) *Tracker {
 	if t.syncEvery == 0 {
 		t.syncEvery = t.lease / 4
 	}
+	t.syncBudget = t.lease / 4
 	t.id = newID()
 	t.cmd, t.detach = client, true
 	if c, ok := client.(*goredis.Client); ok {

@@ -116,3 +116,48 @@ func TestLostMessage(t *testing.T) {
 		})
 	}
 }
+
+// A resync of every watched topic (after a gap in the notifications) is
+// spread over upkeep rounds: one pass syncs for at most its budget
+// (lease/4; here about nothing, so one topic a pass), the others wait for
+// the next rounds, whose heartbeat runs first. With 50,000 watched topics
+// one pass of seconds used to keep the heartbeat, on the same goroutine,
+// from renewing the lease, so the other instances could take a live
+// instance for dead while it resynced.
+func TestResyncSpreadOverRounds(t *testing.T) {
+	const topics = 20
+	srv := redisserver.Start(t)
+	// Hour-long intervals: no round runs but those the test asks for.
+	tr := redis.New(newClient(t, srv.Addr(), 3), redis.WithLease(time.Hour), redis.WithLogger(quietLogger()))
+	defer tr.Close()
+	ctx := t.Context()
+	for i := range topics {
+		w, err := tr.Watch(ctx, fmt.Sprintf("t%d", i), func(presence.Diff) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+	}
+	redis.SetSyncBudget(tr, time.Nanosecond)
+	redis.WantSyncAll(tr) // as a gap does: the loop runs one pass
+	waitUntil(t, "the first pass", 5*time.Second, func() bool { return redis.Wanting(tr) == topics-1 })
+	time.Sleep(100 * time.Millisecond)
+	if n := redis.Wanting(tr); n != topics-1 {
+		t.Fatalf("%d topics left after one pass, want %d: the pass went past its budget", n, topics-1)
+	}
+	for round := 2; round <= topics; round++ {
+		calls := srv.CommandCalls()["evalsha"]
+		redis.Cycle(tr) // heartbeat (a script), then one more sync
+		if n := redis.Wanting(tr); n != topics-round {
+			t.Fatalf("round %d: %d topics left, want %d", round, n, topics-round)
+		}
+		// Two scripts: the heartbeat and the topic's read.
+		if d := srv.CommandCalls()["evalsha"] - calls; d != 2 {
+			t.Fatalf("round %d ran %d scripts, want the heartbeat and one read", round, d)
+		}
+	}
+	// The default budget syncs them all in one pass.
+	redis.SetSyncBudget(tr, time.Minute)
+	redis.WantSyncAll(tr)
+	waitUntil(t, "one full pass", 5*time.Second, func() bool { return redis.Wanting(tr) == 0 })
+}
