@@ -114,7 +114,13 @@ func newApp() (*echo.Echo, error) {
 	e := echo.New()
 	e.HideBanner = true
 	e.Renderer = renderer
-	e.Use(liveview.PluginWithConfig(liveview.Config{I18n: bundle}))
+	e.Use(liveview.PluginWithConfig(liveview.Config{
+		I18n: bundle,
+		// "Shown N times on this page": the count survives a reconnect of
+		// the page (a dropped network, a restart behind a shared Redis);
+		// a reload is a new page and starts again.
+		KeepValues: map[string]any{"shown": 0},
+	}))
 	serveStatic(e)
 	e.GET("/", func(c echo.Context) error { return c.Render(http.StatusOK, "index.html", nil) })
 	return e, nil

@@ -132,3 +132,22 @@ func TestBrowserLanguage(t *testing.T) {
 		t.Errorf("content after switching to English %q", got)
 	}
 }
+
+// TestShownSurvivesReconnect: the count of the content is kept across a
+// reconnect of the page (Config.KeepValues), and a new page starts at 1.
+func TestShownSurvivesReconnect(t *testing.T) {
+	lt := startMultilang(t, liveviewtest.WithLang("en"))
+	page := lt.Open("/")
+	page.Click(showContent)
+	page.Click(showContent)
+	page.Reconnect()
+	page.Click(showContent)
+	if got := page.Text("#content .shown"); got != "Shown 3 times on this page." {
+		t.Errorf("after a reconnect: %q, want the third time", got)
+	}
+	other := lt.Open("/")
+	other.Click(showContent)
+	if got := other.Text("#content .shown"); got != "Shown 1 time on this page." {
+		t.Errorf("a new page: %q, want the first time", got)
+	}
+}
