@@ -109,12 +109,16 @@ func (c *Context) EventID() string { return c.fe.id }
 
 // validEventID reports whether id may be an event id.
 func validEventID(id string) bool {
-	if len(id) > MaxEventIDLength {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+	return len(id) <= MaxEventIDLength && base64URLOr(id, '.')
+}
+
+// base64URLOr reports whether every byte of s is of base64url's alphabet
+// ([A-Za-z0-9_-]) or is extra (0 for none).
+func base64URLOr(s string, extra byte) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
+		case c == extra && extra != 0:
 		default:
 			return false
 		}

@@ -67,12 +67,17 @@ type snapshot struct {
 	Values map[string]json.RawMessage `json:"values"`
 }
 
-// initKeep picks the store of kept values.
+// initKeep picks the store of kept values: the dedupe store initOnce
+// picked (Config.Dedupe, the Broker, or the Hub's own), when it is one,
+// so the Hub has one bounded in-process store, not two; else
+// Config.Dedupe or the Broker; else a store of its own.
 func (h *Hub) initKeep() {
 	if len(h.cfg.KeepValues) == 0 {
 		return
 	}
-	if vs, ok := h.cfg.Dedupe.(ValueStore); ok {
+	if vs, ok := h.once.store.(ValueStore); ok {
+		h.keep = vs
+	} else if vs, ok := h.cfg.Dedupe.(ValueStore); ok { // dedupe off (DedupeTTL < 0)
 		h.keep = vs
 	} else if vs, ok := h.broker.(ValueStore); ok {
 		h.keep = vs
@@ -83,17 +88,7 @@ func (h *Hub) initKeep() {
 
 // validPageSecret reports whether s may be a page secret.
 func validPageSecret(s string) bool {
-	if len(s) != pageSecretLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-	}
-	return true
+	return len(s) == pageSecretLen && base64URLOr(s, 0)
 }
 
 // valuesKey is the store key of a page secret.
