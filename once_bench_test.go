@@ -11,8 +11,12 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/echo-liveview/liveview/internal/redisserver"
+	"github.com/echo-liveview/liveview/pubsub"
 	"github.com/echo-liveview/liveview/pubsub/redis"
 )
+
+// benchRuns numbers the runs of BenchmarkOnce, whose ids must differ.
+var benchRuns atomic.Int64
 
 // BenchmarkOnce is BenchmarkDispatch's click with an event id, so each
 // event is claimed and recorded: "off" (no id, as today), "memory" (the
@@ -20,14 +24,20 @@ import (
 // private redis-server on loopback: two commands per event, the claim's
 // SET and the record's EVALSHA, whose script runs a GET and a SET;
 // reported as redis_cmds/op, the SETs per event, one per command).
-// benchRuns numbers the runs of BenchmarkOnce, whose ids must differ.
-var benchRuns atomic.Int64
-
+//
+// In memory mode the store is a pubsub.Dedupe of its own (the code of
+// pubsub.Memory's), so the benchmark also reports store_B/record: the
+// bytes the store counts per record against its bound.
 func BenchmarkOnce(b *testing.B) {
 	for _, mode := range []string{"off", "memory", "redis"} {
 		b.Run(mode, func(b *testing.B) {
 			cfg := Config{Logger: discardLogger(), RateLimit: -1}
 			var srv *redisserver.Server
+			var store *pubsub.Dedupe
+			if mode == "memory" {
+				store = pubsub.NewDedupe(0)
+				cfg.Dedupe = store
+			}
 			if mode == "redis" {
 				srv = redisserver.Start(b)
 				c := goredis.NewClient(&goredis.Options{Addr: srv.Addr()})
@@ -75,6 +85,9 @@ func BenchmarkOnce(b *testing.B) {
 			}
 			if int(ran.Load()) != n { // a store that refused claims answers "retry"
 				b.Fatalf("%d of %d events ran", ran.Load(), n)
+			}
+			if store != nil && store.Len() > 0 {
+				b.ReportMetric(float64(store.Bytes())/float64(store.Len()), "store_B/record")
 			}
 			if srv != nil {
 				calls := srv.CommandCalls()
