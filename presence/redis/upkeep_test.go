@@ -161,3 +161,31 @@ func TestResyncSpreadOverRounds(t *testing.T) {
 	redis.WantSyncAll(tr)
 	waitUntil(t, "one full pass", 5*time.Second, func() bool { return redis.Wanting(tr) == 0 })
 }
+
+// BenchmarkResync measures the resync after a gap: every watched topic
+// read again, one at a time (one script each), on a redis-server on
+// loopback; reported per topic.
+func BenchmarkResync(b *testing.B) {
+	const topics = 1000
+	srv := redisserver.Start(b)
+	tr := redis.New(newClient(b, srv.Addr(), 3), redis.WithLease(time.Hour), redis.WithLogger(quietLogger()))
+	defer tr.Close()
+	ctx := b.Context()
+	for i := range topics {
+		w, err := tr.Watch(ctx, fmt.Sprintf("t%d", i), func(presence.Diff) {})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer w.Stop()
+	}
+	start := time.Now()
+	passes := 0
+	for b.Loop() {
+		redis.WantSyncAll(tr)
+		for redis.Wanting(tr) > 0 {
+			time.Sleep(time.Millisecond)
+		}
+		passes++
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(passes*topics), "µs/topic")
+}
